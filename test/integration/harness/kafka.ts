@@ -1,0 +1,143 @@
+// Raw Kafka helpers on @confluentinc/kafka-javascript's KafkaJS-compatible API. Every client a helper
+// creates is disconnected after the test file (afterAll), so a failing test leaks no connection.
+import { KafkaJS } from '@confluentinc/kafka-javascript';
+
+import { endpoints } from './stack';
+import { uniqueName } from './names';
+
+const { Kafka, logLevel } = KafkaJS;
+
+type Disconnectable = { disconnect(): Promise<void> };
+const clients = new Set<Disconnectable>();
+
+afterAll(async () => {
+  await Promise.allSettled([...clients].map((c) => c.disconnect()));
+  clients.clear();
+});
+
+export function kafkaClient(brokers: string[] = endpoints.kafkaBrokers): KafkaJS.Kafka {
+  return new Kafka({ kafkaJS: { brokers, clientId: 'okj-tests', logLevel: logLevel.NOTHING } });
+}
+
+function track<T extends Disconnectable>(client: T): T {
+  clients.add(client);
+  const disconnect = client.disconnect.bind(client);
+  client.disconnect = async () => {
+    clients.delete(client);
+    await disconnect();
+  };
+  return client;
+}
+
+export async function connectedAdmin(brokers?: string[]): Promise<KafkaJS.Admin> {
+  const admin = track(kafkaClient(brokers).admin());
+  await admin.connect();
+  return admin;
+}
+
+/** Creates a topic with a unique name (or the given one) and `partitions` partitions; returns its name. */
+export async function createTopic(
+  opts: { prefix?: string; name?: string; partitions?: number; config?: Record<string, string> } = {},
+): Promise<string> {
+  const topic = opts.name ?? uniqueName(opts.prefix ?? 'okj-test');
+  const admin = await connectedAdmin();
+  try {
+    await admin.createTopics({
+      topics: [
+        {
+          topic,
+          numPartitions: opts.partitions ?? 1,
+          configEntries: Object.entries(opts.config ?? {}).map(([name, value]) => ({ name, value })),
+        },
+      ],
+    });
+  } finally {
+    await admin.disconnect();
+  }
+  return topic;
+}
+
+export interface RawRecord {
+  key?: string | Buffer | null;
+  value: Buffer | string | null;
+  headers?: Record<string, string | Buffer>;
+  partition?: number;
+}
+
+/** Produces records with acks=all and idempotence, as the library's exporter does. */
+export async function produceRaw(topic: string, records: RawRecord[]): Promise<void> {
+  const producer = track(kafkaClient().producer({ kafkaJS: { acks: -1, idempotent: true } }));
+  await producer.connect();
+  try {
+    await producer.send({ topic, messages: records });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+export interface ConsumedRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, Buffer>;
+}
+
+/**
+ * Reads `count` records from the beginning of `topic` with a fresh group, or fails after `timeoutMillis`
+ * saying how many arrived.
+ */
+export async function consumeRaw(
+  topic: string,
+  count: number,
+  opts: { timeoutMillis?: number } = {},
+): Promise<ConsumedRecord[]> {
+  const timeoutMillis = opts.timeoutMillis ?? 30_000;
+  const consumer = track(
+    kafkaClient().consumer({
+      kafkaJS: { groupId: uniqueName('okj-test-group'), fromBeginning: true, autoCommit: false },
+    }),
+  );
+  await consumer.connect();
+  const records: ConsumedRecord[] = [];
+  try {
+    await consumer.subscribe({ topics: [topic] });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(new Error(`consumeRaw(${topic}): ${records.length} of ${count} records within ${timeoutMillis} ms`)),
+        timeoutMillis,
+      );
+      consumer
+        .run({
+          eachMessage: ({ topic: t, partition, message }) => {
+            const headers: Record<string, Buffer> = {};
+            for (const [k, v] of Object.entries(message.headers ?? {})) {
+              if (v !== undefined) headers[k] = Buffer.isBuffer(v) ? v : Buffer.from(String(v));
+            }
+            records.push({
+              topic: t,
+              partition,
+              offset: message.offset,
+              key: message.key,
+              value: message.value,
+              headers,
+            });
+            if (records.length >= count) {
+              clearTimeout(timer);
+              resolve();
+            }
+            return Promise.resolve();
+          },
+        })
+        .catch((err: unknown) => {
+          clearTimeout(timer);
+          reject(err instanceof Error ? err : new Error(String(err)));
+        });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return records;
+}
