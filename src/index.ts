@@ -5,3 +5,53 @@
  * @packageDocumentation
  */
 export { VERSION } from './version';
+
+export { KafkaSpanExporter } from './exporter/kafka-span-exporter';
+
+export type {
+  Compression,
+  ExporterOptions,
+  KafkaOptions,
+  KafkaSaslOptions,
+  KafkaTlsOptions,
+  OtelKafkaJaegerConfig,
+  RdKafkaValue,
+  SaslMechanism,
+  SecurityProtocol,
+  SerializerName,
+} from './config/types';
+export { ENV } from './config/env';
+
+export {
+  ConfigError,
+  MessageTooLargeError,
+  OtelKafkaJaegerError,
+  ProduceError,
+  RetriesExhaustedError,
+  SerializationError,
+  ShutdownError,
+  SinkError,
+  TimeoutError,
+  isRetriable,
+} from './errors/errors';
+export type { ErrorCode, OtelKafkaJaegerErrorOptions, ProduceErrorOptions, SinkErrorOptions } from './errors/errors';
+
+export type { SpanSerializer } from './serializers/span-serializer';
+export {
+  OTLP_JSON_CONTENT_TYPE,
+  OTLP_PROTO_CONTENT_TYPE,
+  otlpJsonSerializer,
+  otlpProtoSerializer,
+} from './serializers/otlp-serializers';
+
+export type { RetryDecision, RetryPolicy } from './retry/retry-policy';
+export type { ExponentialBackoffOptions } from './retry/exponential-backoff';
+export type { FixedDelayOptions } from './retry/fixed-delay';
+export type { RetryInfo, RetryOptions } from './retry/retry';
+export { exponentialBackoff } from './retry/exponential-backoff';
+export { fixedDelay } from './retry/fixed-delay';
+export { noRetry } from './retry/no-retry';
+export { retry } from './retry/retry';
+export { sleep } from './retry/sleep';
+
+export type { Logger } from './logging/logger';

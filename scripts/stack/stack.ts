@@ -1,6 +1,6 @@
 // The real stack this project tests against: one Apache Kafka broker (KRaft) and Jaeger v2 instances, all
 // on 127.0.0.1, installed and built by the scripts beside this file into a version-keyed cache.
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -45,11 +45,24 @@ export function freePort(): Promise<number> {
   });
 }
 
-function runScript(script: string): string {
-  const out = execFileSync('bash', [join(SCRIPTS_DIR, script)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    encoding: 'utf8',
+/**
+ * Runs a command without blocking the event loop (a cold Jaeger build takes minutes, and readiness polls of
+ * other components must keep running meanwhile); resolves with its stdout, rejects with its stderr.
+ */
+function run(command: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(command, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${command} ${args.join(' ')} failed: ${err.message}\n${stderr.slice(-4_000)}`));
+      else resolve(stdout);
+    });
+    // Progress of long installs and builds goes to our stderr as it happens.
+    child.stderr?.pipe(process.stderr);
   });
+}
+
+/** Runs an install/build script beside this file; resolves with the last line it printed (a path). */
+async function runScript(script: string): Promise<string> {
+  const out = await run('bash', [join(SCRIPTS_DIR, script)]);
   return out.trim().split('\n').at(-1) ?? '';
 }
 
@@ -115,9 +128,14 @@ export class KafkaBroker {
    * Starts the broker on its existing data (formatting the storage the first time) and waits until it
    * answers a Metadata request. Reuses a broker that is already running.
    */
+  /** Resolves the jars (once; cached by version) and returns the libs directory. */
+  prepare(): Promise<string> {
+    return runScript('install-kafka.sh');
+  }
+
   async start(timeoutMillis = 90_000): Promise<void> {
     if (!this.isRunning()) {
-      const libs = runScript('install-kafka.sh');
+      const libs = await this.prepare();
       const home = resolve(libs, '..');
       const dataDir = join(this.dir, 'data');
       mkdirSync(dataDir, { recursive: true });
@@ -136,11 +154,16 @@ export class KafkaBroker {
         classpath,
       ];
       if (!existsSync(join(dataDir, 'meta.properties'))) {
-        execFileSync(
-          'java',
-          [...jvm, 'kafka.tools.StorageTool', 'format', '-t', kafkaClusterId(), '-c', propsFile, '--ignore-formatted'],
-          { stdio: ['ignore', 'pipe', 'pipe'] },
-        );
+        await run('java', [
+          ...jvm,
+          'kafka.tools.StorageTool',
+          'format',
+          '-t',
+          kafkaClusterId(),
+          '-c',
+          propsFile,
+          '--ignore-formatted',
+        ]);
       }
       this.#process.spawn('java', [...jvm, 'kafka.Kafka', propsFile]);
     }
@@ -348,9 +371,14 @@ export class JaegerInstance {
   }
 
   /** Starts Jaeger on its existing data (Badger keeps it across restarts) and waits until ready. */
+  /** Builds the binary (once; cached by version) and returns its path. */
+  prepare(): Promise<string> {
+    return runScript('build-jaeger.sh');
+  }
+
   async start(timeoutMillis = 60_000): Promise<void> {
     if (!this.isRunning()) {
-      const bin = runScript('build-jaeger.sh');
+      const bin = await this.prepare();
       mkdirSync(this.dir, { recursive: true });
       const configFile = join(this.dir, 'config.yaml');
       writeFileSync(configFile, this.#config());
@@ -545,7 +573,9 @@ export async function stackUp(): Promise<{ startedKafka: boolean; startedJaeger:
   const jaeger = new JaegerInstance();
   const startedKafka = !kafka.isRunning();
   const startedJaeger = !jaeger.isRunning();
-  // Starting both at once overlaps the JVM's start-up with Jaeger's.
+  // Install and build first (in parallel: Maven and Go), so no readiness deadline runs during a cold build;
+  // then start both at once, overlapping the JVM's start-up with Jaeger's.
+  await Promise.all([kafka.prepare(), jaeger.prepare()]);
   await Promise.all([kafka.start(), jaeger.start()]);
   return { startedKafka, startedJaeger };
 }

@@ -1,0 +1,97 @@
+// Environment variables, read the OTEL_EXPORTER_OTLP_* way: a bad value is a warning and is ignored,
+// never an exception (environment is operator input, code is developer input).
+import type { Logger } from '../logging/logger';
+
+/** The environment variables this library reads. */
+export const ENV = {
+  brokers: 'OTEL_EXPORTER_KAFKA_BROKERS',
+  topic: 'OTEL_EXPORTER_KAFKA_TOPIC',
+  clientId: 'OTEL_EXPORTER_KAFKA_CLIENT_ID',
+  compression: 'OTEL_EXPORTER_KAFKA_COMPRESSION',
+  timeout: 'OTEL_EXPORTER_KAFKA_TIMEOUT',
+  partitionByTraceId: 'OTEL_EXPORTER_KAFKA_PARTITION_BY_TRACE_ID',
+  securityProtocol: 'OTEL_EXPORTER_KAFKA_SECURITY_PROTOCOL',
+  saslMechanism: 'OTEL_EXPORTER_KAFKA_SASL_MECHANISM',
+  saslUsername: 'OTEL_EXPORTER_KAFKA_SASL_USERNAME',
+  saslPassword: 'OTEL_EXPORTER_KAFKA_SASL_PASSWORD',
+  certificate: 'OTEL_EXPORTER_KAFKA_CERTIFICATE',
+  clientCertificate: 'OTEL_EXPORTER_KAFKA_CLIENT_CERTIFICATE',
+  clientKey: 'OTEL_EXPORTER_KAFKA_CLIENT_KEY',
+} as const;
+
+const SECRET_VARS = new Set<string>([ENV.saslPassword]);
+
+/** Parses a raw value; returns an error message instead of throwing. */
+export type EnvParser<T> = (raw: string) => { value: T } | { error: string };
+
+export class EnvReader {
+  readonly #env: NodeJS.ProcessEnv;
+  readonly #logger: Logger;
+
+  constructor(env: NodeJS.ProcessEnv, logger: Logger) {
+    this.#env = env;
+    this.#logger = logger;
+  }
+
+  /** The parsed value of `name`, or undefined when unset, empty, or invalid (then with a warning). */
+  read<T>(name: string, parse: EnvParser<T>): T | undefined {
+    const raw = this.#env[name]?.trim();
+    if (raw === undefined || raw === '') return undefined;
+    const parsed = parse(raw);
+    if ('value' in parsed) return parsed.value;
+    const shown = SECRET_VARS.has(name) ? '(redacted)' : JSON.stringify(raw);
+    this.#logger.warn(`ignoring ${name}=${shown}: ${parsed.error}`, { variable: name });
+    return undefined;
+  }
+
+  string(name: string): string | undefined {
+    return this.read(name, (raw) => ({ value: raw }));
+  }
+}
+
+export function oneOf<T extends string>(allowed: readonly T[]): EnvParser<T> {
+  return (raw) => {
+    const v = raw.toLowerCase();
+    return (allowed as readonly string[]).includes(v)
+      ? { value: v as T }
+      : { error: `expected one of ${allowed.join(', ')}` };
+  };
+}
+
+export const positiveMillis: EnvParser<number> = (raw) => {
+  const n = Number(raw);
+  return /^\d+(\.\d+)?$/.test(raw) && Number.isFinite(n) && n > 0
+    ? { value: n }
+    : { error: 'expected a positive number of milliseconds' };
+};
+
+export const booleanValue: EnvParser<boolean> = (raw) => {
+  const v = raw.toLowerCase();
+  if (v === 'true') return { value: true };
+  if (v === 'false') return { value: false };
+  return { error: 'expected true or false' };
+};
+
+export const brokerList: EnvParser<string[]> = (raw) => {
+  const brokers = raw
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
+  const bad = brokers.find((b) => brokerProblem(b) !== undefined);
+  if (brokers.length === 0) return { error: 'expected host:port[,host:port...]' };
+  if (bad !== undefined) return { error: `${JSON.stringify(bad)}: ${brokerProblem(bad)}` };
+  return { value: brokers };
+};
+
+/** Why `broker` is not a usable `host:port`, or undefined when it is. */
+export function brokerProblem(broker: string): string | undefined {
+  if (broker.length === 0) return 'empty';
+  if (/[\s,]/.test(broker)) return 'contains whitespace or a comma';
+  const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+)(?::(\d+))?$/.exec(broker);
+  if (!match) return 'expected host:port';
+  if (match[2] !== undefined) {
+    const port = Number(match[2]);
+    if (port < 1 || port > 65_535) return `port ${match[2]} is out of range`;
+  }
+  return undefined;
+}

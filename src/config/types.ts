@@ -1,0 +1,192 @@
+import type { MeterProvider } from '@opentelemetry/api';
+
+import type { Logger } from '../logging/logger';
+import type { ExponentialBackoffOptions } from '../retry/exponential-backoff';
+import type { RetryPolicy } from '../retry/retry-policy';
+import type { SpanSerializer } from '../serializers/span-serializer';
+
+/** Compression codec of produced messages (librdkafka `compression.codec`). */
+export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+
+/** Kafka security protocol (librdkafka `security.protocol`). */
+export type SecurityProtocol = 'plaintext' | 'ssl' | 'sasl_plaintext' | 'sasl_ssl';
+
+/** SASL mechanism (librdkafka `sasl.mechanisms`). */
+export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+
+/** The name of a built-in serializer. */
+export type SerializerName = 'otlp_proto' | 'otlp_json';
+
+/** A librdkafka property value passed through unchanged. */
+export type RdKafkaValue = string | number | boolean;
+
+/** TLS settings for the Kafka connection. */
+export interface KafkaTlsOptions {
+  /**
+   * Path of a PEM file of CA certificates to trust (librdkafka `ssl.ca.location`).
+   * @defaultValue env `OTEL_EXPORTER_KAFKA_CERTIFICATE`, else the system's trust store
+   */
+  caFile?: string;
+  /**
+   * Path of the client certificate (PEM) for mutual TLS (librdkafka `ssl.certificate.location`).
+   * @defaultValue env `OTEL_EXPORTER_KAFKA_CLIENT_CERTIFICATE`, else none
+   */
+  certFile?: string;
+  /**
+   * Path of the client private key (PEM) for mutual TLS (librdkafka `ssl.key.location`).
+   * @defaultValue env `OTEL_EXPORTER_KAFKA_CLIENT_KEY`, else none
+   */
+  keyFile?: string;
+  /**
+   * Password of the client private key. Never logged.
+   * @defaultValue none
+   */
+  keyPassword?: string;
+  /**
+   * Verify the broker's certificate (librdkafka `enable.ssl.certificate.verification`).
+   * @defaultValue `true`
+   */
+  rejectUnauthorized?: boolean;
+}
+
+/** SASL authentication. */
+export interface KafkaSaslOptions {
+  /**
+   * The mechanism.
+   * @defaultValue env `OTEL_EXPORTER_KAFKA_SASL_MECHANISM`, else `plain`
+   */
+  mechanism?: SaslMechanism;
+  /**
+   * User name.
+   * @defaultValue env `OTEL_EXPORTER_KAFKA_SASL_USERNAME`
+   */
+  username?: string;
+  /**
+   * Password. Never logged or put into an error message.
+   * @defaultValue env `OTEL_EXPORTER_KAFKA_SASL_PASSWORD`
+   */
+  password?: string;
+}
+
+/** How to reach Kafka; shared by the exporter and the forwarder. */
+export interface KafkaOptions {
+  /**
+   * Bootstrap brokers, `host:port` each. Required: in code or in the environment.
+   * @defaultValue env `OTEL_EXPORTER_KAFKA_BROKERS` (comma-separated); no default
+   */
+  brokers?: string[];
+  /**
+   * The topic spans are written to and read from.
+   * @defaultValue env `OTEL_EXPORTER_KAFKA_TOPIC`, else `otlp_spans` (the OTel Collector's default)
+   */
+  topic?: string;
+  /**
+   * Client id reported to the brokers.
+   * @defaultValue env `OTEL_EXPORTER_KAFKA_CLIENT_ID`, else `otel-kafka-jaeger`
+   */
+  clientId?: string;
+  /**
+   * Security protocol.
+   * @defaultValue env `OTEL_EXPORTER_KAFKA_SECURITY_PROTOCOL`, else derived: `sasl_ssl` with `sasl` and
+   * `ssl`, `sasl_plaintext` with `sasl` only, `ssl` with `ssl` only, otherwise `plaintext`
+   */
+  securityProtocol?: SecurityProtocol;
+  /**
+   * TLS: `true` for TLS with the system's trust store, or the details.
+   * @defaultValue `false` (unless the TLS environment variables are set)
+   */
+  ssl?: boolean | KafkaTlsOptions;
+  /**
+   * SASL authentication.
+   * @defaultValue none (unless the SASL environment variables are set)
+   */
+  sasl?: KafkaSaslOptions;
+  /**
+   * Any librdkafka property, passed through as is and applied last, e.g. `{ 'socket.keepalive.enable': true }`.
+   * Values of properties whose name mentions a password or secret are never logged.
+   * @defaultValue `{}`
+   */
+  rdkafka?: Record<string, RdKafkaValue>;
+}
+
+/** Options of {@link KafkaSpanExporter}. */
+export interface ExporterOptions {
+  /**
+   * How long one `export()` may take before it reports FAILED; also bounds librdkafka's
+   * `message.timeout.ms`, so a message not acknowledged by then is failed, not retried behind our back.
+   * @defaultValue env `OTEL_EXPORTER_KAFKA_TIMEOUT` (milliseconds), else `10000`
+   */
+  timeoutMillis?: number;
+  /**
+   * One message per trace keyed by the trace id (hex), so all spans of a trace share a partition. `false`:
+   * one message per export batch, without a key.
+   * @defaultValue env `OTEL_EXPORTER_KAFKA_PARTITION_BY_TRACE_ID`, else `true`
+   */
+  partitionByTraceId?: boolean;
+  /**
+   * Compression codec.
+   * @defaultValue env `OTEL_EXPORTER_KAFKA_COMPRESSION`, else `none`
+   */
+  compression?: Compression;
+  /**
+   * The largest message the producer sends (librdkafka `message.max.bytes`); larger messages are split
+   * by resource, scope, then spans. Keep it at or below the topic's `max.message.bytes`.
+   * @defaultValue `1000000`
+   */
+  maxMessageBytes?: number;
+  /**
+   * How long the producer waits to fill a batch (librdkafka `linger.ms`).
+   * @defaultValue `5`
+   */
+  lingerMillis?: number;
+  /**
+   * Bound on bytes waiting in the producer's queue (librdkafka `queue.buffering.max.kbytes`). While Kafka is
+   * unreachable memory stays below it; exports beyond it fail at once and are counted.
+   * @defaultValue `67108864` (64 MiB)
+   */
+  maxQueueBytes?: number;
+}
+
+/**
+ * The one configuration object both {@link KafkaSpanExporter} and the forwarder take; each reads the parts
+ * it needs.
+ *
+ * @remarks
+ * Every field resolves as `code ?? environment ?? default`. A bad value in code throws a
+ * {@link ConfigError} naming the field; a bad environment value is logged as a warning and ignored.
+ *
+ * @example
+ * ```ts
+ * const config: OtelKafkaJaegerConfig = {
+ *   kafka: { brokers: ['127.0.0.1:9092'], topic: 'otlp_spans', clientId: 'checkout' },
+ *   serializer: 'otlp_proto',
+ *   exporter: { timeoutMillis: 10_000, compression: 'zstd' },
+ * };
+ * ```
+ */
+export interface OtelKafkaJaegerConfig {
+  /** How to reach Kafka. */
+  kafka?: KafkaOptions;
+  /**
+   * How spans are encoded.
+   * @defaultValue `otlp_proto`
+   */
+  serializer?: SerializerName | SpanSerializer;
+  /**
+   * How failed sink requests are retried (the forwarder): backoff options or a policy object.
+   * @defaultValue `exponentialBackoff()`: 100 ms doubling to 30 s, jitter 0.2, forever
+   */
+  retry?: ExponentialBackoffOptions | RetryPolicy;
+  /** Options of the exporter. */
+  exporter?: ExporterOptions;
+  /**
+   * Where self-metrics go.
+   * @defaultValue none: metrics are no-ops
+   */
+  meterProvider?: MeterProvider;
+  /**
+   * Where log lines go.
+   * @defaultValue OpenTelemetry's `diag` (silent unless the application set a DiagLogger)
+   */
+  logger?: Logger;
+}

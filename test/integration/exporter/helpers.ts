@@ -1,0 +1,32 @@
+import { ExportResultCode } from '@opentelemetry/core';
+import type { ExportResult } from '@opentelemetry/core';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+
+import type { KafkaSpanExporter } from '../../../src/exporter/kafka-span-exporter';
+import type { OtelKafkaJaegerConfig } from '../../../src/config/types';
+import { endpoints } from '../harness/stack';
+
+/** A config for the test stack's broker and the given topic. */
+export function testConfig(topic: string, extra: Omit<OtelKafkaJaegerConfig, 'kafka'> = {}): OtelKafkaJaegerConfig {
+  return { kafka: { brokers: endpoints.kafkaBrokers, topic, clientId: 'okj-int-tests' }, ...extra };
+}
+
+/** export() as a promise of its one result; fails the test if the callback fires twice. */
+export function exportSpans(exporter: KafkaSpanExporter, spans: ReadableSpan[]): Promise<ExportResult> {
+  return new Promise((resolve, reject) => {
+    let calls = 0;
+    exporter.export(spans, (result) => {
+      calls++;
+      if (calls > 1) reject(new Error('export() called back twice'));
+      else resolve(result);
+    });
+  });
+}
+
+export const SUCCESS = ExportResultCode.SUCCESS;
+export const FAILED = ExportResultCode.FAILED;
+
+/** HrTime → unix nanoseconds. */
+export function nanos(t: [number, number]): bigint {
+  return BigInt(t[0]) * 1_000_000_000n + BigInt(t[1]);
+}

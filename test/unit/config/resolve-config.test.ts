@@ -1,0 +1,224 @@
+import { ConfigError } from '../../../src/errors/errors';
+import {
+  DEFAULTS,
+  resolveCommon,
+  resolveExporterConfig,
+  resolveKafkaConfig,
+  resolveRetryPolicy,
+} from '../../../src/config/resolve-config';
+import type { Logger } from '../../../src/logging/logger';
+
+function recordingLogger(): Logger & { warnings: string[] } {
+  const warnings: string[] = [];
+  return {
+    warnings,
+    debug: () => undefined,
+    info: () => undefined,
+    warn: (m: string) => warnings.push(m),
+    error: () => undefined,
+  };
+}
+
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const brokers = ['127.0.0.1:9092'];
+
+describe('resolveKafkaConfig', () => {
+  it('applies defaults', () => {
+    const k = resolveKafkaConfig({ kafka: { brokers } }, {});
+    expect(k).toMatchObject({
+      brokers,
+      topic: 'otlp_spans',
+      clientId: 'otel-kafka-jaeger',
+      securityProtocol: 'plaintext',
+    });
+    expect(k.tls).toBeUndefined();
+    expect(k.sasl).toBeUndefined();
+  });
+
+  it('resolves code ?? environment ?? default', () => {
+    const env = {
+      OTEL_EXPORTER_KAFKA_BROKERS: 'k1:9092, k2:9092',
+      OTEL_EXPORTER_KAFKA_TOPIC: 'env_topic',
+      OTEL_EXPORTER_KAFKA_CLIENT_ID: 'env-client',
+    };
+    expect(resolveKafkaConfig({}, env)).toMatchObject({
+      brokers: ['k1:9092', 'k2:9092'],
+      topic: 'env_topic',
+      clientId: 'env-client',
+    });
+    expect(resolveKafkaConfig({ kafka: { brokers, topic: 'code_topic' } }, env)).toMatchObject({
+      brokers,
+      topic: 'code_topic',
+      clientId: 'env-client',
+    });
+  });
+
+  it.each([
+    [{}, 'kafka.brokers'],
+    [{ kafka: { brokers: [] } }, 'kafka.brokers'],
+    [{ kafka: { brokers: 'a:1' } }, 'kafka.brokers'],
+    [{ kafka: { brokers: ['ok:1', 'bad host:1'] } }, 'kafka.brokers[1]'],
+    [{ kafka: { brokers: ['a:99999'] } }, 'kafka.brokers[0]'],
+    [{ kafka: { brokers, topic: 'no spaces' } }, 'kafka.topic'],
+    [{ kafka: { brokers, topic: '' } }, 'kafka.topic'],
+    [{ kafka: { brokers, clientId: 42 } }, 'kafka.clientId'],
+    [{ kafka: { brokers, securityProtocol: 'tls' } }, 'kafka.securityProtocol'],
+    [{ kafka: { brokers, sasl: { mechanism: 'gssapi', username: 'u', password: 'p' } } }, 'kafka.sasl.mechanism'],
+    [{ kafka: { brokers, sasl: { username: 'u' } } }, 'kafka.sasl.password'],
+    [{ kafka: { brokers, rdkafka: { 'linger.ms': { nested: 1 } } } }, "kafka.rdkafka['linger.ms']"],
+    [{ kafka: 'x' }, 'kafka'],
+    ['not an object', 'config'],
+  ])('%j → ConfigError naming %s', (config, field) => {
+    const err = configError(() => resolveKafkaConfig(config, {}));
+    expect(err.field).toBe(field);
+    expect(err.code).toBe('CONFIG_INVALID');
+    expect(err.message).toContain(field);
+  });
+
+  it('never puts a password into an error message', () => {
+    const err = configError(() =>
+      resolveKafkaConfig({ kafka: { brokers, sasl: { username: 'u', password: 'hunter2', mechanism: 'nope' } } }, {}),
+    );
+    expect(err.message).not.toContain('hunter2');
+    const err2 = configError(() =>
+      resolveKafkaConfig({ kafka: { brokers, sasl: { username: 'u', password: 123 } } }, {}),
+    );
+    expect(err2.message).not.toContain('123');
+  });
+
+  it('warns about and ignores bad environment values, without echoing secrets', () => {
+    const logger = recordingLogger();
+    const env = {
+      OTEL_EXPORTER_KAFKA_BROKERS: 'has space:1',
+      OTEL_EXPORTER_KAFKA_TOPIC: 'bad topic',
+      OTEL_EXPORTER_KAFKA_SECURITY_PROTOCOL: 'carrier-pigeon',
+    };
+    const k = resolveKafkaConfig({ kafka: { brokers } }, env, logger);
+    expect(k.topic).toBe(DEFAULTS.topic);
+    expect(k.securityProtocol).toBe('plaintext');
+    expect(logger.warnings.join('\n')).toMatch(/OTEL_EXPORTER_KAFKA_TOPIC/);
+    expect(logger.warnings.join('\n')).toMatch(/OTEL_EXPORTER_KAFKA_SECURITY_PROTOCOL/);
+
+    const l2 = recordingLogger();
+    expect(() => resolveKafkaConfig({}, { OTEL_EXPORTER_KAFKA_BROKERS: ' , ' }, l2)).toThrow(ConfigError);
+  });
+
+  it('reads SASL and TLS from the environment and derives the security protocol', () => {
+    const env = {
+      OTEL_EXPORTER_KAFKA_SASL_MECHANISM: 'scram-sha-256',
+      OTEL_EXPORTER_KAFKA_SASL_USERNAME: 'svc',
+      OTEL_EXPORTER_KAFKA_SASL_PASSWORD: 'secret',
+      OTEL_EXPORTER_KAFKA_CERTIFICATE: '/etc/ca.pem',
+    };
+    const k = resolveKafkaConfig({ kafka: { brokers } }, env);
+    expect(k.sasl).toEqual({ mechanism: 'scram-sha-256', username: 'svc', password: 'secret' });
+    expect(k.tls?.caFile).toBe('/etc/ca.pem');
+    expect(k.securityProtocol).toBe('sasl_ssl');
+  });
+
+  it('lets code set the security protocol explicitly', () => {
+    expect(resolveKafkaConfig({ kafka: { brokers, ssl: true } }, {}).securityProtocol).toBe('ssl');
+    expect(
+      resolveKafkaConfig({ kafka: { brokers, ssl: true, securityProtocol: 'plaintext' } }, {}).securityProtocol,
+    ).toBe('plaintext');
+  });
+});
+
+describe('resolveExporterConfig', () => {
+  it('applies defaults', () => {
+    expect(resolveExporterConfig({}, {})).toEqual(DEFAULTS.exporter);
+  });
+
+  it('reads timeout, compression and partitioning from the environment', () => {
+    const env = {
+      OTEL_EXPORTER_KAFKA_TIMEOUT: '2500',
+      OTEL_EXPORTER_KAFKA_COMPRESSION: 'LZ4',
+      OTEL_EXPORTER_KAFKA_PARTITION_BY_TRACE_ID: 'false',
+    };
+    expect(resolveExporterConfig({}, env)).toMatchObject({
+      timeoutMillis: 2500,
+      compression: 'lz4',
+      partitionByTraceId: false,
+    });
+    expect(resolveExporterConfig({ exporter: { timeoutMillis: 100 } }, env).timeoutMillis).toBe(100);
+  });
+
+  it('warns about and ignores bad environment values', () => {
+    const logger = recordingLogger();
+    const x = resolveExporterConfig(
+      {},
+      { OTEL_EXPORTER_KAFKA_TIMEOUT: '-5', OTEL_EXPORTER_KAFKA_COMPRESSION: 'brotli' },
+      logger,
+    );
+    expect(x.timeoutMillis).toBe(10_000);
+    expect(x.compression).toBe('none');
+    expect(logger.warnings).toHaveLength(2);
+  });
+
+  it.each([
+    [{ timeoutMillis: -1 }, 'exporter.timeoutMillis'],
+    [{ timeoutMillis: 0 }, 'exporter.timeoutMillis'],
+    [{ timeoutMillis: Number.NaN }, 'exporter.timeoutMillis'],
+    [{ timeoutMillis: '100' }, 'exporter.timeoutMillis'],
+    [{ compression: 'brotli' }, 'exporter.compression'],
+    [{ partitionByTraceId: 'yes' }, 'exporter.partitionByTraceId'],
+    [{ maxMessageBytes: 10 }, 'exporter.maxMessageBytes'],
+    [{ maxMessageBytes: 1.5e6 + 0.5 }, 'exporter.maxMessageBytes'],
+    [{ lingerMillis: -3 }, 'exporter.lingerMillis'],
+    [{ maxQueueBytes: 2_000_000, maxMessageBytes: 3_000_000 }, 'exporter.maxQueueBytes'],
+  ])('%j → ConfigError naming %s', (exporter, field) => {
+    const err = configError(() => resolveExporterConfig({ exporter }, {}));
+    expect(err.field).toBe(field);
+  });
+
+  it('names the allowed values', () => {
+    expect(configError(() => resolveExporterConfig({ exporter: { compression: 'brotli' } }, {})).message).toMatch(
+      /'none', 'gzip', 'snappy', 'lz4', 'zstd'/,
+    );
+  });
+});
+
+describe('resolveCommon', () => {
+  it('picks the built-in serializers by name, otlp_proto by default', () => {
+    expect(resolveCommon({}).serializer.contentType).toBe('application/x-protobuf');
+    expect(resolveCommon({ serializer: 'otlp_json' }).serializer.contentType).toBe('application/json');
+  });
+
+  it('accepts a custom serializer object', () => {
+    const custom = { contentType: 'text/plain', serialize: () => new Uint8Array([1]) };
+    expect(resolveCommon({ serializer: custom }).serializer).toBe(custom);
+  });
+
+  it.each([
+    [{ serializer: 'avro' }, 'serializer'],
+    [{ serializer: { contentType: 'x' } }, 'serializer'],
+    [{ logger: { info: () => undefined } }, 'logger'],
+    [{ meterProvider: {} }, 'meterProvider'],
+  ])('%j → ConfigError naming %s', (config, field) => {
+    expect(configError(() => resolveCommon(config)).field).toBe(field);
+  });
+});
+
+describe('resolveRetryPolicy', () => {
+  it('builds exponential backoff from options and accepts a policy object', () => {
+    const policy = resolveRetryPolicy({ retry: { initialDelayMillis: 10, jitter: 0, maxDelayMillis: 40 } });
+    expect(policy.nextDelay(1, new Error('x'))).toEqual({ retry: true, delayMillis: 10 });
+    expect(policy.nextDelay(5, new Error('x'))).toEqual({ retry: true, delayMillis: 40 });
+    const custom = { nextDelay: () => ({ retry: false as const }) };
+    expect(resolveRetryPolicy({ retry: custom })).toBe(custom);
+  });
+
+  it('names the bad retry field', () => {
+    expect(configError(() => resolveRetryPolicy({ retry: { multiplier: 0.5 } })).field).toBe('retry.multiplier');
+    expect(configError(() => resolveRetryPolicy({ retry: 5 })).field).toBe('retry');
+  });
+});

@@ -1,0 +1,58 @@
+import { resolveExporterConfig, resolveKafkaConfig } from '../../../src/config/resolve-config';
+import { messageTimeoutMillis, producerRdKafkaConfig, redact } from '../../../src/kafka/client-config';
+
+const noEnv = {};
+
+describe('producerRdKafkaConfig', () => {
+  it('asks for acks from all replicas, idempotence, and a bounded queue', () => {
+    const config = {
+      kafka: { brokers: ['a:9092', 'b:9093'], clientId: 'svc' },
+      exporter: { compression: 'zstd' as const },
+    };
+    const props = producerRdKafkaConfig(resolveKafkaConfig(config, noEnv), resolveExporterConfig(config, noEnv));
+    expect(props).toMatchObject({
+      'bootstrap.servers': 'a:9092,b:9093',
+      'client.id': 'svc',
+      acks: -1,
+      'enable.idempotence': true,
+      'compression.codec': 'zstd',
+      'message.max.bytes': 1_000_000,
+      'queue.buffering.max.kbytes': 65_536,
+      'security.protocol': 'plaintext',
+    });
+    expect(props['message.timeout.ms']).toBeLessThan(10_000);
+  });
+
+  it('maps SASL and TLS, and applies the rdkafka passthrough last', () => {
+    const config = {
+      kafka: {
+        brokers: ['a:9092'],
+        ssl: { caFile: '/etc/ca.pem' },
+        sasl: { mechanism: 'scram-sha-512' as const, username: 'u', password: 'p' },
+        rdkafka: { 'socket.keepalive.enable': true, 'linger.ms': 20 },
+      },
+    };
+    const props = producerRdKafkaConfig(resolveKafkaConfig(config, noEnv), resolveExporterConfig(config, noEnv));
+    expect(props).toMatchObject({
+      'security.protocol': 'sasl_ssl',
+      'sasl.mechanisms': 'SCRAM-SHA-512',
+      'sasl.username': 'u',
+      'ssl.ca.location': '/etc/ca.pem',
+      'socket.keepalive.enable': true,
+      'linger.ms': 20,
+    });
+  });
+
+  it('keeps the message timeout inside the export timeout', () => {
+    for (const t of [1, 50, 1_000, 10_000, 600_000]) {
+      expect(messageTimeoutMillis(t)).toBeLessThanOrEqual(t);
+      expect(messageTimeoutMillis(t)).toBeGreaterThanOrEqual(1);
+    }
+  });
+
+  it('redacts secrets for logging', () => {
+    const shown = redact({ 'sasl.password': 'hunter2', 'ssl.key.password': 'k', 'client.id': 'svc' });
+    expect(JSON.stringify(shown)).not.toMatch(/hunter2|"k"/);
+    expect(shown['client.id']).toBe('svc');
+  });
+});
