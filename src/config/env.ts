@@ -17,6 +17,9 @@ export const ENV = {
   certificate: 'OTEL_EXPORTER_KAFKA_CERTIFICATE',
   clientCertificate: 'OTEL_EXPORTER_KAFKA_CLIENT_CERTIFICATE',
   clientKey: 'OTEL_EXPORTER_KAFKA_CLIENT_KEY',
+  forwarderGroupId: 'OTEL_KAFKA_FORWARDER_GROUP_ID',
+  forwarderSinkUrl: 'OTEL_KAFKA_FORWARDER_SINK_URL',
+  forwarderDeadLetterTopic: 'OTEL_KAFKA_FORWARDER_DEAD_LETTER_TOPIC',
 } as const;
 
 const SECRET_VARS = new Set<string>([ENV.saslPassword]);

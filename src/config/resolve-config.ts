@@ -8,8 +8,18 @@ import { exponentialBackoff } from '../retry/exponential-backoff';
 import type { RetryPolicy } from '../retry/retry-policy';
 import { otlpJsonSerializer, otlpProtoSerializer } from '../serializers/otlp-serializers';
 import type { SpanSerializer } from '../serializers/span-serializer';
+import { otlpHttpSink } from '../sinks/otlp-http-sink';
+import type { OtlpHttpSinkOptions } from '../sinks/otlp-http-sink';
+import type { Sink } from '../sinks/sink';
 import { booleanValue, brokerList, brokerProblem, ENV, EnvReader, oneOf, positiveMillis } from './env';
-import type { Compression, OtelKafkaJaegerConfig, RdKafkaValue, SaslMechanism, SecurityProtocol } from './types';
+import type {
+  Compression,
+  OnUndeliverable,
+  OtelKafkaJaegerConfig,
+  RdKafkaValue,
+  SaslMechanism,
+  SecurityProtocol,
+} from './types';
 
 /** Defaults of every option, in one place (the TSDoc `@defaultValue`s say the same). */
 export const DEFAULTS = {
@@ -23,12 +33,25 @@ export const DEFAULTS = {
     lingerMillis: 5,
     maxQueueBytes: 64 * 1024 * 1024,
   },
+  forwarder: {
+    groupId: 'otel-kafka-jaeger',
+    sinkUrl: 'http://localhost:4318/v1/traces',
+    onUndeliverable: 'dead-letter' as OnUndeliverable,
+    maxRecords: 2_000,
+    maxBytes: 4 * 1024 * 1024,
+    lingerMillis: 20,
+    maxInFlightRequests: 2,
+    maxBufferedBytes: 64 * 1024 * 1024,
+    commitIntervalMillis: 1_000,
+    stopTimeoutMillis: 10_000,
+  },
 } as const;
 
 const COMPRESSIONS: readonly Compression[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 const PROTOCOLS: readonly SecurityProtocol[] = ['plaintext', 'ssl', 'sasl_plaintext', 'sasl_ssl'];
 const MECHANISMS: readonly SaslMechanism[] = ['plain', 'scram-sha-256', 'scram-sha-512'];
 const TOPIC_PATTERN = /^[a-zA-Z0-9._-]{1,249}$/;
+const UNDELIVERABLE: readonly OnUndeliverable[] = ['dead-letter', 'block', 'drop'];
 
 export interface ResolvedTls {
   caFile?: string;
@@ -61,6 +84,21 @@ export interface ResolvedExporterConfig {
   maxMessageBytes: number;
   lingerMillis: number;
   maxQueueBytes: number;
+}
+
+export interface ResolvedForwarderConfig {
+  groupId: string;
+  sink: Sink;
+  deadLetterTopic: string;
+  onUndeliverable: OnUndeliverable;
+  maxRecords: number;
+  maxBytes: number;
+  lingerMillis: number;
+  maxInFlightRequests: number;
+  maxBufferedBytes: number;
+  commitIntervalMillis: number;
+  stopTimeoutMillis: number;
+  retry: RetryPolicy;
 }
 
 export interface ResolvedCommon {
@@ -126,6 +164,21 @@ export function checkNumber(
     throw new ConfigError(field, `expected ${kind} ${low} and <= ${max}, got ${describe(v)}`);
   }
   return v;
+}
+
+function isTopicName(name: string): boolean {
+  return TOPIC_PATTERN.test(name) && name !== '.' && name !== '..';
+}
+
+const topicParser = (raw: string): { value: string } | { error: string } =>
+  isTopicName(raw) ? { value: raw } : { error: 'expected 1-249 characters of [a-zA-Z0-9._-]' };
+
+function checkTopic(field: string, v: unknown): string | undefined {
+  const topic = checkString(field, v);
+  if (topic !== undefined && !isTopicName(topic)) {
+    throw new ConfigError(field, `${describe(topic)} is not a valid Kafka topic name (1-249 of [a-zA-Z0-9._-])`);
+  }
+  return topic;
 }
 
 // ------------------------------------------------------------------------------------------ sections
@@ -204,10 +257,6 @@ export function resolveKafkaConfig(
     throw new ConfigError('kafka.brokers', `required: set kafka.brokers or ${ENV.brokers} (e.g. '127.0.0.1:9092')`);
   }
 
-  const topicParser = (raw: string) =>
-    TOPIC_PATTERN.test(raw) && raw !== '.' && raw !== '..'
-      ? { value: raw }
-      : { error: 'expected 1-249 characters of [a-zA-Z0-9._-]' };
   let topic = checkString('kafka.topic', k.topic);
   if (topic !== undefined && 'error' in topicParser(topic)) {
     throw new ConfigError(
@@ -317,4 +366,88 @@ export function resolveRetryPolicy(config: unknown, field = 'retry'): RetryPolic
   if (isObject(r) && typeof r.nextDelay === 'function') return r as unknown as RetryPolicy;
   if (!isObject(r)) throw new ConfigError(field, `expected backoff options or a RetryPolicy, got ${describe(r)}`);
   return exponentialBackoff(r, field);
+}
+
+/** The `forwarder` section (plus the shared `retry` policy); `topic` is the resolved `kafka.topic`. */
+export function resolveForwarderConfig(
+  config: unknown,
+  topic: string,
+  env: NodeJS.ProcessEnv = process.env,
+  logger: Logger = diagLogger,
+): ResolvedForwarderConfig {
+  const root = checkRoot(config);
+  const f = checkSection('forwarder', root.forwarder);
+  const e = new EnvReader(env, logger);
+  const d = DEFAULTS.forwarder;
+  const dl = checkSection('forwarder.deadLetter', f.deadLetter);
+
+  const mode = checkOneOf('forwarder.onUndeliverable', f.onUndeliverable, UNDELIVERABLE);
+  const dlMode = checkOneOf('forwarder.deadLetter.onUndeliverable', dl.onUndeliverable, UNDELIVERABLE);
+  if (mode && dlMode && mode !== dlMode) {
+    throw new ConfigError(
+      'forwarder.onUndeliverable',
+      `'${mode}' contradicts forwarder.deadLetter.onUndeliverable '${dlMode}'; set one of them`,
+    );
+  }
+  const deadLetterTopic =
+    checkTopic('forwarder.deadLetter.topic', dl.topic) ??
+    e.read(ENV.forwarderDeadLetterTopic, topicParser) ??
+    `${topic}.dlq`.slice(0, 249);
+  if (deadLetterTopic === topic) {
+    throw new ConfigError('forwarder.deadLetter.topic', `must differ from kafka.topic ('${topic}')`);
+  }
+
+  const groupId =
+    checkString('forwarder.groupId', f.groupId) ?? e.string(ENV.forwarderGroupId) ?? d.groupId;
+
+  return {
+    groupId,
+    sink: resolveSink(f.sink, e),
+    deadLetterTopic,
+    onUndeliverable: mode ?? dlMode ?? d.onUndeliverable,
+    ...resolveBatch(checkSection('forwarder.batch', f.batch)),
+    maxInFlightRequests:
+      checkNumber('forwarder.maxInFlightRequests', f.maxInFlightRequests, { min: 1, max: 64, integer: true }) ??
+      d.maxInFlightRequests,
+    maxBufferedBytes:
+      checkNumber('forwarder.maxBufferedBytes', f.maxBufferedBytes, { min: 1024 * 1024, max: 2 ** 40, integer: true }) ??
+      d.maxBufferedBytes,
+    commitIntervalMillis:
+      checkNumber('forwarder.commitIntervalMillis', f.commitIntervalMillis, { min: 10, max: 600_000 }) ??
+      d.commitIntervalMillis,
+    stopTimeoutMillis:
+      checkNumber('forwarder.stopTimeoutMillis', f.stopTimeoutMillis, { min: 0, max: 3_600_000 }) ??
+      d.stopTimeoutMillis,
+    retry: resolveRetryPolicy(root),
+  };
+}
+
+function resolveBatch(b: Record<string, unknown>): { maxRecords: number; maxBytes: number; lingerMillis: number } {
+  const d = DEFAULTS.forwarder;
+  return {
+    maxRecords:
+      checkNumber('forwarder.batch.maxRecords', b.maxRecords, { min: 1, max: 1_000_000, integer: true }) ?? d.maxRecords,
+    maxBytes:
+      checkNumber('forwarder.batch.maxBytes', b.maxBytes, { min: 1024, max: 2 ** 31 - 1, integer: true }) ?? d.maxBytes,
+    lingerMillis: checkNumber('forwarder.batch.lingerMillis', b.lingerMillis, { min: 0, max: 60_000 }) ?? d.lingerMillis,
+  };
+}
+
+function resolveSink(sink: unknown, e: EnvReader): Sink {
+  if (sink === undefined) {
+    return otlpHttpSink({ url: e.string(ENV.forwarderSinkUrl) ?? DEFAULTS.forwarder.sinkUrl }, 'forwarder.sink');
+  }
+  if (!isObject(sink)) throw new ConfigError('forwarder.sink', `expected a sink config or a Sink, got ${describe(sink)}`);
+  if (typeof sink.send === 'function') {
+    if (typeof sink.close !== 'function') throw new ConfigError('forwarder.sink', 'a Sink needs send() and close()');
+    if (typeof sink.name !== 'string') throw new ConfigError('forwarder.sink', 'a Sink needs a name');
+    return sink as unknown as Sink;
+  }
+  const { type, ...options } = sink;
+  if (type === 'otlp-http') {
+    const url = options.url ?? e.string(ENV.forwarderSinkUrl) ?? DEFAULTS.forwarder.sinkUrl;
+    // The sink validates each option itself, naming the field.
+    return otlpHttpSink({ ...options, url } as OtlpHttpSinkOptions, 'forwarder.sink');
+  }
+  throw new ConfigError('forwarder.sink.type', `expected 'otlp-http' or a Sink object, got ${describe(type)}`);
 }

@@ -4,6 +4,7 @@ import type { Logger } from '../logging/logger';
 import type { ExponentialBackoffOptions } from '../retry/exponential-backoff';
 import type { RetryPolicy } from '../retry/retry-policy';
 import type { SpanSerializer } from '../serializers/span-serializer';
+import type { Sink } from '../sinks/sink';
 
 /** Compression codec of produced messages (librdkafka `compression.codec`). */
 export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
@@ -147,6 +148,121 @@ export interface ExporterOptions {
   maxQueueBytes?: number;
 }
 
+/** What the forwarder does with a record that can never be delivered (undecodable, HTTP 400, ...). */
+export type OnUndeliverable = 'dead-letter' | 'block' | 'drop';
+
+/** The built-in OTLP/HTTP sink: Jaeger v2's (or any OTLP receiver's) `/v1/traces`. */
+export interface OtlpHttpSinkConfig {
+  /** Selects this sink. */
+  type: 'otlp-http';
+  /**
+   * The OTLP/HTTP traces endpoint.
+   * @defaultValue env `OTEL_KAFKA_FORWARDER_SINK_URL`, else `http://localhost:4318/v1/traces`
+   */
+  url?: string;
+  /**
+   * Extra request headers, e.g. `{ authorization: 'Bearer ...' }`. Values are never logged.
+   * @defaultValue `{}`
+   */
+  headers?: Record<string, string>;
+  /**
+   * Timeout of one request.
+   * @defaultValue `10000`
+   */
+  timeoutMillis?: number;
+  /**
+   * Request body compression.
+   * @defaultValue `none`
+   */
+  compression?: 'none' | 'gzip';
+  /**
+   * What the sink sends: protobuf (records pass through undecoded) or OTLP JSON.
+   * @defaultValue `protobuf`
+   */
+  encoding?: 'protobuf' | 'json';
+}
+
+/** The dead-letter topic for records that can never be delivered. */
+export interface DeadLetterOptions {
+  /**
+   * The topic. Dead letters keep their original key, value and headers, plus provenance headers.
+   * @defaultValue env `OTEL_KAFKA_FORWARDER_DEAD_LETTER_TOPIC`, else `<kafka.topic>.dlq`
+   */
+  topic?: string;
+  /**
+   * Same as {@link ForwarderOptions.onUndeliverable}; either place may set it.
+   * @defaultValue `dead-letter`
+   */
+  onUndeliverable?: OnUndeliverable;
+}
+
+/** How records are batched into sink requests. */
+export interface ForwarderBatchOptions {
+  /**
+   * Most records in one sink request.
+   * @defaultValue `2000`
+   */
+  maxRecords?: number;
+  /**
+   * Most value bytes in one sink request.
+   * @defaultValue `4194304` (4 MiB)
+   */
+  maxBytes?: number;
+  /**
+   * How long a record may wait for more to fill its batch.
+   * @defaultValue `20`
+   */
+  lingerMillis?: number;
+}
+
+/** Options of {@link KafkaToJaegerForwarder}. */
+export interface ForwarderOptions {
+  /**
+   * Consumer group id. A new group starts from the earliest offset.
+   * @defaultValue env `OTEL_KAFKA_FORWARDER_GROUP_ID`, else `otel-kafka-jaeger`
+   */
+  groupId?: string;
+  /**
+   * Where spans go: a built-in sink's config or your own {@link Sink}.
+   * @defaultValue `{ type: 'otlp-http', url: 'http://localhost:4318/v1/traces' }`
+   */
+  sink?: OtlpHttpSinkConfig | Sink;
+  /**
+   * The dead-letter topic.
+   * @defaultValue `{ topic: '<kafka.topic>.dlq' }`
+   */
+  deadLetter?: DeadLetterOptions;
+  /**
+   * What happens to a record that can never be delivered: written to the dead-letter topic (then
+   * committed past), `block` (its partition stops and retries it until an operator steps in), or `drop`
+   * (committed past, counted, logged; must be chosen explicitly).
+   * @defaultValue `dead-letter`
+   */
+  onUndeliverable?: OnUndeliverable;
+  /** Batching of records into sink requests. */
+  batch?: ForwarderBatchOptions;
+  /**
+   * Sink requests in flight at once.
+   * @defaultValue `2`
+   */
+  maxInFlightRequests?: number;
+  /**
+   * Bound on record bytes fetched and not yet delivered; above it, partitions are paused.
+   * @defaultValue `67108864` (64 MiB)
+   */
+  maxBufferedBytes?: number;
+  /**
+   * How often accepted offsets are committed (also on revoke and on stop).
+   * @defaultValue `1000`
+   */
+  commitIntervalMillis?: number;
+  /**
+   * How long `stop()` drains in-flight work before it gives up, commits what was accepted, and leaves.
+   * @defaultValue `10000`
+   */
+  stopTimeoutMillis?: number;
+}
+
 /**
  * The one configuration object both {@link KafkaSpanExporter} and the forwarder take; each reads the parts
  * it needs.
@@ -179,6 +295,8 @@ export interface OtelKafkaJaegerConfig {
   retry?: ExponentialBackoffOptions | RetryPolicy;
   /** Options of the exporter. */
   exporter?: ExporterOptions;
+  /** Options of the forwarder. */
+  forwarder?: ForwarderOptions;
   /**
    * Where self-metrics go.
    * @defaultValue none: metrics are no-ops

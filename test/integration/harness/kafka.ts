@@ -141,3 +141,25 @@ export async function consumeRaw(
   }
   return records;
 }
+
+/** The group's committed offset per partition of `topic` (-1 where nothing was committed). */
+export async function committedOffsets(groupId: string, topic: string): Promise<Map<number, number>> {
+  const admin = await connectedAdmin();
+  try {
+    const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return new Map((entry?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The end offset (high watermark) per partition of `topic`. */
+export async function endOffsets(topic: string): Promise<Map<number, number>> {
+  const admin = await connectedAdmin();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return new Map(offsets.map((p) => [p.partition, Number(p.high)]));
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,843 @@
+import { KafkaJS } from '@confluentinc/kafka-javascript';
+
+import { resolveCommon, resolveForwarderConfig, resolveKafkaConfig } from '../config/resolve-config';
+import type { ResolvedForwarderConfig, ResolvedKafkaConfig } from '../config/resolve-config';
+import type { OtelKafkaJaegerConfig } from '../config/types';
+import { OtelKafkaJaegerError, RetriesExhaustedError, SerializationError, ShutdownError, SinkError } from '../errors/errors';
+import { commonRdKafkaConfig } from '../kafka/client-config';
+import { toProduceError } from '../kafka/kafka-errors';
+import { kafkaLogger } from '../kafka/kafka-logger';
+import type { Logger } from '../logging/logger';
+import { sleep } from '../retry/sleep';
+import { OTLP_JSON_CONTENT_TYPE, OTLP_PROTO_CONTENT_TYPE } from '../serializers/otlp-serializers';
+import { countSpans, decodeTraceRequest } from '../serializers/otlp-decoder';
+import type { Sink, SinkResult } from '../sinks/sink';
+import { deadLetterMessage } from './dead-letter';
+import { ForwarderMetrics } from './forwarder-metrics';
+import type { PartitionGaugeValue } from './forwarder-metrics';
+import { OffsetLedger } from './offset-ledger';
+
+const ERR_ASSIGN_PARTITIONS = -175;
+const ERR_REVOKE_PARTITIONS = -174;
+
+/** Why a partition is paused. */
+export type PauseReason = 'sink-failing' | 'buffer-full' | 'stopping';
+
+/** Health of one assigned partition, as {@link KafkaToJaegerForwarder.health} reports it. */
+export interface PartitionHealth {
+  /** The topic. */
+  topic: string;
+  /** The partition number. */
+  partition: number;
+  /** Whether this member owns the partition now (always true in a report; revoked ones are left out). */
+  assigned: boolean;
+  /** Whether fetching from it is paused. */
+  paused: boolean;
+  /** Why it is paused. */
+  pauseReasons: PauseReason[];
+  /** The last offset this member committed (the next record to read), if it committed one. */
+  committedOffset: number | undefined;
+  /** The partition's end offset as last seen by the consumer. */
+  highWatermark: number | undefined;
+  /** Records between what is accepted (or committed) and the end of the partition, when known. */
+  lag: number | undefined;
+  /** Records fetched and not yet accepted by the sink or the dead-letter topic. */
+  pendingRecords: number;
+  /** The last delivery error on this partition, if any. */
+  lastError: { code: string; message: string; at: string } | undefined;
+}
+
+/** What {@link KafkaToJaegerForwarder.health} returns. */
+export interface ForwarderHealth {
+  /** Lifecycle state. */
+  state: 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
+  /** The consumer group. */
+  groupId: string;
+  /** The topic consumed. */
+  topic: string;
+  /** The sink's name. */
+  sink: string;
+  /** Assigned partitions. */
+  partitions: PartitionHealth[];
+  /** Record bytes fetched and not yet accepted (bounded by `forwarder.maxBufferedBytes`). */
+  bufferedBytes: number;
+  /** Sink requests in flight. */
+  inFlightRequests: number;
+}
+
+interface PartitionState {
+  readonly topic: string;
+  readonly partition: number;
+  readonly key: string;
+  readonly ledger: OffsetLedger;
+  readonly queue: ForwardRecord[];
+  queueHead: number;
+  readonly pauseReasons: Set<PauseReason>;
+  paused: boolean;
+  revoked: boolean;
+  blockers: number;
+  highWatermark: number | undefined;
+  lastError: PartitionHealth['lastError'];
+}
+
+interface ForwardRecord {
+  readonly state: PartitionState;
+  readonly offset: number;
+  readonly key: Buffer | null;
+  readonly value: Buffer;
+  readonly headers: Record<string, Buffer | string | (Buffer | string)[]>;
+  readonly timestamp: string;
+  readonly contentType: string;
+  readonly enqueuedAt: number;
+  released: boolean;
+}
+
+type RebalanceError = { code: number };
+type Assignment = { topic: string; partition: number }[];
+
+/**
+ * A Kafka consumer-group member that forwards OTLP span records to Jaeger (or any {@link Sink}) and commits an
+ * offset only after the sink accepted the data.
+ *
+ * @remarks
+ * Guarantees: at-least-once from the topic to the sink. Offset N+1 of a partition is committed only when
+ * every record up to N was accepted by the sink, written (acknowledged) to the dead-letter topic, or, with
+ * `onUndeliverable: 'drop'` only, dropped and counted. Duplicates happen only for records accepted but not
+ * yet committed when the process dies or loses its partitions (at most `forwarder.commitIntervalMillis`
+ * worth plus what was in flight). The sink's acknowledgement must mean stored: run Jaeger without a batch
+ * processor.
+ *
+ * Sink down (connection refused, timeouts, HTTP 429/5xx): the partitions involved are paused, the request is
+ * retried with the configured retry policy (by default forever, 100 ms doubling to 30 s with jitter,
+ * honouring Retry-After), and consumption resumes by itself once the sink accepts again. Group membership
+ * survives an outage of any length, and memory stays bounded by `forwarder.maxBufferedBytes`.
+ *
+ * A record that can never succeed (HTTP 400 and other 4xx, undecodable) is found by bisecting its batch, so
+ * the good records still go through, and goes to the dead-letter topic (`<topic>.dlq` by default) with its
+ * original key, value and headers plus provenance headers; the partition keeps flowing.
+ *
+ * @example
+ * ```ts
+ * import { KafkaToJaegerForwarder } from 'otel-kafka-jaeger';
+ *
+ * const forwarder = new KafkaToJaegerForwarder({
+ *   kafka: { brokers: ['127.0.0.1:9092'] },
+ *   forwarder: { sink: { type: 'otlp-http', url: 'http://127.0.0.1:4318/v1/traces' } },
+ * });
+ * await forwarder.start();
+ * process.on('SIGTERM', () => void forwarder.stop());
+ * ```
+ */
+export class KafkaToJaegerForwarder {
+  readonly #kafka: ResolvedKafkaConfig;
+  readonly #options: ResolvedForwarderConfig;
+  readonly #sink: Sink;
+  readonly #logger: Logger;
+  readonly #metrics: ForwarderMetrics;
+  readonly #defaultContentType: string;
+  readonly #partitions = new Map<string, PartitionState>();
+  readonly #abort = new AbortController();
+  #state: ForwarderHealth['state'] = 'created';
+  #consumer: KafkaJS.Consumer | undefined;
+  #dlqProducer: Promise<KafkaJS.Producer> | undefined;
+  #bufferedBytes = 0;
+  #inFlight = 0;
+  #cursor = 0;
+  #lingerTimer: NodeJS.Timeout | undefined;
+  #commitTimer: NodeJS.Timeout | undefined;
+  #commitChain: Promise<void> = Promise.resolve();
+  #draining = false;
+  #idleWaiters: (() => void)[] = [];
+  #starting: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+
+  /**
+   * @param config - the shared configuration object; this reads `kafka`, `forwarder`, `retry`, `serializer`,
+   * `meterProvider` and `logger`.
+   * @param env - where environment variables are read from.
+   * @throws {@link ConfigError} when a value in `config` is invalid (naming the field).
+   */
+  constructor(config: OtelKafkaJaegerConfig = {}, env: NodeJS.ProcessEnv = process.env) {
+    const common = resolveCommon(config);
+    this.#logger = common.logger;
+    this.#kafka = resolveKafkaConfig(config, env, common.logger);
+    this.#options = resolveForwarderConfig(config, this.#kafka.topic, env, common.logger);
+    this.#sink = this.#options.sink;
+    this.#defaultContentType =
+      common.serializer.contentType === OTLP_JSON_CONTENT_TYPE ? OTLP_JSON_CONTENT_TYPE : OTLP_PROTO_CONTENT_TYPE;
+    this.#metrics = new ForwarderMetrics(common.meter, () => this.#gaugeValues());
+  }
+
+  /** The topic consumed. */
+  get topic(): string {
+    return this.#kafka.topic;
+  }
+
+  /** The dead-letter topic. */
+  get deadLetterTopic(): string {
+    return this.#options.deadLetterTopic;
+  }
+
+  /**
+   * Joins the consumer group and starts forwarding. Resolves once the consumer is connected and subscribed.
+   * Calling it again returns the same promise.
+   */
+  start(): Promise<void> {
+    this.#starting ??= this.#doStart();
+    return this.#starting;
+  }
+
+  /**
+   * Stops fetching, drains what was fetched for up to `forwarder.stopTimeoutMillis`, commits everything
+   * accepted, and leaves the group. Idempotent.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#doStop();
+    return this.#stopping;
+  }
+
+  /** Per-partition state: assignment, pause, committed offset, lag, last error. */
+  health(): ForwarderHealth {
+    return {
+      state: this.#state,
+      groupId: this.#options.groupId,
+      topic: this.#kafka.topic,
+      sink: this.#sink.name,
+      partitions: [...this.#partitions.values()]
+        .sort((a, b) => a.partition - b.partition)
+        .map((s) => ({
+          topic: s.topic,
+          partition: s.partition,
+          assigned: !s.revoked,
+          paused: s.paused,
+          pauseReasons: [...s.pauseReasons],
+          committedOffset: s.ledger.committed,
+          highWatermark: s.highWatermark,
+          lag: lagOf(s),
+          pendingRecords: s.ledger.inFlight,
+          lastError: s.lastError,
+        })),
+      bufferedBytes: this.#bufferedBytes,
+      inFlightRequests: this.#inFlight,
+    };
+  }
+
+  // ------------------------------------------------------------------------------------------ lifecycle
+
+  async #doStart(): Promise<void> {
+    if (this.#stopping) throw new ShutdownError('KafkaToJaegerForwarder was stopped');
+    this.#state = 'starting';
+    const kafka = new KafkaJS.Kafka({
+      kafkaJS: { logger: kafkaLogger(this.#logger, 'kafka.consumer') } as KafkaJS.KafkaConfig,
+    });
+    const consumer = kafka.consumer({
+      ...commonRdKafkaConfig(this.#kafka),
+      'group.id': this.#options.groupId,
+      'enable.auto.commit': false,
+      'auto.offset.reset': 'earliest',
+      'partition.assignment.strategy': 'cooperative-sticky',
+      'js.consumer.max.batch.size': Math.max(32, Math.min(this.#options.maxRecords, 10_000)),
+      ...consumerPassthrough(this.#kafka.rdkafka),
+      rebalance_cb: (err: RebalanceError, assignment: Assignment) => this.#onRebalance(err, assignment),
+    } as KafkaJS.ConsumerConstructorConfig);
+    this.#consumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe({ topics: [this.#kafka.topic] });
+    void consumer
+      .run({
+        eachBatchAutoResolve: true,
+        eachBatch: ({ batch }) => {
+          this.#onBatch(batch);
+          return Promise.resolve();
+        },
+      })
+      .catch((err: unknown) => this.#logger.error('consumer stopped with an error', { error: String(err) }));
+    this.#commitTimer = setInterval(() => void this.#commit(), this.#options.commitIntervalMillis);
+    this.#state = 'running';
+    this.#logger.info('forwarder started', {
+      topic: this.#kafka.topic,
+      group: this.#options.groupId,
+      sink: this.#sink.name,
+      deadLetterTopic: this.#options.deadLetterTopic,
+    });
+  }
+
+  async #doStop(): Promise<void> {
+    await this.#starting?.catch(() => undefined);
+    this.#state = 'stopping';
+    this.#draining = true;
+    for (const s of this.#partitions.values()) this.#addPause(s, 'stopping');
+    this.#pump();
+    const drained = await this.#waitIdle(this.#options.stopTimeoutMillis);
+    if (!drained) {
+      this.#logger.warn('stop timeout reached with records undelivered; they stay uncommitted for the next owner', {
+        bufferedBytes: this.#bufferedBytes,
+        inFlightRequests: this.#inFlight,
+      });
+    }
+    this.#abort.abort(new ShutdownError('KafkaToJaegerForwarder is stopping'));
+    await this.#waitIdle(2_000);
+    clearInterval(this.#commitTimer);
+    clearTimeout(this.#lingerTimer);
+    await this.#commit();
+    const consumer = this.#consumer;
+    this.#consumer = undefined;
+    await consumer?.disconnect().catch((err: unknown) => this.#logger.warn('consumer disconnect failed', { error: String(err) }));
+    const dlq = this.#dlqProducer;
+    this.#dlqProducer = undefined;
+    await dlq?.then((p) => p.disconnect()).catch(() => undefined);
+    await this.#sink.close().catch((err: unknown) => this.#logger.warn('sink close failed', { error: String(err) }));
+    this.#state = 'stopped';
+    this.#logger.info('forwarder stopped', { topic: this.#kafka.topic, group: this.#options.groupId });
+  }
+
+  /** Resolves true when nothing is queued or in flight, false after `timeoutMillis`. */
+  #waitIdle(timeoutMillis: number): Promise<boolean> {
+    if (this.#isIdle()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMillis);
+      this.#idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  #isIdle(): boolean {
+    if (this.#inFlight > 0) return false;
+    for (const s of this.#partitions.values()) if (s.queueHead < s.queue.length) return false;
+    return true;
+  }
+
+  #notifyIdle(): void {
+    if (this.#idleWaiters.length === 0 || !this.#isIdle()) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  // ------------------------------------------------------------------------------------------ rebalance
+
+  async #onRebalance(err: RebalanceError, assignment: Assignment): Promise<void> {
+    if (err.code === ERR_ASSIGN_PARTITIONS) {
+      for (const tp of assignment) {
+        const key = `${tp.topic}:${tp.partition}`;
+        const existing = this.#partitions.get(key);
+        if (existing && !existing.revoked) continue;
+        this.#partitions.set(key, newPartitionState(tp.topic, tp.partition));
+      }
+      this.#logger.info('partitions assigned', { partitions: assignment.map((tp) => tp.partition).join(',') });
+      return;
+    }
+    if (err.code === ERR_REVOKE_PARTITIONS) {
+      const states = assignment
+        .map((tp) => this.#partitions.get(`${tp.topic}:${tp.partition}`))
+        .filter((s): s is PartitionState => s !== undefined);
+      // Commit what was accepted before giving the partitions up; results arriving later are discarded.
+      await this.#commit(states);
+      for (const s of states) {
+        s.revoked = true;
+        for (let i = s.queueHead; i < s.queue.length; i++) this.#release(s.queue[i]!);
+        s.queue.length = 0;
+        s.queueHead = 0;
+        this.#partitions.delete(s.key);
+      }
+      this.#logger.info('partitions revoked', { partitions: assignment.map((tp) => tp.partition).join(',') });
+      this.#notifyIdle();
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ intake
+
+  #onBatch(batch: KafkaJS.Batch): void {
+    const key = `${batch.topic}:${batch.partition}`;
+    let state = this.#partitions.get(key);
+    if (!state) {
+      state = newPartitionState(batch.topic, batch.partition);
+      this.#partitions.set(key, state);
+    }
+    const hw = Number(batch.highWatermark);
+    if (Number.isFinite(hw)) state.highWatermark = hw;
+    const now = Date.now();
+    for (const m of batch.messages) {
+      const offset = Number(m.offset);
+      // A redelivery (the client seeks back after a pause) must not be queued twice.
+      if (!state.ledger.track(offset)) continue;
+      if (!m.value || m.value.length === 0) {
+        // Nothing to forward (a tombstone or an empty request): accepted as is.
+        state.ledger.complete(offset);
+        continue;
+      }
+      const headers = (m.headers ?? {}) as ForwardRecord['headers'];
+      const record: ForwardRecord = {
+        state,
+        offset,
+        key: m.key,
+        value: m.value,
+        headers,
+        timestamp: m.timestamp,
+        contentType: this.#contentTypeOf(headers),
+        enqueuedAt: now,
+        released: false,
+      };
+      state.queue.push(record);
+      this.#bufferedBytes += record.value.length;
+    }
+    if (this.#bufferedBytes > this.#options.maxBufferedBytes) {
+      for (const s of this.#partitions.values()) this.#addPause(s, 'buffer-full');
+    }
+    this.#pump();
+  }
+
+  #contentTypeOf(headers: ForwardRecord['headers']): string {
+    const raw = headers['content-type'];
+    const value = Array.isArray(raw) ? raw[0] : raw;
+    if (value === undefined) return this.#defaultContentType;
+    const type = value.toString().split(';')[0]!.trim().toLowerCase();
+    if (type === 'application/protobuf' || type === 'application/x-protobuf') return OTLP_PROTO_CONTENT_TYPE;
+    return type;
+  }
+
+  #release(record: ForwardRecord): void {
+    if (record.released) return;
+    record.released = true;
+    this.#bufferedBytes -= record.value.length;
+    if (this.#bufferedBytes <= this.#options.maxBufferedBytes / 2) {
+      for (const s of this.#partitions.values()) this.#removePause(s, 'buffer-full');
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ batching
+
+  /** Starts sink requests while there is capacity and a batch is due (full, or its oldest record lingered). */
+  #pump(): void {
+    while (this.#inFlight < this.#options.maxInFlightRequests && !this.#abort.signal.aborted) {
+      const due = this.#dueIn();
+      if (due === undefined) return;
+      if (due > 0) {
+        if (!this.#lingerTimer) {
+          this.#lingerTimer = setTimeout(() => {
+            this.#lingerTimer = undefined;
+            this.#pump();
+          }, due);
+        }
+        return;
+      }
+      const batch = this.#takeBatch();
+      if (batch.length === 0) return;
+      this.#inFlight++;
+      void this.#deliver(batch).finally(() => {
+        this.#inFlight--;
+        this.#pump();
+        this.#notifyIdle();
+      });
+    }
+  }
+
+  /** Milliseconds until a batch is due (0: now), or undefined when nothing is eligible. */
+  #dueIn(): number | undefined {
+    let records = 0;
+    let bytes = 0;
+    let oldest = Infinity;
+    for (const s of this.#partitions.values()) {
+      if (s.blockers > 0 || s.revoked) continue;
+      for (let i = s.queueHead; i < s.queue.length; i++) {
+        const r = s.queue[i]!;
+        records++;
+        bytes += r.value.length;
+        if (r.enqueuedAt < oldest) oldest = r.enqueuedAt;
+        if (records >= this.#options.maxRecords || bytes >= this.#options.maxBytes) return 0;
+      }
+    }
+    if (records === 0) return undefined;
+    if (this.#draining) return 0;
+    return Math.max(0, oldest + this.#options.lingerMillis - Date.now());
+  }
+
+  /** Takes up to the batch limits from unblocked partitions, round-robin, all of one content type. */
+  #takeBatch(): ForwardRecord[] {
+    const states = [...this.#partitions.values()].filter(
+      (s) => s.blockers === 0 && !s.revoked && s.queueHead < s.queue.length,
+    );
+    const batch: ForwardRecord[] = [];
+    if (states.length === 0) return batch;
+    this.#cursor = (this.#cursor + 1) % states.length;
+    let bytes = 0;
+    let contentType: string | undefined;
+    for (let k = 0; k < states.length; k++) {
+      const s = states[(this.#cursor + k) % states.length]!;
+      while (s.queueHead < s.queue.length) {
+        const r = s.queue[s.queueHead]!;
+        contentType ??= r.contentType;
+        if (r.contentType !== contentType) break;
+        if (batch.length > 0 && (batch.length >= this.#options.maxRecords || bytes + r.value.length > this.#options.maxBytes)) {
+          return batch;
+        }
+        batch.push(r);
+        bytes += r.value.length;
+        s.queueHead++;
+      }
+      if (s.queueHead === s.queue.length) {
+        s.queue.length = 0;
+        s.queueHead = 0;
+      }
+    }
+    return batch;
+  }
+
+  // ------------------------------------------------------------------------------------------ delivery
+
+  /**
+   * Delivers records to the sink: retries retriable failures with the retry policy (pausing the partitions
+   * involved meanwhile), bisects a batch that fails permanently so only the bad records are undeliverable.
+   */
+  async #deliver(records: ForwardRecord[]): Promise<void> {
+    const blocked = new Set<PartitionState>();
+    const signal = this.#abort.signal;
+    let attempt = 0;
+    try {
+      for (;;) {
+        records = records.filter((r) => !r.state.revoked);
+        if (records.length === 0 || signal.aborted) return;
+        attempt++;
+        const started = performance.now();
+        let error: OtelKafkaJaegerError;
+        try {
+          const result = await this.#sink.send(
+            records.map((r) => ({ value: r.value, contentType: r.contentType })),
+            { signal },
+          );
+          this.#metrics.sinkDuration.record((performance.now() - started) / 1000, { outcome: 'success' });
+          this.#accepted(records, result ?? undefined);
+          return;
+        } catch (err) {
+          this.#metrics.sinkDuration.record((performance.now() - started) / 1000, { outcome: 'failure' });
+          if (signal.aborted) return;
+          error = asSinkError(err);
+        }
+        this.#metrics.sinkErrors.add(1, {
+          'error.class': error.retriable ? 'retriable' : 'permanent',
+          'error.type': errorType(error),
+        });
+        if (!error.retriable) {
+          if (records.length > 1) {
+            const mid = Math.ceil(records.length / 2);
+            await this.#deliver(records.slice(0, mid));
+            await this.#deliver(records.slice(mid));
+          } else {
+            await this.#undeliverable(records[0]!, error, attempt);
+          }
+          return;
+        }
+        for (const r of records) {
+          if (!blocked.has(r.state)) {
+            blocked.add(r.state);
+            this.#block(r.state, error);
+          } else {
+            r.state.lastError = errorInfo(error);
+          }
+        }
+        const decision = this.#options.retry.nextDelay(attempt, error);
+        if (!decision.retry) {
+          const exhausted = new RetriesExhaustedError(
+            `sink ${this.#sink.name} still failing after ${attempt} attempts: ${error.message}`,
+            [error],
+          );
+          for (const r of records) await this.#undeliverable(r, exhausted, attempt);
+          return;
+        }
+        this.#metrics.retries.add(1, { target: 'sink' });
+        this.#logger.warn('sink request failed; partitions paused, retrying', {
+          sink: this.#sink.name,
+          attempt,
+          delayMillis: Math.round(decision.delayMillis),
+          records: records.length,
+          error: error.message,
+        });
+        await sleep(decision.delayMillis, signal).catch(() => undefined);
+      }
+    } finally {
+      for (const s of blocked) this.#unblock(s);
+    }
+  }
+
+  #accepted(records: ForwardRecord[], result: SinkResult | undefined): void {
+    let spans = 0;
+    let bytes = 0;
+    let count = 0;
+    for (const r of records) {
+      if (r.state.revoked) continue;
+      r.state.ledger.complete(r.offset);
+      this.#release(r);
+      count++;
+      bytes += r.value.length;
+      spans += spansIn(r);
+    }
+    if (count > 0) {
+      this.#metrics.records.add(count);
+      this.#metrics.bytes.add(bytes);
+      this.#metrics.spans.add(spans);
+    }
+    if (result?.rejectedSpans) {
+      this.#metrics.rejectedSpans.add(result.rejectedSpans);
+      this.#logger.warn('sink accepted the request but rejected some spans (partial success)', {
+        sink: this.#sink.name,
+        rejectedSpans: result.rejectedSpans,
+        message: result.errorMessage ?? '',
+      });
+    }
+  }
+
+  /** A record the sink can never accept: dead-letter it, block on it, or drop it, as configured. */
+  async #undeliverable(record: ForwardRecord, error: OtelKafkaJaegerError, attempts: number): Promise<void> {
+    const mode = this.#options.onUndeliverable;
+    const where = { partition: record.state.partition, offset: record.offset, code: error.code, error: error.message };
+    if (mode === 'drop') {
+      if (record.state.revoked) return;
+      record.state.ledger.complete(record.offset);
+      this.#release(record);
+      this.#metrics.dropped.add(1);
+      this.#logger.warn("undeliverable record dropped (onUndeliverable: 'drop')", where);
+      return;
+    }
+    if (mode === 'block') {
+      this.#logger.error("undeliverable record; partition blocked until it is accepted (onUndeliverable: 'block')", where);
+      await this.#retryUntilAccepted(record, error, attempts);
+      return;
+    }
+    this.#logger.warn('undeliverable record; writing it to the dead-letter topic', {
+      ...where,
+      topic: this.#options.deadLetterTopic,
+    });
+    await this.#deadLetter(record, error, attempts);
+  }
+
+  async #retryUntilAccepted(record: ForwardRecord, error: OtelKafkaJaegerError, attempts: number): Promise<void> {
+    const s = record.state;
+    this.#block(s, error);
+    try {
+      let attempt = attempts;
+      for (;;) {
+        const decision = this.#options.retry.nextDelay(attempt, new SinkError(error.message, { retriable: true }));
+        await sleep(decision.retry ? decision.delayMillis : 30_000, this.#abort.signal).catch(() => undefined);
+        if (this.#abort.signal.aborted || s.revoked) return;
+        attempt++;
+        this.#metrics.retries.add(1, { target: 'sink' });
+        try {
+          const result = await this.#sink.send([{ value: record.value, contentType: record.contentType }], {
+            signal: this.#abort.signal,
+          });
+          this.#accepted([record], result ?? undefined);
+          return;
+        } catch (err) {
+          s.lastError = errorInfo(asSinkError(err));
+        }
+      }
+    } finally {
+      this.#unblock(s);
+    }
+  }
+
+  async #deadLetter(record: ForwardRecord, error: OtelKafkaJaegerError, attempts: number): Promise<void> {
+    const s = record.state;
+    let blocked = false;
+    let attempt = 0;
+    try {
+      for (;;) {
+        if (this.#abort.signal.aborted || s.revoked) return;
+        attempt++;
+        try {
+          const producer = await this.#deadLetterProducer();
+          const message = deadLetterMessage(
+            { ...record, topic: s.topic, partition: s.partition },
+            error,
+            attempts,
+            this.#options.groupId,
+          );
+          await producer.send({ topic: this.#options.deadLetterTopic, messages: [message] });
+          if (s.revoked) return;
+          s.ledger.complete(record.offset);
+          this.#release(record);
+          s.lastError = errorInfo(error);
+          this.#metrics.deadLettered.add(1, { 'error.type': errorType(error) });
+          return;
+        } catch (err) {
+          const produceError = toProduceError(err, `dead-letter write to ${this.#options.deadLetterTopic} failed`);
+          if (!blocked) {
+            blocked = true;
+            this.#block(s, produceError);
+          }
+          s.lastError = errorInfo(produceError);
+          // Never drop: a dead-letter topic that cannot be written blocks the partition and is retried.
+          const decision = this.#options.retry.nextDelay(attempt, new SinkError(produceError.message, { retriable: true }));
+          this.#metrics.retries.add(1, { target: 'dead-letter' });
+          this.#logger.warn('dead-letter write failed; partition blocked, retrying', {
+            partition: s.partition,
+            offset: record.offset,
+            error: produceError.message,
+          });
+          await sleep(decision.retry ? decision.delayMillis : 30_000, this.#abort.signal).catch(() => undefined);
+        }
+      }
+    } finally {
+      if (blocked) this.#unblock(s);
+    }
+  }
+
+  #deadLetterProducer(): Promise<KafkaJS.Producer> {
+    if (!this.#dlqProducer) {
+      const kafka = new KafkaJS.Kafka({
+        kafkaJS: { logger: kafkaLogger(this.#logger, 'kafka.dead-letter') } as KafkaJS.KafkaConfig,
+      });
+      const producer = kafka.producer({
+        ...commonRdKafkaConfig(this.#kafka),
+        acks: -1,
+        'enable.idempotence': true,
+        'linger.ms': 5,
+        'message.timeout.ms': 30_000,
+      });
+      const connecting = producer.connect().then(() => producer);
+      connecting.catch(() => {
+        if (this.#dlqProducer === connecting) this.#dlqProducer = undefined;
+      });
+      this.#dlqProducer = connecting;
+    }
+    return this.#dlqProducer;
+  }
+
+  // ------------------------------------------------------------------------------------------ pausing
+
+  #block(s: PartitionState, error: OtelKafkaJaegerError): void {
+    s.blockers++;
+    s.lastError = errorInfo(error);
+    this.#addPause(s, 'sink-failing');
+  }
+
+  #unblock(s: PartitionState): void {
+    s.blockers = Math.max(0, s.blockers - 1);
+    if (s.blockers === 0) this.#removePause(s, 'sink-failing');
+  }
+
+  #addPause(s: PartitionState, reason: PauseReason): void {
+    s.pauseReasons.add(reason);
+    this.#applyPause(s);
+  }
+
+  #removePause(s: PartitionState, reason: PauseReason): void {
+    if (s.pauseReasons.delete(reason)) this.#applyPause(s);
+  }
+
+  #applyPause(s: PartitionState): void {
+    const consumer = this.#consumer;
+    if (!consumer || s.revoked) return;
+    const want = s.pauseReasons.size > 0;
+    if (want === s.paused) return;
+    try {
+      if (want) consumer.pause([{ topic: s.topic, partitions: [s.partition] }]);
+      else consumer.resume([{ topic: s.topic, partitions: [s.partition] }]);
+      s.paused = want;
+      this.#logger.info(want ? 'partition paused' : 'partition resumed', {
+        partition: s.partition,
+        reasons: [...s.pauseReasons].join(','),
+      });
+    } catch (err) {
+      this.#logger.warn(`could not ${want ? 'pause' : 'resume'} partition`, { partition: s.partition, error: String(err) });
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ commits
+
+  /** Commits the accepted position of the given (default: all) partitions; serialised, never concurrent. */
+  #commit(states?: PartitionState[]): Promise<void> {
+    const run = async (): Promise<void> => {
+      const consumer = this.#consumer;
+      if (!consumer) return;
+      const targets = (states ?? [...this.#partitions.values()]).filter((s) => !s.revoked);
+      const offsets = targets
+        .map((s) => ({ s, position: s.ledger.committable() }))
+        .filter((x): x is { s: PartitionState; position: number } => x.position !== undefined);
+      if (offsets.length === 0) return;
+      try {
+        await consumer.commitOffsets(
+          offsets.map(({ s, position }) => ({ topic: s.topic, partition: s.partition, offset: String(position) })),
+        );
+        for (const { s, position } of offsets) s.ledger.markCommitted(position);
+      } catch (err) {
+        this.#logger.warn('offset commit failed; will retry', { error: String(err) });
+      }
+    };
+    this.#commitChain = this.#commitChain.then(run, run);
+    return this.#commitChain;
+  }
+
+  #gaugeValues(): PartitionGaugeValue[] {
+    return [...this.#partitions.values()].map((s) => ({
+      topic: s.topic,
+      partition: s.partition,
+      lag: lagOf(s),
+      committed: s.ledger.committed,
+      paused: s.paused,
+    }));
+  }
+}
+
+function newPartitionState(topic: string, partition: number): PartitionState {
+  return {
+    topic,
+    partition,
+    key: `${topic}:${partition}`,
+    ledger: new OffsetLedger(),
+    queue: [],
+    queueHead: 0,
+    pauseReasons: new Set(),
+    paused: false,
+    revoked: false,
+    blockers: 0,
+    highWatermark: undefined,
+    lastError: undefined,
+  };
+}
+
+function lagOf(s: PartitionState): number | undefined {
+  if (s.highWatermark === undefined) return undefined;
+  const position = s.ledger.position() ?? s.ledger.committed;
+  return position === undefined ? undefined : Math.max(0, s.highWatermark - position);
+}
+
+/** librdkafka producer-only properties would only produce warnings on a consumer. */
+function consumerPassthrough(props: Record<string, string | number | boolean>): Record<string, string | number | boolean> {
+  const producerOnly = /^(acks|linger\.ms|compression\.|enable\.idempotence|message\.timeout\.ms|queue\.buffering|batch\.|retries|delivery\.)/;
+  return Object.fromEntries(Object.entries(props).filter(([k]) => !producerOnly.test(k)));
+}
+
+function asSinkError(err: unknown): OtelKafkaJaegerError {
+  if (err instanceof OtelKafkaJaegerError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  // A custom sink's unknown failure is assumed transient: retrying is the safe default, dropping is not.
+  return new SinkError(message, { retriable: true, cause: err });
+}
+
+function errorType(error: OtelKafkaJaegerError): string {
+  if (error instanceof SinkError && error.httpStatus !== undefined) return String(error.httpStatus);
+  if (error instanceof SinkError && error.grpcCode !== undefined) return `grpc_${error.grpcCode}`;
+  return error.code;
+}
+
+function errorInfo(error: OtelKafkaJaegerError): { code: string; message: string; at: string } {
+  return { code: errorType(error), message: error.message, at: new Date().toISOString() };
+}
+
+function spansIn(r: ForwardRecord): number {
+  try {
+    if (r.contentType === OTLP_PROTO_CONTENT_TYPE) return countSpans(r.value);
+    if (r.contentType === OTLP_JSON_CONTENT_TYPE) {
+      return decodeTraceRequest(r.value, OTLP_JSON_CONTENT_TYPE).resourceSpans.reduce(
+        (n, rs) => n + rs.scopeSpans.reduce((m, ss) => m + ss.spans.length, 0),
+        0,
+      );
+    }
+  } catch (err) {
+    if (!(err instanceof SerializationError)) throw err;
+  }
+  return 0;
+}

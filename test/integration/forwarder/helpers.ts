@@ -1,0 +1,67 @@
+import { KafkaToJaegerForwarder } from '../../../src/forwarder/kafka-to-jaeger-forwarder';
+import type { OtelKafkaJaegerConfig } from '../../../src/config/types';
+import { otlpHttpSink } from '../../../src/sinks/otlp-http-sink';
+import type { Sink, SinkRecord, SinkResult, SinkSendOptions } from '../../../src/sinks/sink';
+import { uniqueName } from '../harness/names';
+import { endpoints } from '../harness/stack';
+
+const running = new Set<KafkaToJaegerForwarder>();
+
+afterAll(async () => {
+  await Promise.allSettled([...running].map((f) => f.stop()));
+  running.clear();
+});
+
+/** Forwarder config for the test stack: the topic, a fresh group, the given sink URL, fast retries. */
+export function forwarderConfig(
+  topic: string,
+  opts: { sinkUrl?: string; sink?: Sink; groupId?: string; forwarder?: OtelKafkaJaegerConfig['forwarder'] } = {},
+): OtelKafkaJaegerConfig {
+  return {
+    kafka: { brokers: endpoints.kafkaBrokers, topic, clientId: 'okj-forwarder-it' },
+    retry: { initialDelayMillis: 100, maxDelayMillis: 2_000, multiplier: 2, jitter: 0.2 },
+    forwarder: {
+      groupId: opts.groupId ?? uniqueName('okj-fwd'),
+      sink: opts.sink ?? { type: 'otlp-http', url: opts.sinkUrl ?? endpoints.jaegerOtlpHttpUrl, timeoutMillis: 5_000 },
+      commitIntervalMillis: 200,
+      ...opts.forwarder,
+    },
+  };
+}
+
+/** Starts a forwarder that the test file stops afterwards, whatever happens. */
+export async function startForwarder(config: OtelKafkaJaegerConfig): Promise<KafkaToJaegerForwarder> {
+  const forwarder = new KafkaToJaegerForwarder(config);
+  running.add(forwarder);
+  await forwarder.start();
+  return forwarder;
+}
+
+/** A sink that counts every attempt and its outcome, delegating to the real OTLP/HTTP sink. */
+export class CountingSink implements Sink {
+  readonly name = 'counting-otlp-http';
+  readonly #inner: Sink;
+  attempts = 0;
+  failures = 0;
+  successes = 0;
+
+  constructor(url: string) {
+    this.#inner = otlpHttpSink({ url, timeoutMillis: 5_000 });
+  }
+
+  async send(records: readonly SinkRecord[], options: SinkSendOptions): Promise<SinkResult | void> {
+    this.attempts++;
+    try {
+      const result = await this.#inner.send(records, options);
+      this.successes++;
+      return result;
+    } catch (err) {
+      this.failures++;
+      throw err;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.#inner.close();
+  }
+}

@@ -1,0 +1,89 @@
+// Records that can never be delivered (random bytes, truncated protobuf, a record Jaeger rejects with 400,
+// invalid JSON) between good ones: every good span arrives, every bad record is in the dead-letter topic
+// with its original key, value and headers plus provenance, and the partition keeps flowing.
+import { randomBytes } from 'node:crypto';
+
+import * as protobuf from 'protobufjs';
+
+import { DEAD_LETTER_HEADERS } from '../../../src/forwarder/dead-letter';
+import { consumeRaw, committedOffsets, createTopic, endOffsets, produceRaw } from '../harness/kafka';
+import type { RawRecord } from '../harness/kafka';
+import { uniqueName } from '../harness/names';
+import { ledgerOf, makeTraces, mergeLedgers, traceRecords, waitForAllSpans } from '../harness/traffic';
+import { forwarderConfig, startForwarder } from './helpers';
+
+/** A well-formed protobuf ExportTraceServiceRequest whose span has a 5-byte trace id: Jaeger answers 400. */
+function invalidTraceIdRequest(): Buffer {
+  const span = protobuf.Writer.create();
+  span.uint32((1 << 3) | 2).bytes(Buffer.from([1, 2, 3, 4, 5]));
+  span.uint32((2 << 3) | 2).bytes(randomBytes(8));
+  span.uint32((5 << 3) | 2).string('bad-id');
+  const scope = protobuf.Writer.create();
+  scope.uint32((2 << 3) | 2).bytes(span.finish());
+  const rs = protobuf.Writer.create();
+  rs.uint32((2 << 3) | 2).bytes(scope.finish());
+  const req = protobuf.Writer.create();
+  req.uint32((1 << 3) | 2).bytes(rs.finish());
+  return Buffer.from(req.finish());
+}
+
+describe('forwarder: poison pills', () => {
+  it('dead-letters only the bad records, with provenance, and keeps every good span flowing', async () => {
+    const topic = await createTopic({ partitions: 2 });
+    const service = uniqueName('poison');
+    const good = makeTraces(service, 60);
+    const goodRecords = traceRecords(good);
+    const truncated = goodRecords[0]!.value as Buffer;
+    const bad: RawRecord[] = [
+      { key: 'pill-random', value: randomBytes(300), headers: { 'content-type': 'application/x-protobuf', origin: 'a' } },
+      { key: 'pill-truncated', value: truncated.subarray(0, truncated.length - 7), headers: { origin: 'b' } },
+      { key: 'pill-400', value: invalidTraceIdRequest(), headers: { 'content-type': 'application/x-protobuf' } },
+      { key: 'pill-json', value: Buffer.from('{"resourceSpans": ['), headers: { 'content-type': 'application/json' } },
+    ];
+    // Interleave: the pills sit between good records on both partitions.
+    const records: RawRecord[] = [];
+    goodRecords.forEach((r, i) => {
+      records.push(r);
+      if (i % 15 === 7) {
+        const pill = bad[Math.floor(i / 15)]!;
+        pill.partition = i % 2;
+        records.push(pill);
+      }
+    });
+    // The client rewrites the messages it is given (headers, partition); keep what we expect apart.
+    const sentHeaders = new Map(bad.map((b) => [b.key as string, { ...b.headers }]));
+    await produceRaw(topic, records);
+
+    const config = forwarderConfig(topic, { forwarder: { batch: { maxRecords: 16 } } });
+    const forwarder = await startForwarder(config);
+
+    await waitForAllSpans(mergeLedgers(ledgerOf(good)), service, { timeoutMillis: 60_000 });
+    const dead = await consumeRaw(forwarder.deadLetterTopic, bad.length, { timeoutMillis: 60_000 });
+
+    expect(dead.map((d) => d.key?.toString()).sort()).toEqual(bad.map((b) => b.key).sort());
+    const h = DEAD_LETTER_HEADERS;
+    for (const d of dead) {
+      const original = bad.find((b) => b.key === d.key?.toString())!;
+      expect(d.value?.equals(original.value as Buffer)).toBe(true);
+      for (const [k, v] of Object.entries(sentHeaders.get(original.key as string) ?? {})) expect(d.headers[k]?.toString()).toBe(String(v));
+      expect(d.headers[h.sourceTopic]?.toString()).toBe(topic);
+      expect(Number(d.headers[h.sourcePartition]?.toString())).toBe(original.partition);
+      expect(Number(d.headers[h.sourceOffset]?.toString())).toBeGreaterThanOrEqual(0);
+      expect(d.headers[h.sourceTimestamp]?.toString()).toMatch(/^\d+$/);
+      expect(d.headers[h.errorCode]?.toString()).toBe('SINK_FAILED');
+      const isJson = d.key?.toString() === 'pill-json';
+      expect(d.headers[h.errorMessage]?.toString()).toMatch(isJson ? /./ : /400/);
+      expect(Number(d.headers[h.attempts]?.toString())).toBeGreaterThanOrEqual(1);
+    }
+    // Nothing else went to the dead-letter topic, and both partitions were committed to the end.
+    const dlqEnd = await endOffsets(forwarder.deadLetterTopic);
+    expect([...dlqEnd.values()].reduce((a, b) => a + b, 0)).toBe(bad.length);
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const [committed, end] = await Promise.all([committedOffsets(config.forwarder!.groupId!, topic), endOffsets(topic)]);
+      if ([...end].every(([p, high]) => committed.get(p) === high)) break;
+      if (Date.now() > deadline) throw new Error(`commits stuck at ${JSON.stringify([...committed])}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+});

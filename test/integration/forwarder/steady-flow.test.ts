@@ -1,0 +1,77 @@
+// Steady flow over several partitions into the shared Jaeger: every exported span arrives, and the group's
+// committed offsets reach the end offsets. Plus the whole path: KafkaSpanExporter → topic → forwarder.
+import { setTimeout as delay } from 'node:timers/promises';
+
+import { context, trace } from '@opentelemetry/api';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+
+import { KafkaSpanExporter } from '../../../src/exporter/kafka-span-exporter';
+import { committedOffsets, createTopic, endOffsets } from '../harness/kafka';
+import { uniqueName } from '../harness/names';
+import { endpoints } from '../harness/stack';
+import { ledgerOf, produceTraces, spanCount, waitForAllSpans } from '../harness/traffic';
+import { forwarderConfig, startForwarder } from './helpers';
+
+async function waitForCommitsAtEnd(groupId: string, topic: string, timeoutMillis = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMillis;
+  for (;;) {
+    const [committed, end] = await Promise.all([committedOffsets(groupId, topic), endOffsets(topic)]);
+    const behind = [...end].filter(([p, high]) => (committed.get(p) ?? -1) !== high);
+    if (behind.length === 0) return;
+    if (Date.now() > deadline) {
+      throw new Error(`committed offsets ${JSON.stringify([...committed])} never reached the ends ${JSON.stringify([...end])}`);
+    }
+    await delay(100);
+  }
+}
+
+describe('forwarder: steady flow', () => {
+  it('forwards every span from 4 partitions and commits up to the end offsets', async () => {
+    const topic = await createTopic({ partitions: 4 });
+    const service = uniqueName('steady');
+    const expected = await produceTraces(topic, service, 2_000);
+    const config = forwarderConfig(topic);
+    const forwarder = await startForwarder(config);
+
+    const account = await waitForAllSpans(expected, service, { timeoutMillis: 90_000 });
+
+    expect(account.missing).toBe(0);
+    expect(account.unexpected).toBe(0);
+    expect(spanCount(account.found)).toBe(10_000);
+    await waitForCommitsAtEnd(config.forwarder!.groupId!, topic);
+    const health = forwarder.health();
+    expect(health.state).toBe('running');
+    expect(health.partitions.map((p) => p.partition)).toEqual([0, 1, 2, 3]);
+    for (const p of health.partitions) {
+      expect(p.paused).toBe(false);
+      expect(p.lastError).toBeUndefined();
+    }
+  });
+
+  it('end to end: KafkaSpanExporter in the traced process → topic → forwarder → Jaeger', async () => {
+    const topic = await createTopic({ partitions: 3 });
+    const service = uniqueName('e2e');
+    await startForwarder(forwarderConfig(topic));
+    const exporter = new KafkaSpanExporter({ kafka: { brokers: endpoints.kafkaBrokers, topic } });
+    const truth = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({
+      resource: resourceFromAttributes({ 'service.name': service }),
+      spanProcessors: [new SimpleSpanProcessor(truth), new BatchSpanProcessor(exporter, { scheduledDelayMillis: 50 })],
+    });
+    const tracer = provider.getTracer('e2e');
+    for (let t = 0; t < 300; t++) {
+      const root = tracer.startSpan(`request-${t}`);
+      const ctx = trace.setSpan(context.active(), root);
+      for (let i = 0; i < 4; i++) tracer.startSpan(`work-${i}`, {}, ctx).end();
+      root.end();
+    }
+    await provider.forceFlush();
+    const expected = ledgerOf([truth.getFinishedSpans()]);
+    await provider.shutdown();
+
+    const account = await waitForAllSpans(expected, service, { timeoutMillis: 60_000 });
+    expect(account.missing).toBe(0);
+    expect(spanCount(expected)).toBe(1_500);
+  });
+});
