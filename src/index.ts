@@ -7,10 +7,27 @@
 export { VERSION } from './version';
 
 export { KafkaSpanExporter } from './exporter/kafka-span-exporter';
+export { KafkaToJaegerForwarder } from './forwarder/kafka-to-jaeger-forwarder';
+export type {
+  ForwarderHealth,
+  PartitionError,
+  PartitionHealth,
+  PauseReason,
+} from './forwarder/kafka-to-jaeger-forwarder';
+export { DEAD_LETTER_HEADERS } from './forwarder/dead-letter';
+
+export type { Sink, SinkRecord, SinkResult, SinkSendOptions } from './sinks/sink';
+export { otlpHttpSink } from './sinks/otlp-http-sink';
+export type { OtlpHttpSinkOptions } from './sinks/otlp-http-sink';
 
 export type {
   Compression,
+  DeadLetterOptions,
   ExporterOptions,
+  ForwarderBatchOptions,
+  ForwarderOptions,
+  OnUndeliverable,
+  OtlpHttpSinkConfig,
   KafkaOptions,
   KafkaSaslOptions,
   KafkaTlsOptions,

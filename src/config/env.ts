@@ -2,23 +2,46 @@
 // never an exception (environment is operator input, code is developer input).
 import type { Logger } from '../logging/logger';
 
-/** The environment variables this library reads. */
+/**
+ * The environment variables this library reads (each used only when the field is not set in code).
+ *
+ * @example
+ * ```ts
+ * process.env[ENV.brokers] = '127.0.0.1:9092';
+ * ```
+ */
 export const ENV = {
+  /** Comma-separated `host:port` list → `kafka.brokers`. */
   brokers: 'OTEL_EXPORTER_KAFKA_BROKERS',
+  /** → `kafka.topic`. */
   topic: 'OTEL_EXPORTER_KAFKA_TOPIC',
+  /** → `kafka.clientId`. */
   clientId: 'OTEL_EXPORTER_KAFKA_CLIENT_ID',
+  /** `none`, `gzip`, `snappy`, `lz4` or `zstd` → `exporter.compression`. */
   compression: 'OTEL_EXPORTER_KAFKA_COMPRESSION',
+  /** Milliseconds → `exporter.timeoutMillis`. */
   timeout: 'OTEL_EXPORTER_KAFKA_TIMEOUT',
+  /** `true` or `false` → `exporter.partitionByTraceId`. */
   partitionByTraceId: 'OTEL_EXPORTER_KAFKA_PARTITION_BY_TRACE_ID',
+  /** `plaintext`, `ssl`, `sasl_plaintext` or `sasl_ssl` → `kafka.securityProtocol`. */
   securityProtocol: 'OTEL_EXPORTER_KAFKA_SECURITY_PROTOCOL',
+  /** `plain`, `scram-sha-256` or `scram-sha-512` → `kafka.sasl.mechanism`. */
   saslMechanism: 'OTEL_EXPORTER_KAFKA_SASL_MECHANISM',
+  /** → `kafka.sasl.username`. */
   saslUsername: 'OTEL_EXPORTER_KAFKA_SASL_USERNAME',
+  /** → `kafka.sasl.password` (never logged). */
   saslPassword: 'OTEL_EXPORTER_KAFKA_SASL_PASSWORD',
+  /** Path of a CA bundle (PEM) → `kafka.ssl.caFile`. */
   certificate: 'OTEL_EXPORTER_KAFKA_CERTIFICATE',
+  /** Path of the client certificate (PEM) → `kafka.ssl.certFile`. */
   clientCertificate: 'OTEL_EXPORTER_KAFKA_CLIENT_CERTIFICATE',
+  /** Path of the client key (PEM) → `kafka.ssl.keyFile`. */
   clientKey: 'OTEL_EXPORTER_KAFKA_CLIENT_KEY',
+  /** → `forwarder.groupId`. */
   forwarderGroupId: 'OTEL_KAFKA_FORWARDER_GROUP_ID',
+  /** → the URL of the default OTLP/HTTP sink. */
   forwarderSinkUrl: 'OTEL_KAFKA_FORWARDER_SINK_URL',
+  /** → `forwarder.deadLetter.topic`. */
   forwarderDeadLetterTopic: 'OTEL_KAFKA_FORWARDER_DEAD_LETTER_TOPIC',
 } as const;
 

@@ -397,8 +397,7 @@ export function resolveForwarderConfig(
     throw new ConfigError('forwarder.deadLetter.topic', `must differ from kafka.topic ('${topic}')`);
   }
 
-  const groupId =
-    checkString('forwarder.groupId', f.groupId) ?? e.string(ENV.forwarderGroupId) ?? d.groupId;
+  const groupId = checkString('forwarder.groupId', f.groupId) ?? e.string(ENV.forwarderGroupId) ?? d.groupId;
 
   return {
     groupId,
@@ -410,8 +409,11 @@ export function resolveForwarderConfig(
       checkNumber('forwarder.maxInFlightRequests', f.maxInFlightRequests, { min: 1, max: 64, integer: true }) ??
       d.maxInFlightRequests,
     maxBufferedBytes:
-      checkNumber('forwarder.maxBufferedBytes', f.maxBufferedBytes, { min: 1024 * 1024, max: 2 ** 40, integer: true }) ??
-      d.maxBufferedBytes,
+      checkNumber('forwarder.maxBufferedBytes', f.maxBufferedBytes, {
+        min: 1024 * 1024,
+        max: 2 ** 40,
+        integer: true,
+      }) ?? d.maxBufferedBytes,
     commitIntervalMillis:
       checkNumber('forwarder.commitIntervalMillis', f.commitIntervalMillis, { min: 10, max: 600_000 }) ??
       d.commitIntervalMillis,
@@ -426,10 +428,12 @@ function resolveBatch(b: Record<string, unknown>): { maxRecords: number; maxByte
   const d = DEFAULTS.forwarder;
   return {
     maxRecords:
-      checkNumber('forwarder.batch.maxRecords', b.maxRecords, { min: 1, max: 1_000_000, integer: true }) ?? d.maxRecords,
+      checkNumber('forwarder.batch.maxRecords', b.maxRecords, { min: 1, max: 1_000_000, integer: true }) ??
+      d.maxRecords,
     maxBytes:
       checkNumber('forwarder.batch.maxBytes', b.maxBytes, { min: 1024, max: 2 ** 31 - 1, integer: true }) ?? d.maxBytes,
-    lingerMillis: checkNumber('forwarder.batch.lingerMillis', b.lingerMillis, { min: 0, max: 60_000 }) ?? d.lingerMillis,
+    lingerMillis:
+      checkNumber('forwarder.batch.lingerMillis', b.lingerMillis, { min: 0, max: 60_000 }) ?? d.lingerMillis,
   };
 }
 
@@ -437,7 +441,8 @@ function resolveSink(sink: unknown, e: EnvReader): Sink {
   if (sink === undefined) {
     return otlpHttpSink({ url: e.string(ENV.forwarderSinkUrl) ?? DEFAULTS.forwarder.sinkUrl }, 'forwarder.sink');
   }
-  if (!isObject(sink)) throw new ConfigError('forwarder.sink', `expected a sink config or a Sink, got ${describe(sink)}`);
+  if (!isObject(sink))
+    throw new ConfigError('forwarder.sink', `expected a sink config or a Sink, got ${describe(sink)}`);
   if (typeof sink.send === 'function') {
     if (typeof sink.close !== 'function') throw new ConfigError('forwarder.sink', 'a Sink needs send() and close()');
     if (typeof sink.name !== 'string') throw new ConfigError('forwarder.sink', 'a Sink needs a name');

@@ -97,6 +97,7 @@ export interface ProduceErrorOptions {
   kafkaCode?: number;
   /** The librdkafka error name, e.g. `ERR__MSG_TIMED_OUT`, when known. */
   kafkaName?: string;
+  /** The underlying error. */
   cause?: unknown;
 }
 
@@ -186,6 +187,7 @@ export interface SinkErrorOptions {
   grpcCode?: number;
   /** A delay the sink asked for (`Retry-After`, gRPC retry info), in milliseconds. */
   retryAfterMillis?: number;
+  /** The underlying error. */
   cause?: unknown;
 }
 

@@ -2,16 +2,32 @@
 // headers that say where it came from and why it failed.
 import type { OtelKafkaJaegerError } from '../errors/errors';
 
-/** Header names of the provenance a dead letter carries (besides its original headers). */
+/**
+ * Header names of the provenance a dead letter carries, besides its original key, value and headers.
+ *
+ * @example
+ * ```ts
+ * const offset = Number(message.headers[DEAD_LETTER_HEADERS.sourceOffset]);
+ * ```
+ */
 export const DEAD_LETTER_HEADERS = {
+  /** Topic the record was read from. */
   sourceTopic: 'okj.source.topic',
+  /** Its partition. */
   sourcePartition: 'okj.source.partition',
+  /** Its offset. */
   sourceOffset: 'okj.source.offset',
+  /** Its timestamp (milliseconds since the epoch, as Kafka gave it). */
   sourceTimestamp: 'okj.source.timestamp',
+  /** The error code that made it undeliverable, e.g. `SINK_FAILED`. */
   errorCode: 'okj.error.code',
+  /** The error message (at most 1000 characters). */
   errorMessage: 'okj.error.message',
+  /** How many delivery attempts were made. */
   attempts: 'okj.error.attempts',
+  /** The forwarder group that dead-lettered it. */
   consumerGroup: 'okj.consumer.group',
+  /** When, as an ISO 8601 timestamp. */
   deadLetteredAt: 'okj.dead_lettered_at',
 } as const;
 
@@ -38,6 +54,7 @@ const MAX_ERROR_MESSAGE = 1_000;
 export function deadLetterMessage(
   source: DeadLetterSource,
   error: OtelKafkaJaegerError,
+  /** How many delivery attempts were made. */
   attempts: number,
   group: string,
   now: Date = new Date(),

@@ -28,7 +28,10 @@ export class ForwarderMetrics {
       unit: '{record}',
     });
     this.spans = meter.createCounter(`${p}.spans`, { description: 'Spans accepted by the sink', unit: '{span}' });
-    this.bytes = meter.createCounter(`${p}.bytes`, { description: 'Record value bytes accepted by the sink', unit: 'By' });
+    this.bytes = meter.createCounter(`${p}.bytes`, {
+      description: 'Record value bytes accepted by the sink',
+      unit: 'By',
+    });
     this.sinkDuration = meter.createHistogram(`${p}.sink.duration`, {
       description: 'Duration of sink requests, successful or not',
       unit: 's',

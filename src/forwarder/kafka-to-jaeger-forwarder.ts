@@ -3,7 +3,13 @@ import { KafkaJS } from '@confluentinc/kafka-javascript';
 import { resolveCommon, resolveForwarderConfig, resolveKafkaConfig } from '../config/resolve-config';
 import type { ResolvedForwarderConfig, ResolvedKafkaConfig } from '../config/resolve-config';
 import type { OtelKafkaJaegerConfig } from '../config/types';
-import { OtelKafkaJaegerError, RetriesExhaustedError, SerializationError, ShutdownError, SinkError } from '../errors/errors';
+import {
+  OtelKafkaJaegerError,
+  RetriesExhaustedError,
+  SerializationError,
+  ShutdownError,
+  SinkError,
+} from '../errors/errors';
 import { commonRdKafkaConfig } from '../kafka/client-config';
 import { toProduceError } from '../kafka/kafka-errors';
 import { kafkaLogger } from '../kafka/kafka-logger';
@@ -19,9 +25,21 @@ import { OffsetLedger } from './offset-ledger';
 
 const ERR_ASSIGN_PARTITIONS = -175;
 const ERR_REVOKE_PARTITIONS = -174;
+/** librdkafka's logical offset for the beginning of a partition. */
+const OFFSET_BEGINNING = -2;
 
 /** Why a partition is paused. */
 export type PauseReason = 'sink-failing' | 'buffer-full' | 'stopping';
+
+/** The last delivery error seen on a partition. */
+export interface PartitionError {
+  /** HTTP status, gRPC code, or the library's error code. */
+  code: string;
+  /** The error message. */
+  message: string;
+  /** When it happened (ISO 8601). */
+  at: string;
+}
 
 /** Health of one assigned partition, as {@link KafkaToJaegerForwarder.health} reports it. */
 export interface PartitionHealth {
@@ -44,7 +62,7 @@ export interface PartitionHealth {
   /** Records fetched and not yet accepted by the sink or the dead-letter topic. */
   pendingRecords: number;
   /** The last delivery error on this partition, if any. */
-  lastError: { code: string; message: string; at: string } | undefined;
+  lastError: PartitionError | undefined;
 }
 
 /** What {@link KafkaToJaegerForwarder.health} returns. */
@@ -74,6 +92,8 @@ interface PartitionState {
   queueHead: number;
   readonly pauseReasons: Set<PauseReason>;
   paused: boolean;
+  /** Bumped on every pause/resume decision, so a slow resume never overrides a later pause. */
+  resumeToken: number;
   revoked: boolean;
   blockers: number;
   highWatermark: number | undefined;
@@ -239,7 +259,7 @@ export class KafkaToJaegerForwarder {
       'js.consumer.max.batch.size': Math.max(32, Math.min(this.#options.maxRecords, 10_000)),
       ...consumerPassthrough(this.#kafka.rdkafka),
       rebalance_cb: (err: RebalanceError, assignment: Assignment) => this.#onRebalance(err, assignment),
-    } as KafkaJS.ConsumerConstructorConfig);
+    });
     this.#consumer = consumer;
     await consumer.connect();
     await consumer.subscribe({ topics: [this.#kafka.topic] });
@@ -282,7 +302,9 @@ export class KafkaToJaegerForwarder {
     await this.#commit();
     const consumer = this.#consumer;
     this.#consumer = undefined;
-    await consumer?.disconnect().catch((err: unknown) => this.#logger.warn('consumer disconnect failed', { error: String(err) }));
+    await consumer
+      ?.disconnect()
+      .catch((err: unknown) => this.#logger.warn('consumer disconnect failed', { error: String(err) }));
     const dlq = this.#dlqProducer;
     this.#dlqProducer = undefined;
     await dlq?.then((p) => p.disconnect()).catch(() => undefined);
@@ -470,7 +492,10 @@ export class KafkaToJaegerForwarder {
         const r = s.queue[s.queueHead]!;
         contentType ??= r.contentType;
         if (r.contentType !== contentType) break;
-        if (batch.length > 0 && (batch.length >= this.#options.maxRecords || bytes + r.value.length > this.#options.maxBytes)) {
+        if (
+          batch.length > 0 &&
+          (batch.length >= this.#options.maxRecords || bytes + r.value.length > this.#options.maxBytes)
+        ) {
           return batch;
         }
         batch.push(r);
@@ -601,7 +626,10 @@ export class KafkaToJaegerForwarder {
       return;
     }
     if (mode === 'block') {
-      this.#logger.error("undeliverable record; partition blocked until it is accepted (onUndeliverable: 'block')", where);
+      this.#logger.error(
+        "undeliverable record; partition blocked until it is accepted (onUndeliverable: 'block')",
+        where,
+      );
       await this.#retryUntilAccepted(record, error, attempts);
       return;
     }
@@ -669,7 +697,10 @@ export class KafkaToJaegerForwarder {
           }
           s.lastError = errorInfo(produceError);
           // Never drop: a dead-letter topic that cannot be written blocks the partition and is retried.
-          const decision = this.#options.retry.nextDelay(attempt, new SinkError(produceError.message, { retriable: true }));
+          const decision = this.#options.retry.nextDelay(
+            attempt,
+            new SinkError(produceError.message, { retriable: true }),
+          );
           this.#metrics.retries.add(1, { target: 'dead-letter' });
           this.#logger.warn('dead-letter write failed; partition blocked, retrying', {
             partition: s.partition,
@@ -732,16 +763,45 @@ export class KafkaToJaegerForwarder {
     if (!consumer || s.revoked) return;
     const want = s.pauseReasons.size > 0;
     if (want === s.paused) return;
+    s.paused = want;
+    s.resumeToken++;
+    if (want) {
+      try {
+        consumer.pause([{ topic: s.topic, partitions: [s.partition] }]);
+        this.#logger.info('partition paused', { partition: s.partition, reasons: [...s.pauseReasons].join(',') });
+      } catch (err) {
+        this.#logger.warn('could not pause partition', { partition: s.partition, error: String(err) });
+      }
+      return;
+    }
+    void this.#seekAndResume(consumer, s, s.resumeToken);
+  }
+
+  /**
+   * Resumes a partition at the record after the last one this member received. Pausing makes the client
+   * drop records it had fetched but not yet handed over, and its own position bookkeeping does not always
+   * seek back to them; seeking to our ledger's position on every resume means no record is ever skipped.
+   */
+  async #seekAndResume(consumer: KafkaJS.Consumer, s: PartitionState, token: number): Promise<void> {
     try {
-      if (want) consumer.pause([{ topic: s.topic, partitions: [s.partition] }]);
-      else consumer.resume([{ topic: s.topic, partitions: [s.partition] }]);
-      s.paused = want;
-      this.#logger.info(want ? 'partition paused' : 'partition resumed', {
-        partition: s.partition,
-        reasons: [...s.pauseReasons].join(','),
-      });
+      let offset = s.ledger.highestTracked + 1;
+      if (offset === 0) {
+        // Nothing received yet: the group's committed offset, or the beginning for a new group.
+        const [committed] = await consumer.committed([{ topic: s.topic, partition: s.partition }], 10_000);
+        const position = Number(committed?.offset);
+        offset = Number.isFinite(position) && position >= 0 ? position : OFFSET_BEGINNING;
+      }
+      if (token !== s.resumeToken || s.revoked || this.#consumer !== consumer) return;
+      consumer.seek({ topic: s.topic, partition: s.partition, offset: String(offset) });
+      consumer.resume([{ topic: s.topic, partitions: [s.partition] }]);
+      this.#logger.info('partition resumed', { partition: s.partition, offset });
     } catch (err) {
-      this.#logger.warn(`could not ${want ? 'pause' : 'resume'} partition`, { partition: s.partition, error: String(err) });
+      this.#logger.warn('could not resume partition; retrying', { partition: s.partition, error: String(err) });
+      if (token === s.resumeToken && !s.revoked) {
+        setTimeout(() => {
+          if (token === s.resumeToken && !s.revoked) void this.#seekAndResume(consumer, s, token);
+        }, 1_000);
+      }
     }
   }
 
@@ -791,6 +851,7 @@ function newPartitionState(topic: string, partition: number): PartitionState {
     queueHead: 0,
     pauseReasons: new Set(),
     paused: false,
+    resumeToken: 0,
     revoked: false,
     blockers: 0,
     highWatermark: undefined,
@@ -805,8 +866,11 @@ function lagOf(s: PartitionState): number | undefined {
 }
 
 /** librdkafka producer-only properties would only produce warnings on a consumer. */
-function consumerPassthrough(props: Record<string, string | number | boolean>): Record<string, string | number | boolean> {
-  const producerOnly = /^(acks|linger\.ms|compression\.|enable\.idempotence|message\.timeout\.ms|queue\.buffering|batch\.|retries|delivery\.)/;
+function consumerPassthrough(
+  props: Record<string, string | number | boolean>,
+): Record<string, string | number | boolean> {
+  const producerOnly =
+    /^(acks|linger\.ms|compression\.|enable\.idempotence|message\.timeout\.ms|queue\.buffering|batch\.|retries|delivery\.)/;
   return Object.fromEntries(Object.entries(props).filter(([k]) => !producerOnly.test(k)));
 }
 
@@ -823,7 +887,7 @@ function errorType(error: OtelKafkaJaegerError): string {
   return error.code;
 }
 
-function errorInfo(error: OtelKafkaJaegerError): { code: string; message: string; at: string } {
+function errorInfo(error: OtelKafkaJaegerError): PartitionError {
   return { code: errorType(error), message: error.message, at: new Date().toISOString() };
 }
 

@@ -7,6 +7,17 @@ import { endpoints } from '../harness/stack';
 
 const running = new Set<KafkaToJaegerForwarder>();
 
+/** With OKJ_DEBUG=1, forwarder logs go to stderr (for investigating a failing test). */
+const debugLogger = {
+  debug: (): void => undefined,
+  info: (m: string, a?: Record<string, unknown>): void =>
+    void process.stderr.write(`INFO ${m} ${JSON.stringify(a ?? {})}\n`),
+  warn: (m: string, a?: Record<string, unknown>): void =>
+    void process.stderr.write(`WARN ${m} ${JSON.stringify(a ?? {})}\n`),
+  error: (m: string, a?: Record<string, unknown>): void =>
+    void process.stderr.write(`ERROR ${m} ${JSON.stringify(a ?? {})}\n`),
+};
+
 afterAll(async () => {
   await Promise.allSettled([...running].map((f) => f.stop()));
   running.clear();
@@ -18,6 +29,7 @@ export function forwarderConfig(
   opts: { sinkUrl?: string; sink?: Sink; groupId?: string; forwarder?: OtelKafkaJaegerConfig['forwarder'] } = {},
 ): OtelKafkaJaegerConfig {
   return {
+    ...(process.env.OKJ_DEBUG ? { logger: debugLogger } : {}),
     kafka: { brokers: endpoints.kafkaBrokers, topic, clientId: 'okj-forwarder-it' },
     retry: { initialDelayMillis: 100, maxDelayMillis: 2_000, multiplier: 2, jitter: 0.2 },
     forwarder: {

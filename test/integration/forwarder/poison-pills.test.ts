@@ -35,7 +35,11 @@ describe('forwarder: poison pills', () => {
     const goodRecords = traceRecords(good);
     const truncated = goodRecords[0]!.value as Buffer;
     const bad: RawRecord[] = [
-      { key: 'pill-random', value: randomBytes(300), headers: { 'content-type': 'application/x-protobuf', origin: 'a' } },
+      {
+        key: 'pill-random',
+        value: randomBytes(300),
+        headers: { 'content-type': 'application/x-protobuf', origin: 'a' },
+      },
       { key: 'pill-truncated', value: truncated.subarray(0, truncated.length - 7), headers: { origin: 'b' } },
       { key: 'pill-400', value: invalidTraceIdRequest(), headers: { 'content-type': 'application/x-protobuf' } },
       { key: 'pill-json', value: Buffer.from('{"resourceSpans": ['), headers: { 'content-type': 'application/json' } },
@@ -65,7 +69,8 @@ describe('forwarder: poison pills', () => {
     for (const d of dead) {
       const original = bad.find((b) => b.key === d.key?.toString())!;
       expect(d.value?.equals(original.value as Buffer)).toBe(true);
-      for (const [k, v] of Object.entries(sentHeaders.get(original.key as string) ?? {})) expect(d.headers[k]?.toString()).toBe(String(v));
+      for (const [k, v] of Object.entries(sentHeaders.get(original.key as string) ?? {}))
+        expect(d.headers[k]?.toString()).toBe(String(v));
       expect(d.headers[h.sourceTopic]?.toString()).toBe(topic);
       expect(Number(d.headers[h.sourcePartition]?.toString())).toBe(original.partition);
       expect(Number(d.headers[h.sourceOffset]?.toString())).toBeGreaterThanOrEqual(0);
@@ -80,7 +85,10 @@ describe('forwarder: poison pills', () => {
     expect([...dlqEnd.values()].reduce((a, b) => a + b, 0)).toBe(bad.length);
     const deadline = Date.now() + 20_000;
     for (;;) {
-      const [committed, end] = await Promise.all([committedOffsets(config.forwarder!.groupId!, topic), endOffsets(topic)]);
+      const [committed, end] = await Promise.all([
+        committedOffsets(config.forwarder!.groupId!, topic),
+        endOffsets(topic),
+      ]);
       if ([...end].every(([p, high]) => committed.get(p) === high)) break;
       if (Date.now() > deadline) throw new Error(`commits stuck at ${JSON.stringify([...committed])}`);
       await new Promise((r) => setTimeout(r, 100));

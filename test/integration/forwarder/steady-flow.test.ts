@@ -4,7 +4,12 @@ import { setTimeout as delay } from 'node:timers/promises';
 
 import { context, trace } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 
 import { KafkaSpanExporter } from '../../../src/exporter/kafka-span-exporter';
 import { committedOffsets, createTopic, endOffsets } from '../harness/kafka';
@@ -20,7 +25,9 @@ async function waitForCommitsAtEnd(groupId: string, topic: string, timeoutMillis
     const behind = [...end].filter(([p, high]) => (committed.get(p) ?? -1) !== high);
     if (behind.length === 0) return;
     if (Date.now() > deadline) {
-      throw new Error(`committed offsets ${JSON.stringify([...committed])} never reached the ends ${JSON.stringify([...end])}`);
+      throw new Error(
+        `committed offsets ${JSON.stringify([...committed])} never reached the ends ${JSON.stringify([...end])}`,
+      );
     }
     await delay(100);
   }

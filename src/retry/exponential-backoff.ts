@@ -1,0 +1,112 @@
+import { ConfigError, isRetriable } from '../errors/errors';
+import type { RetryDecision, RetryPolicy } from './retry-policy';
+import { retryAfterMillisOf, show, validateDelayMillis, validateMaxAttempts } from './retry-policy';
+
+/**
+ * Options of {@link exponentialBackoff}.
+ *
+ * @example
+ * ```ts
+ * const options: ExponentialBackoffOptions = { initialDelayMillis: 500, maxDelayMillis: 60_000 };
+ * ```
+ */
+export interface ExponentialBackoffOptions {
+  /**
+   * Delay before the first retry, in milliseconds (before jitter).
+   *
+   * @defaultValue `100`
+   */
+  initialDelayMillis?: number;
+  /**
+   * Largest delay, in milliseconds, after jitter; also caps a delay the server asked for. At most
+   * 2147483647 (the longest `setTimeout`).
+   *
+   * @defaultValue `30_000`
+   */
+  maxDelayMillis?: number;
+  /**
+   * Factor by which the delay grows after each failed attempt; `>= 1` (1 gives a constant delay).
+   *
+   * @defaultValue `2`
+   */
+  multiplier?: number;
+  /**
+   * Spread of the random factor applied to each delay, from 0 (none) to 1: the delay is multiplied by a
+   * uniform random factor in `[1 - jitter, 1 + jitter)`, then capped at `maxDelayMillis`. Jitter keeps
+   * many clients that failed together from retrying together.
+   *
+   * @defaultValue `0.2`
+   */
+  jitter?: number;
+  /**
+   * How many attempts to make in total, the first one included; `Infinity` retries for ever with a capped
+   * delay.
+   *
+   * @defaultValue `Infinity`
+   */
+  maxAttempts?: number;
+  /**
+   * Source of random numbers in `[0, 1)`, for jitter. Inject a fixed one in tests.
+   *
+   * @defaultValue `Math.random`
+   */
+  random?: () => number;
+}
+
+/**
+ * A {@link RetryPolicy} whose delay grows exponentially up to a cap: before retry `n`, it waits
+ * `min(initialDelayMillis * multiplier ** (n - 1), maxDelayMillis)`, spread by jitter.
+ *
+ * @remarks
+ * With the defaults it retries for ever, waiting about 100, 200, 400, ... ms, then about 30 s between
+ * attempts: what the forwarder needs while Jaeger is down. It stops at once on a non-retriable error, and after
+ * `maxAttempts` attempts. A delay the server asked for (`retryAfterMillis` on the error, e.g. from HTTP
+ * `Retry-After`) replaces the computed delay, without jitter, capped at `maxDelayMillis`.
+ *
+ * @param options - See {@link ExponentialBackoffOptions}.
+ * @param fieldPrefix - Prefix of the field names in the {@link ConfigError}s thrown for invalid options, e.g.
+ *   `forwarder.retry` to report `forwarder.retry.maxDelayMillis`.
+ * @throws {@link ConfigError} when an option is out of range.
+ *
+ * @example
+ * ```ts
+ * const policy = exponentialBackoff({ initialDelayMillis: 200, maxDelayMillis: 10_000, maxAttempts: 8 });
+ * await retry(() => send(batch), policy);
+ * ```
+ */
+export function exponentialBackoff(options: ExponentialBackoffOptions = {}, fieldPrefix = 'retry'): RetryPolicy {
+  const initialDelayMillis = validateDelayMillis(
+    `${fieldPrefix}.initialDelayMillis`,
+    options.initialDelayMillis ?? 100,
+  );
+  const maxDelayMillis = validateDelayMillis(`${fieldPrefix}.maxDelayMillis`, options.maxDelayMillis ?? 30_000);
+  const multiplier = options.multiplier ?? 2;
+  if (typeof multiplier !== 'number' || !(multiplier >= 1 && multiplier < Infinity)) {
+    throw new ConfigError(`${fieldPrefix}.multiplier`, `must be a finite number >= 1, got ${show(multiplier)}`);
+  }
+  const jitter = options.jitter ?? 0.2;
+  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) {
+    throw new ConfigError(`${fieldPrefix}.jitter`, `must be a number from 0 to 1, got ${show(jitter)}`);
+  }
+  const maxAttempts = validateMaxAttempts(`${fieldPrefix}.maxAttempts`, options.maxAttempts ?? Infinity);
+  const random = options.random ?? Math.random;
+  if (typeof random !== 'function') {
+    throw new ConfigError(`${fieldPrefix}.random`, 'must be a function returning a number in [0, 1)');
+  }
+
+  return {
+    nextDelay(attempt: number, error: unknown): RetryDecision {
+      if (!isRetriable(error) || attempt >= maxAttempts) return { retry: false };
+      const retryAfterMillis = retryAfterMillisOf(error);
+      if (retryAfterMillis !== undefined) {
+        return { retry: true, delayMillis: Math.min(retryAfterMillis, maxDelayMillis) };
+      }
+      // `multiplier ** n` reaches Infinity for large n: capping before the jitter keeps the delay finite, and
+      // the zero guard avoids 0 * Infinity, which is NaN.
+      const growth = multiplier ** (attempt > 1 ? attempt - 1 : 0);
+      const base = initialDelayMillis === 0 ? 0 : Math.min(initialDelayMillis * growth, maxDelayMillis);
+      const factor = 1 - jitter + 2 * jitter * random();
+      return { retry: true, delayMillis: Math.min(Math.round(base * factor), maxDelayMillis) };
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import { isRetriable } from '../errors/errors';
+import type { RetryDecision, RetryPolicy } from './retry-policy';
+import { retryAfterMillisOf, validateDelayMillis, validateMaxAttempts } from './retry-policy';
+
+/**
+ * Longest server-suggested delay {@link fixedDelay} honours when its own delay is shorter; the same as the
+ * default `maxDelayMillis` of {@link exponentialBackoff}.
+ */
+const RETRY_AFTER_CAP_MILLIS = 30_000;
+
+/**
+ * Options of {@link fixedDelay}.
+ *
+ * @example
+ * ```ts
+ * const options: FixedDelayOptions = { maxAttempts: 5 };
+ * ```
+ */
+export interface FixedDelayOptions {
+  /**
+   * How many attempts to make in total, the first one included; `Infinity` retries for ever.
+   *
+   * @defaultValue `Infinity`
+   */
+  maxAttempts?: number;
+}
+
+/**
+ * A {@link RetryPolicy} that waits the same delay before every retry, without jitter.
+ *
+ * @remarks
+ * It stops at once on a non-retriable error, and after `maxAttempts` attempts. A delay the server asked for
+ * (`retryAfterMillis` on the error, e.g. from HTTP `Retry-After`) replaces `delayMillis`, capped at the larger
+ * of `delayMillis` and 30 s: this policy has no maximum delay of its own, and a server must not be able to park
+ * the caller for hours.
+ *
+ * @param delayMillis - The delay before each retry, in milliseconds, from 0 to 2147483647.
+ * @param options - See {@link FixedDelayOptions}.
+ * @param fieldPrefix - Prefix of the field names in the {@link ConfigError}s thrown for invalid options, e.g.
+ *   `exporter.retry` to report `exporter.retry.delayMillis`.
+ * @throws {@link ConfigError} when `delayMillis` or an option is out of range.
+ *
+ * @example
+ * ```ts
+ * await retry(() => connect(), fixedDelay(1_000, { maxAttempts: 3 }));
+ * ```
+ */
+export function fixedDelay(delayMillis: number, options: FixedDelayOptions = {}, fieldPrefix = 'retry'): RetryPolicy {
+  const delay = validateDelayMillis(`${fieldPrefix}.delayMillis`, delayMillis);
+  const maxAttempts = validateMaxAttempts(`${fieldPrefix}.maxAttempts`, options.maxAttempts ?? Infinity);
+  const retryAfterCapMillis = Math.max(delay, RETRY_AFTER_CAP_MILLIS);
+
+  return {
+    nextDelay(attempt: number, error: unknown): RetryDecision {
+      if (!isRetriable(error) || attempt >= maxAttempts) return { retry: false };
+      const retryAfterMillis = retryAfterMillisOf(error);
+      return {
+        retry: true,
+        delayMillis: retryAfterMillis === undefined ? delay : Math.min(retryAfterMillis, retryAfterCapMillis),
+      };
+    },
+  };
+}
