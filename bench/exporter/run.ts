@@ -14,6 +14,9 @@
 //   --no-readback        [BENCH_READBACK=0]    skip reading the Kafka topic back after each Kafka run
 //   --cpu-prof=<dir>     [BENCH_CPU_PROF]      write a V8 CPU profile of every contender run into <dir>
 //   --timeout=300000     [BENCH_RUN_TIMEOUT_MS] bound on one contender run, milliseconds
+//   --broker=shared      [BENCH_BROKER]        `shared`: the stack's broker (npm run stack:up); `dedicated`: a
+//                                              private broker on free ports for this run, deleted afterwards
+//                                              (use it while integration tests restart the shared one)
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -25,7 +28,7 @@ import { createInterface } from 'node:readline';
 
 import { KafkaJS } from '@confluentinc/kafka-javascript';
 
-import { KafkaBroker, stackEndpoints, stackUp } from '../../scripts/stack/stack';
+import { freePort, KafkaBroker, stackEndpoints, stackUp } from '../../scripts/stack/stack';
 import type { Compression } from '../../src/config/types';
 import { countSpans } from '../../src/serializers/otlp-decoder';
 import { RESULT_PREFIX, START_LINE } from './protocol';
@@ -82,6 +85,7 @@ interface Options {
   readback: boolean;
   cpuProfDir: string | undefined;
   runTimeoutMillis: number;
+  broker: 'shared' | 'dedicated';
 }
 
 function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
@@ -109,7 +113,10 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
       throw new Error(`unknown contender ${id}; known: ${CONTENDERS.map((c) => c.id).join(', ')}`);
     }
   }
-  const known = new Set(['spans', 'warmup', 'rounds', 'only', 'extras', 'readback', 'cpu-prof', 'timeout']);
+  const known = new Set(['spans', 'warmup', 'rounds', 'only', 'extras', 'readback', 'cpu-prof', 'timeout', 'broker']);
+  const broker = value('broker', 'BENCH_BROKER') ?? 'shared';
+  if (broker !== 'shared' && broker !== 'dedicated')
+    throw new Error(`--broker=${broker}: expected shared or dedicated`);
   for (const name of args.keys()) if (!known.has(name)) throw new Error(`unknown option --${name}`);
   const roundUp = (n: number): number => Math.ceil(n / SPANS_PER_TRACE) * SPANS_PER_TRACE;
   return {
@@ -121,6 +128,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     readback: flag('readback', 'BENCH_READBACK'),
     cpuProfDir: value('cpu-prof', 'BENCH_CPU_PROF'),
     runTimeoutMillis: int('timeout', 'BENCH_RUN_TIMEOUT_MS', 300_000, 1_000),
+    broker,
   };
 }
 
@@ -255,11 +263,11 @@ const ownCpu: CpuMeter = () => {
   return u.user + u.system;
 };
 
-/** The Kafka broker's CPU from /proc (Linux; only for the broker this project's stack started). */
-function brokerCpu(ticksPerSecond = 100): CpuMeter {
+/** The Kafka broker's CPU from /proc (Linux; only for a broker the stack scripts started). */
+function brokerCpu(broker: KafkaBroker, ticksPerSecond = 100): CpuMeter {
   let pid: number | undefined;
   try {
-    pid = Number(readFileSync(join(new KafkaBroker().dir, 'pid'), 'utf8').trim());
+    pid = Number(readFileSync(join(broker.dir, 'pid'), 'utf8').trim());
   } catch {
     pid = undefined;
   }
@@ -466,21 +474,42 @@ async function main(): Promise<number> {
   const opts = parseOptions(process.argv.slice(2), process.env);
   const defs = CONTENDERS.filter((d) => (opts.only ? opts.only.includes(d.id) : opts.extras || !d.extra));
   const endpoints = stackEndpoints();
-  if (!endpoints.external) await stackUp();
-  const brokers = endpoints.kafkaBrokers;
   const needsKafka = defs.some((d) => d.kind === 'kafka');
+  let broker: KafkaBroker | undefined;
+  let dedicated: KafkaBroker | undefined;
+  if (opts.broker === 'dedicated' && needsKafka) {
+    dedicated = new KafkaBroker({
+      name: `kafka-bench-${randomBytes(3).toString('hex')}`,
+      port: await freePort(),
+      controllerPort: await freePort(),
+    });
+    const own = dedicated;
+    // Ctrl-C must not leave the private broker's JVM behind.
+    process.once('SIGINT', () => {
+      void own.destroy().finally(() => process.exit(130));
+    });
+    await dedicated.start().catch(async (err: unknown) => {
+      await own.destroy();
+      throw err;
+    });
+    broker = dedicated;
+  } else if (!endpoints.external) {
+    await stackUp();
+    broker = new KafkaBroker();
+  }
+  const brokers = broker ? [broker.bootstrap] : endpoints.kafkaBrokers;
 
   console.log(
     `bench:exporter — node ${process.version}, ${cpus().length} cores, load average ${loadavg()
       .map((l) => l.toFixed(2))
       .join(
         ' ',
-      )}; ${opts.rounds} rounds × ${fmtInt(opts.spans)} spans (+${fmtInt(opts.warmupSpans)} warm-up) per contender; kafka ${brokers.join(',')}`,
+      )}; ${opts.rounds} rounds × ${fmtInt(opts.spans)} spans (+${fmtInt(opts.warmupSpans)} warm-up) per contender; kafka ${brokers.join(',')} (${opts.broker} broker)`,
   );
   const httpSink = await startHttpSink();
   const admin = needsKafka ? kafkaClient(brokers).admin() : undefined;
   await admin?.connect();
-  const kafkaCpu = endpoints.external ? undefined : brokerCpu();
+  const kafkaCpu = broker ? brokerCpu(broker) : undefined;
   const runs = new Map<string, RunRecord[]>();
   const problems: string[] = [];
   try {
@@ -555,6 +584,7 @@ async function main(): Promise<number> {
   } finally {
     await httpSink.close();
     await admin?.disconnect();
+    await dedicated?.destroy();
   }
   console.log(
     `\nload average at the end: ${loadavg()

@@ -122,7 +122,7 @@ interface Settings {
  * (at most 8 per host) and never traced (the requests run under `suppressTracing`).
  *
  * Outcomes: 2xx resolves, with the rejected span count when the receiver reports a partial success.
- * 429, 408 and 5xx, timeouts and connection failures reject with a retriable {@link SinkError}
+ * 429, 408, 401, 403 and 5xx, timeouts and connection failures reject with a retriable {@link SinkError}
  * (`retryAfterMillis` from `Retry-After`). Other 4xx and 3xx (redirects are not followed), and records
  * that cannot be converted to the wire encoding, reject with a permanent one. An abort of the caller's
  * signal rejects with its reason.
@@ -574,8 +574,10 @@ function classify(res: IncomingMessage, body: Buffer, s: Settings): SinkResult {
   const excerpt = errorExcerpt(body, contentType);
   const message = redact(excerpt === '' ? where : `${where}: ${excerpt}`, s.secrets);
   // 429 and 5xx per OTLP/HTTP (which names 502/503/504; other 5xx are server faults just as likely to pass);
-  // 408 is the server giving up on a slow request, never a verdict on the data.
-  if (status === 429 || status === 408 || status >= 500) {
+  // 408 is the server giving up on a slow request, never a verdict on the data. 401 and 403 say the
+  // credentials are wrong, not the data: dead-lettering every record until an operator fixes a token would
+  // be worse than waiting, so the forwarder pauses and retries.
+  if (status === 429 || status === 408 || status === 401 || status === 403 || status >= 500) {
     throw new SinkError(message, {
       retriable: true,
       httpStatus: status,

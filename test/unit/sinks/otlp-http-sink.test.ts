@@ -495,7 +495,14 @@ describe('otlpHttpSink response classification', () => {
     expect(err.message).not.toContain('end');
   });
 
-  it.each([404, 401, 413, 415])('rejects a %i as permanent', async (status) => {
+  it.each([401, 403])('rejects a %i as retriable: wrong credentials are not bad data', async (status) => {
+    const err = await rejection(answer(status, { 'content-type': 'text/plain' }, 'nope'));
+
+    expect(err.retriable).toBe(true);
+    expect(err.httpStatus).toBe(status);
+  });
+
+  it.each([400, 404, 413, 415])('rejects a %i as permanent', async (status) => {
     const err = await rejection(answer(status, { 'content-type': 'text/plain' }, 'nope'));
 
     expect(err.retriable).toBe(false);
