@@ -67,6 +67,14 @@ const CONTENDERS: ContenderDef[] = [
     partitionByTraceId: false,
   },
   {
+    id: 'kafka-linger0-one-message',
+    label: '(c) lingerMillis: 0 + partitionByTraceId: false (diagnostic)',
+    kind: 'kafka',
+    extra: true,
+    lingerMillis: 0,
+    partitionByTraceId: false,
+  },
+  {
     id: 'kafka-linger0-lz4',
     label: "(c) lingerMillis: 0 + compression: 'lz4'",
     kind: 'kafka',

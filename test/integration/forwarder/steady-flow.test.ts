@@ -13,6 +13,7 @@ import {
 
 import { KafkaSpanExporter } from '../../../src/exporter/kafka-span-exporter';
 import { committedOffsets, createTopic, endOffsets } from '../harness/kafka';
+import { testMeter } from '../harness/metrics';
 import { uniqueName } from '../harness/names';
 import { endpoints } from '../harness/stack';
 import { ledgerOf, produceTraces, spanCount, waitForAllSpans } from '../harness/traffic';
@@ -59,8 +60,12 @@ describe('forwarder: steady flow', () => {
   it('end to end: KafkaSpanExporter in the traced process → topic → forwarder → Jaeger', async () => {
     const topic = await createTopic({ partitions: 3 });
     const service = uniqueName('e2e');
-    await startForwarder(forwarderConfig(topic));
-    const exporter = new KafkaSpanExporter({ kafka: { brokers: endpoints.kafkaBrokers, topic } });
+    const metrics = testMeter();
+    const forwarder = await startForwarder({ ...forwarderConfig(topic), meterProvider: metrics.meterProvider });
+    const exporter = new KafkaSpanExporter({
+      kafka: { brokers: endpoints.kafkaBrokers, topic },
+      meterProvider: metrics.meterProvider,
+    });
     const truth = new InMemorySpanExporter();
     const provider = new BasicTracerProvider({
       resource: resourceFromAttributes({ 'service.name': service }),
@@ -80,5 +85,24 @@ describe('forwarder: steady flow', () => {
     const account = await waitForAllSpans(expected, service, { timeoutMillis: 60_000 });
     expect(account.missing).toBe(0);
     expect(spanCount(expected)).toBe(1_500);
+
+    // Self-metrics on both sides, through a real MeterProvider.
+    expect(await metrics.value('otel_kafka_jaeger.exporter.spans.exported')).toBe(1_500);
+    expect(await metrics.value('otel_kafka_jaeger.exporter.spans.failed')).toBe(0);
+    // One message per trace per export batch: a trace the BatchSpanProcessor cut in two makes two.
+    const messages = await metrics.value('otel_kafka_jaeger.exporter.messages');
+    expect(messages).toBeGreaterThanOrEqual(300);
+    expect(await metrics.value('otel_kafka_jaeger.exporter.bytes')).toBeGreaterThan(0);
+    expect(await metrics.count('otel_kafka_jaeger.exporter.export.duration')).toBeGreaterThan(0);
+    expect(await metrics.value('otel_kafka_jaeger.forwarder.spans')).toBe(1_500);
+    expect(await metrics.value('otel_kafka_jaeger.forwarder.records')).toBe(messages);
+    expect(await metrics.count('otel_kafka_jaeger.forwarder.sink.duration')).toBeGreaterThan(0);
+    expect(await metrics.value('otel_kafka_jaeger.forwarder.dead_lettered')).toBe(0);
+    await waitForCommitsAtEnd(forwarder.health().groupId, topic);
+    const committed = await metrics.points('otel_kafka_jaeger.forwarder.committed_offset');
+    expect(committed.map((p) => p.attributes.partition).sort()).toEqual([0, 1, 2]);
+    expect(committed.reduce((n, p) => n + (p.value as number), 0)).toBe(messages);
+    const lag = await metrics.points('otel_kafka_jaeger.forwarder.consumer.lag');
+    expect(lag.every((p) => p.value === 0)).toBe(true);
   });
 });
