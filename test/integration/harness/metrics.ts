@@ -28,7 +28,9 @@ export function testMeter(): TestMeter {
     return resourceMetrics.scopeMetrics
       .flatMap((s) => s.metrics)
       .filter((m) => m.descriptor.name === name)
-      .flatMap((m) => m.dataPoints.map((p) => ({ attributes: p.attributes as Record<string, unknown>, value: p.value })));
+      .flatMap((m) =>
+        m.dataPoints.map((p) => ({ attributes: p.attributes as Record<string, unknown>, value: p.value })),
+      );
   };
   return {
     meterProvider,

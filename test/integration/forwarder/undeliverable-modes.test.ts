@@ -1,0 +1,72 @@
+// onUndeliverable 'drop' and 'block' against the real stack (the default, 'dead-letter', is in
+// poison-pills.test.ts).
+import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+
+import { committedOffsets, createTopic, endOffsets, produceRaw } from '../harness/kafka';
+import { testMeter } from '../harness/metrics';
+import { uniqueName } from '../harness/names';
+import { ledgerOf, makeTraces, traceRecords, waitForAllSpans } from '../harness/traffic';
+import { forwarderConfig, startForwarder } from './helpers';
+
+async function dlqCount(topic: string): Promise<number> {
+  try {
+    return [...(await endOffsets(topic)).values()].reduce((a, b) => a + b, 0);
+  } catch {
+    return 0;
+  }
+}
+
+describe('forwarder: onUndeliverable', () => {
+  it("'drop' commits past a bad record, counts it, and writes no dead letter", async () => {
+    const topic = await createTopic();
+    const service = uniqueName('drop');
+    const good = makeTraces(service, 20);
+    const records = traceRecords(good);
+    records.splice(10, 0, { key: 'pill', value: randomBytes(200) });
+    await produceRaw(topic, records);
+    const metrics = testMeter();
+    const config = {
+      ...forwarderConfig(topic, { forwarder: { onUndeliverable: 'drop' } }),
+      meterProvider: metrics.meterProvider,
+    };
+    const forwarder = await startForwarder(config);
+
+    await waitForAllSpans(ledgerOf(good), service, { timeoutMillis: 60_000 });
+    const deadline = Date.now() + 20_000;
+    while ((await committedOffsets(config.forwarder!.groupId!, topic)).get(0) !== 21) {
+      if (Date.now() > deadline) throw new Error('the forwarder never committed past the dropped record');
+      await delay(100);
+    }
+    expect(await metrics.value('otel_kafka_jaeger.forwarder.dropped')).toBe(1);
+    expect(await dlqCount(forwarder.deadLetterTopic)).toBe(0);
+  });
+
+  it("'block' stops the partition at the bad record: nothing after it is committed, health says why", async () => {
+    const topic = await createTopic();
+    const service = uniqueName('block');
+    const before = makeTraces(service, 5);
+    const after = makeTraces(service, 5);
+    await produceRaw(topic, [
+      ...traceRecords(before),
+      { key: 'pill', value: randomBytes(200) },
+      ...traceRecords(after),
+    ]);
+    const config = forwarderConfig(topic, { forwarder: { onUndeliverable: 'block', batch: { maxRecords: 1 } } });
+    const forwarder = await startForwarder(config);
+
+    await waitForAllSpans(ledgerOf(before), service, { timeoutMillis: 60_000 });
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const p = forwarder.health().partitions[0];
+      if (p?.paused && p.lastError?.code === '400') break;
+      if (Date.now() > deadline) throw new Error(`partition not blocked: ${JSON.stringify(forwarder.health())}`);
+      await delay(100);
+    }
+    // Give it time to (wrongly) move on; it must not.
+    await delay(1_500);
+    expect((await committedOffsets(config.forwarder!.groupId!, topic)).get(0)).toBe(5);
+    expect(forwarder.health().partitions[0]?.committedOffset).toBe(5);
+    expect(await dlqCount(forwarder.deadLetterTopic)).toBe(0);
+  });
+});

@@ -1,0 +1,69 @@
+import { DEFAULTS, resolveForwarderConfig } from '../../../src/config/resolve-config';
+import { ConfigError } from '../../../src/errors/errors';
+import type { Sink } from '../../../src/sinks/sink';
+
+function fieldOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.field;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('resolveForwarderConfig', () => {
+  it('applies defaults: group, OTLP/HTTP sink, <topic>.dlq, dead-letter mode', () => {
+    const f = resolveForwarderConfig({}, 'otlp_spans', {});
+    expect(f.groupId).toBe('otel-kafka-jaeger');
+    expect(f.sink.name).toBe('otlp-http');
+    expect(f.deadLetterTopic).toBe('otlp_spans.dlq');
+    expect(f.onUndeliverable).toBe('dead-letter');
+    expect(f.maxRecords).toBe(DEFAULTS.forwarder.maxRecords);
+    expect(f.retry.nextDelay(1, new Error('x'))).toMatchObject({ retry: true });
+  });
+
+  it('reads group, sink URL and dead-letter topic from the environment', () => {
+    const env = {
+      OTEL_KAFKA_FORWARDER_GROUP_ID: 'env-group',
+      OTEL_KAFKA_FORWARDER_SINK_URL: 'http://jaeger:4318/v1/traces',
+      OTEL_KAFKA_FORWARDER_DEAD_LETTER_TOPIC: 'env.dlq',
+    };
+    const f = resolveForwarderConfig({}, 't', env);
+    expect(f.groupId).toBe('env-group');
+    expect(f.deadLetterTopic).toBe('env.dlq');
+    expect(resolveForwarderConfig({ forwarder: { groupId: 'code' } }, 't', env).groupId).toBe('code');
+  });
+
+  it('accepts onUndeliverable in either place, and a custom sink', () => {
+    const sink: Sink = { name: 'mine', send: () => Promise.resolve(), close: () => Promise.resolve() };
+    expect(resolveForwarderConfig({ forwarder: { onUndeliverable: 'drop', sink } }, 't', {}).onUndeliverable).toBe(
+      'drop',
+    );
+    expect(
+      resolveForwarderConfig({ forwarder: { deadLetter: { onUndeliverable: 'block' } } }, 't', {}).onUndeliverable,
+    ).toBe('block');
+    expect(resolveForwarderConfig({ forwarder: { sink } }, 't', {}).sink).toBe(sink);
+  });
+
+  it.each([
+    [{ forwarder: { groupId: '' } }, 'forwarder.groupId'],
+    [{ forwarder: { onUndeliverable: 'ignore' } }, 'forwarder.onUndeliverable'],
+    [{ forwarder: { onUndeliverable: 'drop', deadLetter: { onUndeliverable: 'block' } } }, 'forwarder.onUndeliverable'],
+    [{ forwarder: { deadLetter: { topic: 'bad topic' } } }, 'forwarder.deadLetter.topic'],
+    [{ forwarder: { deadLetter: { topic: 't' } } }, 'forwarder.deadLetter.topic'],
+    [{ forwarder: { sink: { type: 'carrier-pigeon' } } }, 'forwarder.sink.type'],
+    [{ forwarder: { sink: { type: 'otlp-http', url: 'ftp://x' } } }, 'forwarder.sink.url'],
+    [{ forwarder: { sink: { type: 'otlp-http', timeoutMillis: -1 } } }, 'forwarder.sink.timeoutMillis'],
+    [{ forwarder: { sink: { name: 'x', send: () => undefined } } }, 'forwarder.sink'],
+    [{ forwarder: { batch: { maxRecords: 0 } } }, 'forwarder.batch.maxRecords'],
+    [{ forwarder: { batch: { lingerMillis: -5 } } }, 'forwarder.batch.lingerMillis'],
+    [{ forwarder: { maxInFlightRequests: 1.5 } }, 'forwarder.maxInFlightRequests'],
+    [{ forwarder: { maxBufferedBytes: 10 } }, 'forwarder.maxBufferedBytes'],
+    [{ forwarder: { commitIntervalMillis: 0 } }, 'forwarder.commitIntervalMillis'],
+    [{ forwarder: { stopTimeoutMillis: -1 } }, 'forwarder.stopTimeoutMillis'],
+    [{ retry: { maxDelayMillis: -1 } }, 'retry.maxDelayMillis'],
+  ])('%j → ConfigError naming %s', (config, field) => {
+    expect(fieldOf(() => resolveForwarderConfig(config, 't', {}))).toBe(field);
+  });
+});
