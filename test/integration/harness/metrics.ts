@@ -29,7 +29,7 @@ export function testMeter(): TestMeter {
       .flatMap((s) => s.metrics)
       .filter((m) => m.descriptor.name === name)
       .flatMap((m) =>
-        m.dataPoints.map((p) => ({ attributes: p.attributes as Record<string, unknown>, value: p.value })),
+        m.dataPoints.map((p) => ({ attributes: p.attributes, value: p.value })),
       );
   };
   return {
