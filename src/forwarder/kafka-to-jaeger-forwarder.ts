@@ -3,22 +3,17 @@ import { KafkaJS } from '@confluentinc/kafka-javascript';
 import { resolveCommon, resolveForwarderConfig, resolveKafkaConfig } from '../config/resolve-config';
 import type { ResolvedForwarderConfig, ResolvedKafkaConfig } from '../config/resolve-config';
 import type { OtelKafkaJaegerConfig } from '../config/types';
-import {
-  OtelKafkaJaegerError,
-  RetriesExhaustedError,
-  SerializationError,
-  ShutdownError,
-  SinkError,
-} from '../errors/errors';
+import { SerializationError, ShutdownError, SinkError } from '../errors/errors';
+import type { OtelKafkaJaegerError } from '../errors/errors';
 import { commonRdKafkaConfig } from '../kafka/client-config';
-import { toProduceError } from '../kafka/kafka-errors';
 import { kafkaLogger } from '../kafka/kafka-logger';
 import type { Logger } from '../logging/logger';
 import { sleep } from '../retry/sleep';
 import { OTLP_JSON_CONTENT_TYPE, OTLP_PROTO_CONTENT_TYPE } from '../serializers/otlp-serializers';
 import { countSpans, decodeTraceRequest } from '../serializers/otlp-decoder';
 import type { Sink, SinkResult } from '../sinks/sink';
-import { deadLetterMessage } from './dead-letter';
+import { DeadLetterWriter } from './dead-letter';
+import { asSinkError, deliverRecords, errorType } from './delivery';
 import { ForwarderMetrics } from './forwarder-metrics';
 import type { PartitionGaugeValue } from './forwarder-metrics';
 import { OffsetLedger } from './offset-ledger';
@@ -154,12 +149,12 @@ export class KafkaToJaegerForwarder {
   readonly #sink: Sink;
   readonly #logger: Logger;
   readonly #metrics: ForwarderMetrics;
+  readonly #deadLetters: DeadLetterWriter;
   readonly #defaultContentType: string;
   readonly #partitions = new Map<string, PartitionState>();
   readonly #abort = new AbortController();
   #state: ForwarderHealth['state'] = 'created';
   #consumer: KafkaJS.Consumer | undefined;
-  #dlqProducer: Promise<KafkaJS.Producer> | undefined;
   #bufferedBytes = 0;
   #inFlight = 0;
   #cursor = 0;
@@ -186,6 +181,14 @@ export class KafkaToJaegerForwarder {
     this.#defaultContentType =
       common.serializer.contentType === OTLP_JSON_CONTENT_TYPE ? OTLP_JSON_CONTENT_TYPE : OTLP_PROTO_CONTENT_TYPE;
     this.#metrics = new ForwarderMetrics(common.meter, () => this.#gaugeValues());
+    this.#deadLetters = new DeadLetterWriter({
+      kafka: this.#kafka,
+      topic: this.#options.deadLetterTopic,
+      group: this.#options.groupId,
+      retry: this.#options.retry,
+      logger: this.#logger,
+      metrics: this.#metrics,
+    });
   }
 
   /** The topic consumed. */
@@ -305,9 +308,7 @@ export class KafkaToJaegerForwarder {
     await consumer
       ?.disconnect()
       .catch((err: unknown) => this.#logger.warn('consumer disconnect failed', { error: String(err) }));
-    const dlq = this.#dlqProducer;
-    this.#dlqProducer = undefined;
-    await dlq?.then((p) => p.disconnect()).catch(() => undefined);
+    await this.#deadLetters.close();
     await this.#sink.close().catch((err: unknown) => this.#logger.warn('sink close failed', { error: String(err) }));
     this.#state = 'stopped';
     this.#logger.info('forwarder stopped', { topic: this.#kafka.topic, group: this.#options.groupId });
@@ -512,78 +513,28 @@ export class KafkaToJaegerForwarder {
 
   // ------------------------------------------------------------------------------------------ delivery
 
-  /**
-   * Delivers records to the sink: retries retriable failures with the retry policy (pausing the partitions
-   * involved meanwhile), bisects a batch that fails permanently so only the bad records are undeliverable.
-   */
-  async #deliver(records: ForwardRecord[]): Promise<void> {
-    const blocked = new Set<PartitionState>();
-    const signal = this.#abort.signal;
-    let attempt = 0;
-    try {
-      for (;;) {
-        records = records.filter((r) => !r.state.revoked);
-        if (records.length === 0 || signal.aborted) return;
-        attempt++;
-        const started = performance.now();
-        let error: OtelKafkaJaegerError;
-        try {
-          const result = await this.#sink.send(
-            records.map((r) => ({ value: r.value, contentType: r.contentType })),
-            { signal },
-          );
-          this.#metrics.sinkDuration.record((performance.now() - started) / 1000, { outcome: 'success' });
-          this.#accepted(records, result ?? undefined);
-          return;
-        } catch (err) {
-          this.#metrics.sinkDuration.record((performance.now() - started) / 1000, { outcome: 'failure' });
-          if (signal.aborted) return;
-          error = asSinkError(err);
-        }
-        this.#metrics.sinkErrors.add(1, {
-          'error.class': error.retriable ? 'retriable' : 'permanent',
-          'error.type': errorType(error),
-        });
-        if (!error.retriable) {
-          if (records.length > 1) {
-            const mid = Math.ceil(records.length / 2);
-            await this.#deliver(records.slice(0, mid));
-            await this.#deliver(records.slice(mid));
-          } else {
-            await this.#undeliverable(records[0]!, error, attempt);
-          }
-          return;
-        }
-        for (const r of records) {
-          if (!blocked.has(r.state)) {
-            blocked.add(r.state);
-            this.#block(r.state, error);
-          } else {
-            r.state.lastError = errorInfo(error);
-          }
-        }
-        const decision = this.#options.retry.nextDelay(attempt, error);
-        if (!decision.retry) {
-          const exhausted = new RetriesExhaustedError(
-            `sink ${this.#sink.name} still failing after ${attempt} attempts: ${error.message}`,
-            [error],
-          );
-          for (const r of records) await this.#undeliverable(r, exhausted, attempt);
-          return;
-        }
-        this.#metrics.retries.add(1, { target: 'sink' });
-        this.#logger.warn('sink request failed; partitions paused, retrying', {
-          sink: this.#sink.name,
-          attempt,
-          delayMillis: Math.round(decision.delayMillis),
-          records: records.length,
-          error: error.message,
-        });
-        await sleep(decision.delayMillis, signal).catch(() => undefined);
-      }
-    } finally {
-      for (const s of blocked) this.#unblock(s);
-    }
+  /** Delivers a batch; its partitions are paused while its request keeps failing retriably. */
+  #deliver(records: ForwardRecord[]): Promise<void> {
+    return deliverRecords(records, {
+      sink: this.#sink,
+      retry: this.#options.retry,
+      signal: this.#abort.signal,
+      metrics: this.#metrics,
+      logger: this.#logger,
+      isLive: (r) => !r.state.revoked,
+      block: (batch, error) => {
+        const states = new Set(batch.map((r) => r.state));
+        for (const s of states) this.#block(s, error);
+        return () => {
+          for (const s of states) this.#unblock(s);
+        };
+      },
+      stillFailing: (batch, error) => {
+        for (const r of batch) r.state.lastError = errorInfo(error);
+      },
+      accepted: (batch, result) => this.#accepted(batch, result),
+      undeliverable: (record, error, attempts) => this.#undeliverable(record, error, attempts),
+    });
   }
 
   #accepted(records: ForwardRecord[], result: SinkResult | undefined): void {
@@ -669,71 +620,25 @@ export class KafkaToJaegerForwarder {
   async #deadLetter(record: ForwardRecord, error: OtelKafkaJaegerError, attempts: number): Promise<void> {
     const s = record.state;
     let blocked = false;
-    let attempt = 0;
-    try {
-      for (;;) {
-        if (this.#abort.signal.aborted || s.revoked) return;
-        attempt++;
-        try {
-          const producer = await this.#deadLetterProducer();
-          const message = deadLetterMessage(
-            { ...record, topic: s.topic, partition: s.partition },
-            error,
-            attempts,
-            this.#options.groupId,
-          );
-          await producer.send({ topic: this.#options.deadLetterTopic, messages: [message] });
-          if (s.revoked) return;
-          s.ledger.complete(record.offset);
-          this.#release(record);
-          s.lastError = errorInfo(error);
-          this.#metrics.deadLettered.add(1, { 'error.type': errorType(error) });
-          return;
-        } catch (err) {
-          const produceError = toProduceError(err, `dead-letter write to ${this.#options.deadLetterTopic} failed`);
-          if (!blocked) {
-            blocked = true;
-            this.#block(s, produceError);
-          }
-          s.lastError = errorInfo(produceError);
-          // Never drop: a dead-letter topic that cannot be written blocks the partition and is retried.
-          const decision = this.#options.retry.nextDelay(
-            attempt,
-            new SinkError(produceError.message, { retriable: true }),
-          );
-          this.#metrics.retries.add(1, { target: 'dead-letter' });
-          this.#logger.warn('dead-letter write failed; partition blocked, retrying', {
-            partition: s.partition,
-            offset: record.offset,
-            error: produceError.message,
-          });
-          await sleep(decision.retry ? decision.delayMillis : 30_000, this.#abort.signal).catch(() => undefined);
+    const written = await this.#deadLetters.write(
+      { ...record, topic: s.topic, partition: s.partition },
+      error,
+      attempts,
+      this.#abort.signal,
+      (failure) => {
+        // Never drop: a dead-letter topic that cannot be written blocks the partition until it can.
+        if (!blocked) {
+          blocked = true;
+          this.#block(s, failure);
         }
-      }
-    } finally {
-      if (blocked) this.#unblock(s);
-    }
-  }
-
-  #deadLetterProducer(): Promise<KafkaJS.Producer> {
-    if (!this.#dlqProducer) {
-      const kafka = new KafkaJS.Kafka({
-        kafkaJS: { logger: kafkaLogger(this.#logger, 'kafka.dead-letter') } as KafkaJS.KafkaConfig,
-      });
-      const producer = kafka.producer({
-        ...commonRdKafkaConfig(this.#kafka),
-        acks: -1,
-        'enable.idempotence': true,
-        'linger.ms': 5,
-        'message.timeout.ms': 30_000,
-      });
-      const connecting = producer.connect().then(() => producer);
-      connecting.catch(() => {
-        if (this.#dlqProducer === connecting) this.#dlqProducer = undefined;
-      });
-      this.#dlqProducer = connecting;
-    }
-    return this.#dlqProducer;
+        s.lastError = errorInfo(failure);
+      },
+    );
+    if (blocked) this.#unblock(s);
+    if (!written || s.revoked) return;
+    s.ledger.complete(record.offset);
+    this.#release(record);
+    s.lastError = errorInfo(error);
   }
 
   // ------------------------------------------------------------------------------------------ pausing
@@ -872,19 +777,6 @@ function consumerPassthrough(
   const producerOnly =
     /^(acks|linger\.ms|compression\.|enable\.idempotence|message\.timeout\.ms|queue\.buffering|batch\.|retries|delivery\.)/;
   return Object.fromEntries(Object.entries(props).filter(([k]) => !producerOnly.test(k)));
-}
-
-function asSinkError(err: unknown): OtelKafkaJaegerError {
-  if (err instanceof OtelKafkaJaegerError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  // A custom sink's unknown failure is assumed transient: retrying is the safe default, dropping is not.
-  return new SinkError(message, { retriable: true, cause: err });
-}
-
-function errorType(error: OtelKafkaJaegerError): string {
-  if (error instanceof SinkError && error.httpStatus !== undefined) return String(error.httpStatus);
-  if (error instanceof SinkError && error.grpcCode !== undefined) return `grpc_${error.grpcCode}`;
-  return error.code;
 }
 
 function errorInfo(error: OtelKafkaJaegerError): PartitionError {

@@ -28,9 +28,7 @@ export function testMeter(): TestMeter {
     return resourceMetrics.scopeMetrics
       .flatMap((s) => s.metrics)
       .filter((m) => m.descriptor.name === name)
-      .flatMap((m) =>
-        m.dataPoints.map((p) => ({ attributes: p.attributes, value: p.value })),
-      );
+      .flatMap((m) => m.dataPoints.map((p) => ({ attributes: p.attributes, value: p.value })));
   };
   return {
     meterProvider,

@@ -1,0 +1,113 @@
+// Delivery of a batch of records to a sink: retries retriable failures with the retry policy, bisects a batch
+// that fails permanently so that only the bad records are undeliverable. Shared by the live forwarder and
+// replay; what "blocked", "accepted" and "undeliverable" mean is the caller's.
+import { OtelKafkaJaegerError, RetriesExhaustedError, SinkError } from '../errors/errors';
+import type { Logger } from '../logging/logger';
+import type { RetryPolicy } from '../retry/retry-policy';
+import { sleep } from '../retry/sleep';
+import type { Sink, SinkResult } from '../sinks/sink';
+import type { ForwarderMetrics } from './forwarder-metrics';
+
+/** What delivery needs of a record. */
+export interface DeliverableRecord {
+  readonly value: Buffer;
+  readonly contentType: string;
+}
+
+export interface DeliveryContext<R extends DeliverableRecord> {
+  readonly sink: Sink;
+  readonly retry: RetryPolicy;
+  readonly signal: AbortSignal;
+  readonly metrics: ForwarderMetrics;
+  readonly logger: Logger;
+  /** False for records whose results no longer matter (their partition was revoked). */
+  isLive(record: R): boolean;
+  /** Called at a batch's first retriable failure; returns what undoes it once the batch is settled. */
+  block(records: R[], error: OtelKafkaJaegerError): () => void;
+  /** Called at every later failure of the same batch. */
+  stillFailing(records: R[], error: OtelKafkaJaegerError): void;
+  accepted(records: R[], result: SinkResult | undefined): void;
+  undeliverable(record: R, error: OtelKafkaJaegerError, attempts: number): Promise<void>;
+}
+
+/** Delivers `records` as one sink request (or, after a permanent failure, as halves, recursively). */
+export async function deliverRecords<R extends DeliverableRecord>(
+  records: R[],
+  ctx: DeliveryContext<R>,
+): Promise<void> {
+  let release: (() => void) | undefined;
+  let attempt = 0;
+  try {
+    for (;;) {
+      records = records.filter((r) => ctx.isLive(r));
+      if (records.length === 0 || ctx.signal.aborted) return;
+      attempt++;
+      const started = performance.now();
+      let error: OtelKafkaJaegerError;
+      try {
+        const result = await ctx.sink.send(
+          records.map((r) => ({ value: r.value, contentType: r.contentType })),
+          { signal: ctx.signal },
+        );
+        ctx.metrics.sinkDuration.record((performance.now() - started) / 1000, { outcome: 'success' });
+        ctx.accepted(records, result ?? undefined);
+        return;
+      } catch (err) {
+        ctx.metrics.sinkDuration.record((performance.now() - started) / 1000, { outcome: 'failure' });
+        if (ctx.signal.aborted) return;
+        error = asSinkError(err);
+      }
+      ctx.metrics.sinkErrors.add(1, {
+        'error.class': error.retriable ? 'retriable' : 'permanent',
+        'error.type': errorType(error),
+      });
+      if (!error.retriable) {
+        if (records.length > 1) {
+          const mid = Math.ceil(records.length / 2);
+          await deliverRecords(records.slice(0, mid), ctx);
+          await deliverRecords(records.slice(mid), ctx);
+        } else {
+          await ctx.undeliverable(records[0]!, error, attempt);
+        }
+        return;
+      }
+      if (release) ctx.stillFailing(records, error);
+      else release = ctx.block(records, error);
+      const decision = ctx.retry.nextDelay(attempt, error);
+      if (!decision.retry) {
+        const exhausted = new RetriesExhaustedError(
+          `sink ${ctx.sink.name} still failing after ${attempt} attempts: ${error.message}`,
+          [error],
+        );
+        for (const r of records) await ctx.undeliverable(r, exhausted, attempt);
+        return;
+      }
+      ctx.metrics.retries.add(1, { target: 'sink' });
+      ctx.logger.warn('sink request failed; retrying', {
+        sink: ctx.sink.name,
+        attempt,
+        delayMillis: Math.round(decision.delayMillis),
+        records: records.length,
+        error: error.message,
+      });
+      await sleep(decision.delayMillis, ctx.signal).catch(() => undefined);
+    }
+  } finally {
+    release?.();
+  }
+}
+
+/** Any sink failure as one of our errors; an unknown one is assumed transient. */
+export function asSinkError(err: unknown): OtelKafkaJaegerError {
+  if (err instanceof OtelKafkaJaegerError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  // A custom sink's unknown failure is assumed transient: retrying is the safe default, dropping is not.
+  return new SinkError(message, { retriable: true, cause: err });
+}
+
+/** A short label for metrics and health: the HTTP status, gRPC code, or error code. */
+export function errorType(error: OtelKafkaJaegerError): string {
+  if (error instanceof SinkError && error.httpStatus !== undefined) return String(error.httpStatus);
+  if (error instanceof SinkError && error.grpcCode !== undefined) return `grpc_${error.grpcCode}`;
+  return error.code;
+}
