@@ -15,6 +15,7 @@ export type {
   PauseReason,
 } from './forwarder/kafka-to-jaeger-forwarder';
 export { DEAD_LETTER_HEADERS } from './forwarder/dead-letter';
+export type { ReplayBound, ReplayOptions, ReplayProgress, ReplayRange, ReplayResult } from './forwarder/replay';
 
 export type { Sink, SinkRecord, SinkResult, SinkSendOptions } from './sinks/sink';
 export { otlpHttpSink } from './sinks/otlp-http-sink';

@@ -17,6 +17,8 @@ import { asSinkError, deliverRecords, errorType } from './delivery';
 import { ForwarderMetrics } from './forwarder-metrics';
 import type { PartitionGaugeValue } from './forwarder-metrics';
 import { OffsetLedger } from './offset-ledger';
+import { replayRange } from './replay';
+import type { ReplayOptions, ReplayResult } from './replay';
 
 const ERR_ASSIGN_PARTITIONS = -175;
 const ERR_REVOKE_PARTITIONS = -174;
@@ -217,6 +219,40 @@ export class KafkaToJaegerForwarder {
   stop(): Promise<void> {
     this.#stopping ??= this.#doStop();
     return this.#stopping;
+  }
+
+  /**
+   * Re-sends a range of the topic — by time (`Date` or milliseconds) or by offsets per partition — to the
+   * forwarder's sink (or `options.sink`), with the same batching, retry and dead-letter handling. It reads
+   * with a consumer of its own that joins no group and commits nothing: the live group's offsets never
+   * move. Works whether or not the forwarder was started; `stop()` aborts it.
+   *
+   * @example
+   * ```ts
+   * const hourAgo = Date.now() - 3_600_000;
+   * const result = await forwarder.replay({
+   *   from: hourAgo,
+   *   to: Date.now(),
+   *   onProgress: (p) => console.log(`${p.records} records, ${p.partitionsDone}/${p.partitions} partitions`),
+   * });
+   * ```
+   */
+  replay(options: ReplayOptions): Promise<ReplayResult> {
+    if (this.#stopping) return Promise.reject(new ShutdownError('KafkaToJaegerForwarder was stopped'));
+    return replayRange(
+      {
+        kafka: this.#kafka,
+        options: this.#options,
+        sink: this.#sink,
+        logger: this.#logger,
+        metrics: this.#metrics,
+        deadLetters: this.#deadLetters,
+        spansIn,
+        contentTypeOf: (headers) => this.#contentTypeOf(headers),
+        signal: this.#abort.signal,
+      },
+      options,
+    );
   }
 
   /** Per-partition state: assignment, pause, committed offset, lag, last error. */
@@ -547,7 +583,7 @@ export class KafkaToJaegerForwarder {
       this.#release(r);
       count++;
       bytes += r.value.length;
-      spans += spansIn(r);
+      spans += spansIn(r.value, r.contentType);
     }
     if (count > 0) {
       this.#metrics.records.add(count);
@@ -783,11 +819,11 @@ function errorInfo(error: OtelKafkaJaegerError): PartitionError {
   return { code: errorType(error), message: error.message, at: new Date().toISOString() };
 }
 
-function spansIn(r: ForwardRecord): number {
+function spansIn(value: Buffer, contentType: string): number {
   try {
-    if (r.contentType === OTLP_PROTO_CONTENT_TYPE) return countSpans(r.value);
-    if (r.contentType === OTLP_JSON_CONTENT_TYPE) {
-      return decodeTraceRequest(r.value, OTLP_JSON_CONTENT_TYPE).resourceSpans.reduce(
+    if (contentType === OTLP_PROTO_CONTENT_TYPE) return countSpans(value);
+    if (contentType === OTLP_JSON_CONTENT_TYPE) {
+      return decodeTraceRequest(value, OTLP_JSON_CONTENT_TYPE).resourceSpans.reduce(
         (n, rs) => n + rs.scopeSpans.reduce((m, ss) => m + ss.spans.length, 0),
         0,
       );

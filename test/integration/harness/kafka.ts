@@ -79,6 +79,7 @@ export interface ConsumedRecord {
   topic: string;
   partition: number;
   offset: string;
+  timestamp: string;
   key: Buffer | null;
   value: Buffer | null;
   headers: Record<string, Buffer>;
@@ -120,6 +121,7 @@ export async function consumeRaw(
               topic: t,
               partition,
               offset: message.offset,
+              timestamp: message.timestamp,
               key: message.key,
               value: message.value,
               headers,

@@ -1,0 +1,330 @@
+// Replay: re-send a range of the topic (by time or by offsets) to a sink with the forwarder's batching,
+// retry and dead-letter handling, using a consumer of its own that joins no group and commits nothing, so
+// the live group's offsets never move.
+import { randomBytes } from 'node:crypto';
+
+import { KafkaConsumer, KafkaJS } from '@confluentinc/kafka-javascript';
+import type { Message } from '@confluentinc/kafka-javascript';
+
+import type { ResolvedForwarderConfig, ResolvedKafkaConfig } from '../config/resolve-config';
+import { ConfigError, OtelKafkaJaegerError, ShutdownError } from '../errors/errors';
+import { commonRdKafkaConfig } from '../kafka/client-config';
+import { kafkaLogger } from '../kafka/kafka-logger';
+import type { Logger } from '../logging/logger';
+import type { Sink } from '../sinks/sink';
+import type { DeadLetterWriter } from './dead-letter';
+import { deliverRecords } from './delivery';
+import type { ForwarderMetrics } from './forwarder-metrics';
+
+/** A replay bound: a time (`Date` or milliseconds since the epoch) or an offset per partition. */
+export type ReplayBound = Date | number | Readonly<Record<number, number>>;
+
+/** What {@link KafkaToJaegerForwarder.replay} re-sends, and where. */
+export interface ReplayOptions {
+  /** First record to send (inclusive): the first at or after a time, or an offset per partition. */
+  from: ReplayBound;
+  /**
+   * End of the range (exclusive): the first record at or after a time, or an offset per partition.
+   * @defaultValue the end of each partition when the replay starts
+   */
+  to?: ReplayBound;
+  /**
+   * Partitions to replay.
+   * @defaultValue all partitions of the topic (with per-partition offsets: the partitions named in `from`)
+   */
+  partitions?: number[];
+  /**
+   * Where to send the records.
+   * @defaultValue the forwarder's sink
+   */
+  sink?: Sink;
+  /** Called after every delivered batch and when a partition is done. */
+  onProgress?: (progress: ReplayProgress) => void;
+  /** Aborts the replay (it then rejects with the signal's reason). */
+  signal?: AbortSignal;
+}
+
+/** Progress of a replay. */
+export interface ReplayProgress {
+  /** Records accepted by the sink. */
+  records: number;
+  /** Spans in those records. */
+  spans: number;
+  /** Value bytes in those records. */
+  bytes: number;
+  /** Records that could never be delivered (dead-lettered or, with `onUndeliverable: 'drop'`, dropped). */
+  undeliverable: number;
+  /** Partitions whose range is fully sent. */
+  partitionsDone: number;
+  /** Partitions in the replay. */
+  partitions: number;
+}
+
+/** One partition's replayed range: offsets `fromOffset` (inclusive) to `toOffset` (exclusive). */
+export interface ReplayRange {
+  /** The partition. */
+  partition: number;
+  /** First offset sent. */
+  fromOffset: number;
+  /** End of the range (exclusive). */
+  toOffset: number;
+}
+
+/** What a finished replay reports. */
+export interface ReplayResult extends ReplayProgress {
+  /** The ranges read. */
+  ranges: ReplayRange[];
+  /** How long the replay took. */
+  durationMillis: number;
+}
+
+export interface ReplayDeps {
+  kafka: ResolvedKafkaConfig;
+  options: ResolvedForwarderConfig;
+  sink: Sink;
+  logger: Logger;
+  metrics: ForwarderMetrics;
+  deadLetters: DeadLetterWriter;
+  spansIn: (value: Buffer, contentType: string) => number;
+  contentTypeOf: (headers: Record<string, string | Buffer>) => string;
+  signal: AbortSignal;
+}
+
+interface ReplayRecord {
+  partition: number;
+  offset: number;
+  key: Buffer | null;
+  value: Buffer;
+  headers: Record<string, string | Buffer>;
+  timestamp: string;
+  contentType: string;
+}
+
+const CONSUME_BATCH = 1_000;
+const CONSUME_TIMEOUT_MILLIS = 200;
+
+/** Reads exactly the requested range of every partition and sends it to the sink. */
+export async function replayRange(deps: ReplayDeps, request: ReplayOptions): Promise<ReplayResult> {
+  const started = Date.now();
+  const signal = AbortSignal.any([deps.signal, ...(request.signal ? [request.signal] : [])]);
+  const sink = request.sink ?? deps.sink;
+  const ranges = (await resolveRanges(deps.kafka, request)).filter((r) => r.toOffset > r.fromOffset);
+  const progress: ReplayProgress = {
+    records: 0,
+    spans: 0,
+    bytes: 0,
+    undeliverable: 0,
+    partitionsDone: 0,
+    partitions: ranges.length,
+  };
+  const report = (): void => request.onProgress?.({ ...progress });
+  if (ranges.length === 0) {
+    report();
+    return { ...progress, ranges, durationMillis: Date.now() - started };
+  }
+
+  const consumer = new KafkaConsumer(
+    {
+      ...commonRdKafkaConfig(deps.kafka),
+      // A group id is required by librdkafka; with assign() and no commits it never joins a group.
+      'group.id': `okj-replay-${randomBytes(6).toString('hex')}`,
+      'enable.auto.commit': false,
+      'enable.auto.offset.store': false,
+      'enable.partition.eof': true,
+    },
+    {},
+  );
+  const next = new Map(ranges.map((r) => [r.partition, r.fromOffset]));
+  const end = new Map(ranges.map((r) => [r.partition, r.toOffset]));
+  const done = new Set<number>();
+  const markDone = (partition: number): void => {
+    if (done.has(partition)) return;
+    done.add(partition);
+    progress.partitionsDone = done.size;
+    report();
+  };
+  // End of a partition as it is now, which is at or past the end of its range. The event may come before
+  // the consume callback that hands over the records preceding it, so it is acted on after each batch.
+  const atEnd = new Set<number>();
+  consumer.on('partition.eof', (eof) => atEnd.add(eof.partition));
+  await new Promise<void>((resolve, reject) =>
+    consumer.connect({ timeout: 30_000 }, (err) =>
+      err ? reject(new Error(`replay consumer: ${err.message}`)) : resolve(),
+    ),
+  );
+  try {
+    consumer.setDefaultConsumeTimeout(CONSUME_TIMEOUT_MILLIS);
+    consumer.assign(ranges.map((r) => ({ topic: deps.kafka.topic, partition: r.partition, offset: r.fromOffset })));
+    deps.logger.info('replay started', { topic: deps.kafka.topic, ranges: JSON.stringify(ranges), sink: sink.name });
+    while (done.size < ranges.length) {
+      if (signal.aborted) throw abortReason(signal);
+      const messages = await consume(consumer, CONSUME_BATCH);
+      const batch: ReplayRecord[] = [];
+      let bytes = 0;
+      for (const m of messages) {
+        if (done.has(m.partition)) continue;
+        const stop = end.get(m.partition) ?? 0;
+        if (m.offset >= stop) {
+          markDone(m.partition);
+          continue;
+        }
+        next.set(m.partition, m.offset + 1);
+        if (m.value && m.value.length > 0) {
+          const headers = headersOf(m);
+          batch.push({
+            partition: m.partition,
+            offset: m.offset,
+            key: m.key === undefined || m.key === null ? null : Buffer.from(m.key),
+            value: m.value,
+            headers,
+            timestamp: String(m.timestamp ?? ''),
+            contentType: deps.contentTypeOf(headers),
+          });
+          bytes += m.value.length;
+        }
+        if (batch.length >= deps.options.maxRecords || bytes >= deps.options.maxBytes) {
+          await sendBatch(deps, sink, signal, batch.splice(0), progress);
+          bytes = 0;
+        }
+        if (m.offset + 1 >= stop) markDone(m.partition);
+      }
+      if (batch.length > 0) await sendBatch(deps, sink, signal, batch, progress);
+      for (const partition of atEnd) markDone(partition);
+      if (messages.length > 0) report();
+    }
+  } finally {
+    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+  }
+  if (signal.aborted) throw abortReason(signal);
+  const result: ReplayResult = { ...progress, ranges, durationMillis: Date.now() - started };
+  deps.logger.info('replay finished', { records: result.records, spans: result.spans, millis: result.durationMillis });
+  return result;
+}
+
+async function sendBatch(
+  deps: ReplayDeps,
+  sink: Sink,
+  signal: AbortSignal,
+  batch: ReplayRecord[],
+  progress: ReplayProgress,
+): Promise<void> {
+  let blockedBy: OtelKafkaJaegerError | undefined;
+  await deliverRecords(batch, {
+    sink,
+    retry: deps.options.retry,
+    signal,
+    metrics: deps.metrics,
+    logger: deps.logger,
+    isLive: () => true,
+    block: (_records, error) => {
+      blockedBy = error;
+      return () => undefined;
+    },
+    stillFailing: (_records, error) => {
+      blockedBy = error;
+    },
+    accepted: (records) => {
+      for (const r of records) {
+        progress.records++;
+        progress.bytes += r.value.length;
+        progress.spans += deps.spansIn(r.value, r.contentType);
+      }
+    },
+    undeliverable: async (record, error, attempts) => {
+      const mode = deps.options.onUndeliverable;
+      if (mode === 'block') {
+        throw new OtelKafkaJaegerError(
+          `replay stopped at partition ${record.partition} offset ${record.offset}, which can never be delivered ` +
+            `(onUndeliverable: 'block'): ${error.message}`,
+          { code: error.code, cause: error },
+        );
+      }
+      progress.undeliverable++;
+      if (mode === 'drop') {
+        deps.metrics.dropped.add(1);
+        deps.logger.warn("replay: undeliverable record dropped (onUndeliverable: 'drop')", {
+          partition: record.partition,
+          offset: record.offset,
+          error: error.message,
+        });
+        return;
+      }
+      await deps.deadLetters.write({ ...record, topic: deps.kafka.topic }, error, attempts, signal, (failure) =>
+        deps.logger.warn('replay: dead-letter write failed; retrying', { error: failure.message }),
+      );
+    },
+  });
+  if (signal.aborted) throw abortReason(signal);
+  if (blockedBy) deps.logger.info('replay: sink accepted again', { sink: sink.name });
+}
+
+function consume(consumer: KafkaConsumer, count: number): Promise<Message[]> {
+  return new Promise((resolve, reject) =>
+    consumer.consume(count, (err, messages) =>
+      err ? reject(new Error(`replay consume: ${err.message}`)) : resolve(messages),
+    ),
+  );
+}
+
+function headersOf(m: Message): Record<string, string | Buffer> {
+  const out: Record<string, string | Buffer> = {};
+  for (const h of m.headers ?? []) for (const [k, v] of Object.entries(h)) out[k] = v;
+  return out;
+}
+
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new ShutdownError('replay aborted');
+}
+
+/** Turns the request's bounds into offsets per partition, with the admin API (times → offsets). */
+async function resolveRanges(kafka: ResolvedKafkaConfig, request: ReplayOptions): Promise<ReplayRange[]> {
+  const admin = new KafkaJS.Kafka({
+    ...commonRdKafkaConfig(kafka),
+    kafkaJS: { logger: kafkaLogger({ debug: noop, info: noop, warn: noop, error: noop }) } as KafkaJS.KafkaConfig,
+  }).admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(kafka.topic);
+    const high = new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+    const low = new Map(offsets.map((o) => [o.partition, Number(o.low)]));
+    const resolveBound = async (bound: ReplayBound, field: string): Promise<Map<number, number>> => {
+      if (bound instanceof Date || typeof bound === 'number') {
+        const ms = bound instanceof Date ? bound.getTime() : bound;
+        if (!Number.isFinite(ms) || ms < 0) throw new ConfigError(field, `expected a time, got ${String(bound)}`);
+        const byTime = await admin.fetchTopicOffsetsByTimestamp(kafka.topic, ms);
+        // -1: no record at or after that time, i.e. the end of the partition.
+        return new Map(
+          byTime.map((o) => [o.partition, Number(o.offset) < 0 ? high.get(o.partition)! : Number(o.offset)]),
+        );
+      }
+      if (typeof bound !== 'object' || bound === null) throw new ConfigError(field, 'expected a Date, ms, or offsets');
+      const map = new Map<number, number>();
+      for (const [p, o] of Object.entries(bound)) {
+        const partition = Number(p);
+        if (!high.has(partition)) throw new ConfigError(field, `partition ${p} does not exist in ${kafka.topic}`);
+        if (!Number.isInteger(o) || o < 0)
+          throw new ConfigError(field, `offset ${String(o)} of partition ${p} is invalid`);
+        map.set(partition, o);
+      }
+      return map;
+    };
+    const from = await resolveBound(request.from, 'replay.from');
+    const to = request.to === undefined ? high : await resolveBound(request.to, 'replay.to');
+    const explicitOffsets = !(request.from instanceof Date || typeof request.from === 'number');
+    const partitions = request.partitions ?? (explicitOffsets ? [...from.keys()] : [...high.keys()]);
+    return partitions
+      .sort((a, b) => a - b)
+      .map((partition) => {
+        if (!high.has(partition)) throw new ConfigError('replay.partitions', `partition ${partition} does not exist`);
+        const fromOffset = Math.max(from.get(partition) ?? low.get(partition)!, low.get(partition)!);
+        const toOffset = Math.min(to.get(partition) ?? high.get(partition)!, high.get(partition)!);
+        return { partition, fromOffset, toOffset };
+      });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+function noop(): void {
+  return undefined;
+}

@@ -1,0 +1,482 @@
+// OTLP/gRPC sink: `opentelemetry.proto.collector.trace.v1.TraceService/Export` over HTTP/2 with @grpc/grpc-js.
+// The client uses identity (de)serializers, so protobuf records go out as the plain concatenation of their
+// values (one valid request, protobuf merges repeated fields) and the hot path never decodes. Statuses are
+// classified per the OTLP/gRPC spec, with the exceptions documented on otlpGrpcSink.
+import { Client, Metadata, compressionAlgorithms, credentials, status as GrpcStatus } from '@grpc/grpc-js';
+import type { ChannelCredentials, ClientOptions, ServiceError } from '@grpc/grpc-js';
+import { context } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
+import protobuf from 'protobufjs/light';
+
+import { ConfigError, SinkError } from '../errors/errors';
+import { abortError } from '../retry/sleep';
+import { decodeExportTraceServiceResponse, decodeTraceRequest, encodeTraceRequest } from '../serializers/otlp-decoder';
+import { VERSION } from '../version';
+import type { Sink, SinkRecord, SinkResult, SinkSendOptions } from './sink';
+
+/**
+ * Options of {@link otlpGrpcSink}.
+ *
+ * @example
+ * ```ts
+ * const options: OtlpGrpcSinkOptions = {
+ *   url: 'https://jaeger.example.com:4317',
+ *   headers: { authorization: `Bearer ${process.env.JAEGER_TOKEN}` },
+ *   compression: 'gzip',
+ * };
+ * ```
+ */
+export interface OtlpGrpcSinkOptions {
+  /**
+   * The OTLP/gRPC endpoint: `http://host:port` (plaintext), `https://host:port` (TLS, verified against the
+   * system's root certificates) or `host:port` (TLS, as in the OpenTelemetry exporters). A missing port is
+   * 80 for `http://` and 443 otherwise. No path, query or credentials: authenticate with `headers`.
+   * @defaultValue `http://localhost:4317`
+   */
+  url?: string;
+  /**
+   * gRPC metadata sent with every call, e.g. `{ authorization: 'Bearer ...' }`. Names are ASCII letters,
+   * digits, `-`, `_` and `.` (case-insensitive); values printable ASCII. Their values never appear in logs or
+   * error messages. `grpc-*`, `content-type`, `te`, `user-agent` and HTTP/1 connection headers are set by
+   * the transport and cannot be given here, nor can binary (`-bin`) metadata.
+   * @defaultValue `{}`
+   */
+  headers?: Record<string, string>;
+  /**
+   * Deadline of one call, from starting it (connecting included) to having its status.
+   * @defaultValue `10000`
+   */
+  timeoutMillis?: number;
+  /**
+   * Compression of the request message (`grpc-encoding: gzip`).
+   * @defaultValue `none`
+   */
+  compression?: 'none' | 'gzip';
+}
+
+const DEFAULT_URL = 'http://localhost:4317';
+const DEFAULT_TIMEOUT_MILLIS = 10_000;
+/** Node timers overflow above this and fire at once. */
+const MAX_TIMER_MILLIS = 2 ** 31 - 1;
+const EXPORT_METHOD = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
+/**
+ * grpc-js backs off reconnecting up to 2 minutes by default, and fails calls at once meanwhile; after a long
+ * Jaeger outage that would hold delivery back for up to 2 minutes after Jaeger is up again. The forwarder
+ * paces its own retries, so the channel only needs to be ready when it asks.
+ */
+const MAX_RECONNECT_BACKOFF_MILLIS = 5_000;
+const EXCERPT_CHARS = 300;
+/** Control characters and U+FFFD (undecodable bytes): noise in a message. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNPRINTABLE = /[\u0000-\u001f\u007f\ufffd]+/g;
+/** Shorter header values are not secrets worth redacting, and redacting them would garble messages. */
+const MIN_REDACTED_LENGTH = 4;
+
+const PROTOBUF_CONTENT_TYPE = 'application/x-protobuf';
+const JSON_CONTENT_TYPE = 'application/json';
+const USER_AGENT = `otel-kafka-jaeger/${VERSION}`;
+/** Valid gRPC metadata names once lowercased (the gRPC over HTTP/2 spec's `Header-Name`). */
+const METADATA_NAME = /^[0-9a-z_.-]+$/;
+/** gRPC ASCII metadata values: printable ASCII. */
+const METADATA_VALUE = /^[ -~]*$/;
+/** Headers the transport owns, or that HTTP/2 forbids (a request carrying one fails to start). */
+const RESERVED_HEADERS = new Set([
+  'content-type',
+  'te',
+  'user-agent',
+  'host',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+]);
+const RETRY_INFO_TYPE = 'google.rpc.RetryInfo';
+
+/**
+ * Codes that may pass: the OTLP/gRPC spec's retryable list, plus UNAUTHENTICATED and PERMISSION_DENIED
+ * (credentials are wrong, not the data: pausing until an operator fixes a token beats dead-lettering
+ * every record meanwhile; the OTLP/HTTP sink treats 401/403 alike).
+ */
+const RETRIABLE_CODES: ReadonlySet<GrpcStatus> = new Set([
+  GrpcStatus.CANCELLED,
+  GrpcStatus.DEADLINE_EXCEEDED,
+  GrpcStatus.RESOURCE_EXHAUSTED,
+  GrpcStatus.ABORTED,
+  GrpcStatus.OUT_OF_RANGE,
+  GrpcStatus.UNAVAILABLE,
+  GrpcStatus.DATA_LOSS,
+  GrpcStatus.UNAUTHENTICATED,
+  GrpcStatus.PERMISSION_DENIED,
+]);
+/** What servers say when a request exceeds their receive limit (grpc-go, grpc-js/C-core, grpc-java). */
+const MESSAGE_TOO_LARGE = /larger than max|exceeds maximum size/i;
+/** Statuses grpc-js makes up when a stream was reset without a gRPC status: a transport fault. */
+const STREAM_RESET = /^Received RST_STREAM/;
+/** grpc-js's status for a non-gRPC HTTP response (a proxy's error page, say). */
+const HTTP_STATUS_DETAILS = /^Received HTTP status code (\d+)/;
+
+interface Settings {
+  /** The grpc-js target, `host:port`. */
+  readonly target: string;
+  readonly tls: boolean;
+  /** The endpoint for messages: scheme, host and port. */
+  readonly displayUrl: string;
+  readonly metadata: Metadata;
+  readonly timeoutMillis: number;
+  readonly gzip: boolean;
+  /** User header values to blank out of any message. */
+  readonly secrets: readonly string[];
+}
+
+const identity = (bytes: Buffer): Buffer => bytes;
+
+/**
+ * A {@link Sink} that calls `TraceService/Export` on an OTLP/gRPC endpoint, by default Jaeger v2's
+ * `http://localhost:4317`.
+ *
+ * @remarks
+ * One `send()` is one unary call on one HTTP/2 channel, which the sink keeps for its lifetime (concurrent
+ * sends share its connection). Protobuf records are sent as the concatenation of their values, which is one
+ * valid `ExportTraceServiceRequest`; JSON records are converted to protobuf. Calls are never traced (they
+ * run under `suppressTracing`).
+ *
+ * Outcomes: OK resolves, with the rejected span count when the receiver reports a partial success.
+ * UNAVAILABLE (connection refused or lost included), DEADLINE_EXCEEDED (`timeoutMillis` passed), CANCELLED
+ * (by the server or a proxy), ABORTED, OUT_OF_RANGE, DATA_LOSS, UNAUTHENTICATED, PERMISSION_DENIED and
+ * RESOURCE_EXHAUSTED reject with a retriable {@link SinkError} (`retryAfterMillis` from a `google.rpc.RetryInfo`
+ * in the status details). RESOURCE_EXHAUSTED because the request exceeds the server's size limit, and every
+ * other code (INVALID_ARGUMENT, INTERNAL — what Jaeger answers for a request it cannot parse —, UNKNOWN,
+ * UNIMPLEMENTED, ...) reject with a permanent one, so the forwarder splits the batch and dead-letters only
+ * what cannot be delivered. Exceptions: INTERNAL for a stream reset without a status, and UNKNOWN for an
+ * HTTP 5xx, 408 or 429 from something that does not speak gRPC, are transport faults and retriable. Records
+ * that cannot be converted reject with a permanent error before any call. An abort of the caller's signal
+ * cancels the call and rejects with its reason. `grpcCode` is set whenever there was a status.
+ *
+ * @param options - Endpoint, metadata, deadline and compression.
+ * @param fieldPrefix - The config path that {@link ConfigError}s name, e.g. `forwarder.sink.url`.
+ * @throws {@link ConfigError} when an option is invalid.
+ *
+ * @example
+ * ```ts
+ * const sink = otlpGrpcSink({ url: 'http://jaeger:4317', compression: 'gzip' });
+ * const forwarder = new KafkaToJaegerForwarder({ kafka: { brokers }, forwarder: { sink } });
+ * ```
+ */
+export function otlpGrpcSink(options?: OtlpGrpcSinkOptions, fieldPrefix = 'forwarder.sink'): Sink {
+  return new OtlpGrpcSink(resolveSettings(options, fieldPrefix));
+}
+
+class OtlpGrpcSink implements Sink {
+  readonly name = 'otlp-grpc';
+  readonly #settings: Settings;
+  readonly #client: Client;
+  #closed = false;
+
+  constructor(settings: Settings) {
+    this.#settings = settings;
+    const channelCredentials: ChannelCredentials = settings.tls
+      ? credentials.createSsl()
+      : credentials.createInsecure();
+    const clientOptions: ClientOptions = {
+      'grpc.primary_user_agent': USER_AGENT,
+      'grpc.max_reconnect_backoff_ms': MAX_RECONNECT_BACKOFF_MILLIS,
+    };
+    if (settings.gzip) clientOptions['grpc.default_compression_algorithm'] = compressionAlgorithms.gzip;
+    this.#client = new Client(settings.target, channelCredentials, clientOptions);
+  }
+
+  async send(records: readonly SinkRecord[], { signal }: SinkSendOptions): Promise<SinkResult> {
+    if (this.#closed)
+      throw new SinkError(`otlp-grpc sink for ${this.#settings.displayUrl} is closed`, { retriable: true });
+    if (signal.aborted) throw abortError(signal);
+    if (records.length === 0) return {};
+    return this.#export(requestMessage(records), signal);
+  }
+
+  close(): Promise<void> {
+    this.#closed = true;
+    this.#client.close();
+    return Promise.resolve();
+  }
+
+  #export(message: Buffer, signal: AbortSignal): Promise<SinkResult> {
+    const s = this.#settings;
+    return new Promise<SinkResult>((resolve, reject) => {
+      let settled = false;
+      const done = (error: ServiceError | null, response?: Buffer): void => {
+        signal.removeEventListener('abort', onAbort);
+        if (settled) return;
+        settled = true;
+        if (error) reject(classify(error, s));
+        else resolve(successResult(response));
+      };
+      // Never trace our own export calls (a gRPC instrumentation would otherwise feed them back in).
+      const call = context.with(suppressTracing(context.active()), () =>
+        this.#client.makeUnaryRequest<Buffer, Buffer>(
+          EXPORT_METHOD,
+          identity,
+          identity,
+          message,
+          s.metadata.clone(),
+          { deadline: Date.now() + s.timeoutMillis },
+          done,
+        ),
+      );
+      const onAbort = (): void => {
+        if (settled) return;
+        settled = true;
+        reject(abortError(signal));
+        call.cancel();
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Options
+
+function resolveSettings(options: OtlpGrpcSinkOptions | undefined, prefix: string): Settings {
+  const o: Partial<Record<keyof OtlpGrpcSinkOptions, unknown>> = options ?? {};
+  if (typeof o !== 'object' || o === null) throw new ConfigError(prefix, `expected an object, got ${typeof o}`);
+
+  const { target, tls, displayUrl } = resolveUrl(o.url ?? DEFAULT_URL, `${prefix}.url`);
+
+  const timeoutMillis = o.timeoutMillis ?? DEFAULT_TIMEOUT_MILLIS;
+  if (typeof timeoutMillis !== 'number' || !(timeoutMillis > 0 && timeoutMillis <= MAX_TIMER_MILLIS)) {
+    throw new ConfigError(
+      `${prefix}.timeoutMillis`,
+      `expected a number greater than 0 and at most ${MAX_TIMER_MILLIS}, got ${describeValue(timeoutMillis)}`,
+    );
+  }
+
+  const compression = o.compression ?? 'none';
+  if (compression !== 'none' && compression !== 'gzip') {
+    throw new ConfigError(`${prefix}.compression`, `expected 'none' or 'gzip', got ${describeValue(compression)}`);
+  }
+
+  const headers = resolveHeaders(o.headers, `${prefix}.headers`);
+  const metadata = new Metadata();
+  for (const [name, value] of headers) metadata.set(name, value);
+
+  return {
+    target,
+    tls,
+    displayUrl,
+    metadata,
+    timeoutMillis,
+    gzip: compression === 'gzip',
+    secrets: [...headers.values()].filter((v) => v.length >= MIN_REDACTED_LENGTH),
+  };
+}
+
+function resolveUrl(value: unknown, field: string): { target: string; tls: boolean; displayUrl: string } {
+  if (typeof value !== 'string') throw new ConfigError(field, `expected a string, got ${typeof value}`);
+  const expected = 'expected http://host:port, https://host:port or host:port';
+  const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value);
+  let url: URL;
+  try {
+    url = new URL(hasScheme ? value : `https://${value}`);
+  } catch {
+    // The value itself is not echoed: it may hold credentials.
+    throw new ConfigError(field, `${expected}, got a string that is not one`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(field, `${expected}, got protocol '${url.protocol}'`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new ConfigError(field, 'credentials in the URL are not supported; send them in headers');
+  }
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
+    // A common slip is the OTLP/HTTP URL (`.../v1/traces`); a gRPC endpoint is host and port only.
+    throw new ConfigError(field, `${expected} without a path or query (is this the OTLP/HTTP URL?)`);
+  }
+  const tls = url.protocol === 'https:';
+  const port = url.port === '' ? (tls ? '443' : '80') : url.port;
+  // `hostname` keeps the brackets of an IPv6 address, as the target needs.
+  const hostPort = `${url.hostname}:${port}`;
+  return { target: hostPort, tls, displayUrl: `${url.protocol}//${hostPort}` };
+}
+
+function resolveHeaders(value: unknown, field: string): Map<string, string> {
+  const headers = new Map<string, string>();
+  if (value === undefined) return headers;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError(field, `expected an object of metadata names to string values, got ${describeValue(value)}`);
+  }
+  for (const [name, headerValue] of Object.entries(value)) {
+    // Values never go into messages; only their type does.
+    if (typeof headerValue !== 'string')
+      throw new ConfigError(`${field}.${name}`, `expected a string, got ${typeof headerValue}`);
+    const key = name.toLowerCase();
+    if (!METADATA_NAME.test(key)) {
+      throw new ConfigError(`${field}.${name}`, 'not a valid gRPC metadata name (letters, digits, -, _ and .)');
+    }
+    if (key.endsWith('-bin')) throw new ConfigError(`${field}.${name}`, 'binary (-bin) metadata is not supported');
+    if (key.startsWith('grpc-') || RESERVED_HEADERS.has(key)) {
+      throw new ConfigError(`${field}.${name}`, 'this header is set by the transport and cannot be given');
+    }
+    if (!METADATA_VALUE.test(headerValue)) {
+      throw new ConfigError(`${field}.${name}`, 'the value has characters not allowed in gRPC metadata');
+    }
+    if (headers.has(key)) throw new ConfigError(`${field}.${name}`, 'given twice (names are case-insensitive)');
+    headers.set(key, headerValue);
+  }
+  return headers;
+}
+
+function describeValue(value: unknown): string {
+  return typeof value === 'string' ? `'${value.slice(0, 50)}'` : String(value);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Request message
+
+function isProtobuf(record: SinkRecord, index: number, count: number): boolean {
+  const mediaType = String(record.contentType).split(';', 1)[0]?.trim().toLowerCase();
+  if (mediaType === PROTOBUF_CONTENT_TYPE || mediaType === 'application/protobuf') return true;
+  if (mediaType === JSON_CONTENT_TYPE) return false;
+  throw new SinkError(
+    `record ${index + 1} of ${count} has content type '${String(record.contentType).slice(0, 100)}', ` +
+      `expected '${PROTOBUF_CONTENT_TYPE}' or '${JSON_CONTENT_TYPE}'`,
+    { retriable: false },
+  );
+}
+
+/** The request message: protobuf values as they are, JSON ones converted, all concatenated. */
+function requestMessage(records: readonly SinkRecord[]): Buffer {
+  const parts: Uint8Array[] = [];
+  records.forEach((record, i) => {
+    if (isProtobuf(record, i, records.length)) {
+      parts.push(record.value);
+      return;
+    }
+    try {
+      parts.push(encodeTraceRequest(decodeTraceRequest(record.value, JSON_CONTENT_TYPE)));
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new SinkError(`record ${i + 1} of ${records.length} cannot be sent: ${reason}`, {
+        retriable: false,
+        cause: error,
+      });
+    }
+  });
+  return Buffer.concat(parts);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Responses
+
+function successResult(response: Buffer | undefined): SinkResult {
+  if (response === undefined) return {};
+  try {
+    const { rejectedSpans, errorMessage } = decodeExportTraceServiceResponse(response);
+    // OTLP: rejected_spans 0 with a message is a warning, worth passing on too.
+    if (rejectedSpans > 0 || errorMessage !== '') return { rejectedSpans, errorMessage };
+  } catch {
+    // The receiver said OK: the data is accepted whatever the reply holds.
+  }
+  return {};
+}
+
+/** The {@link SinkError} a failed call stands for. */
+function classify(error: ServiceError, s: Settings): SinkError {
+  const code = error.code;
+  const details = excerpt(typeof error.details === 'string' ? error.details : '');
+  const name = (GrpcStatus as Record<number, string | undefined>)[code] ?? 'UNRECOGNIZED';
+  const where = `gRPC ${name} (${code}) from ${s.displayUrl}`;
+  const message = redact(details === '' ? where : `${where}: ${details}`, s.secrets);
+  const retriable = isRetriable(code, details);
+  return new SinkError(message, {
+    retriable,
+    grpcCode: code,
+    retryAfterMillis: retriable ? retryDelayMillis(error.metadata) : undefined,
+    // No cause: the grpc-js error repeats the details unredacted, and message and grpcCode say it all.
+  });
+}
+
+function isRetriable(code: GrpcStatus, details: string): boolean {
+  // Too large for the server: a smaller batch may pass, so let the forwarder split it.
+  if (code === GrpcStatus.RESOURCE_EXHAUSTED) return !MESSAGE_TOO_LARGE.test(details);
+  if (RETRIABLE_CODES.has(code)) return true;
+  // INTERNAL and UNKNOWN are permanent when a server said so; grpc-js also makes them up for transport
+  // faults that never reached a gRPC server, and those may pass as any lost connection does.
+  if (code === GrpcStatus.INTERNAL) return STREAM_RESET.test(details);
+  if (code === GrpcStatus.UNKNOWN) {
+    const httpStatus = Number(HTTP_STATUS_DETAILS.exec(details)?.[1]);
+    return httpStatus >= 500 || httpStatus === 408 || httpStatus === 429;
+  }
+  return false;
+}
+
+/** The delay of a `google.rpc.RetryInfo` in the trailing `grpc-status-details-bin`, if the server sent one. */
+function retryDelayMillis(metadata: Metadata | undefined): number | undefined {
+  const [details] = metadata?.get('grpc-status-details-bin') ?? [];
+  if (!Buffer.isBuffer(details)) return undefined;
+  try {
+    // google.rpc.Status { 3: repeated google.protobuf.Any details }; Any { 1: type_url, 2: value }.
+    for (const any of lengthDelimitedFields(details, 3)) {
+      let typeUrl = '';
+      let value: Uint8Array | undefined;
+      const reader = protobuf.Reader.create(any);
+      while (reader.pos < reader.len) {
+        const tag = reader.uint32();
+        if (tag === 0x0a) typeUrl = reader.string();
+        else if (tag === 0x12) value = reader.bytes();
+        else reader.skipType(tag & 7);
+      }
+      if (value !== undefined && typeUrl.slice(typeUrl.lastIndexOf('/') + 1) === RETRY_INFO_TYPE) {
+        return durationMillis(value);
+      }
+    }
+  } catch {
+    // Undecodable details: retry on the forwarder's own schedule.
+  }
+  return undefined;
+}
+
+/** `RetryInfo { 1: google.protobuf.Duration retry_delay }` → ms; Duration { 1: int64 seconds, 2: int32 nanos }. */
+function durationMillis(retryInfo: Uint8Array): number | undefined {
+  const [duration] = lengthDelimitedFields(retryInfo, 1);
+  if (duration === undefined) return undefined;
+  let seconds = 0;
+  let nanos = 0;
+  const reader = protobuf.Reader.create(duration);
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    // int32 reads the int64 varint whole and keeps its low 32 bits: exact for any sane delay, and no Long.
+    if (tag === 0x08) seconds = reader.int32();
+    else if (tag === 0x10) nanos = reader.int32();
+    else reader.skipType(tag & 7);
+  }
+  const millis = seconds * 1000 + nanos / 1e6;
+  return Number.isFinite(millis) ? Math.min(Math.max(0, Math.round(millis)), MAX_TIMER_MILLIS) : undefined;
+}
+
+/** Every value of length-delimited field `field` at the top level of `bytes`. */
+function lengthDelimitedFields(bytes: Uint8Array, field: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  const reader = protobuf.Reader.create(bytes);
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    if (tag === ((field << 3) | 2)) out.push(reader.bytes());
+    else reader.skipType(tag & 7);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Helpers
+
+function excerpt(text: string): string {
+  const clean = text.replace(UNPRINTABLE, ' ').replace(/\s+/g, ' ').trim();
+  return clean.length > EXCERPT_CHARS ? `${clean.slice(0, EXCERPT_CHARS - 1)}…` : clean;
+}
+
+/** Blanks every configured secret (metadata values) out of `message`. */
+function redact(message: string, secrets: readonly string[]): string {
+  let out = message;
+  for (const secret of secrets) out = out.split(secret).join('[redacted]');
+  return out;
+}
