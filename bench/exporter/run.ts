@@ -478,6 +478,27 @@ function report(defs: ContenderDef[], runs: Map<string, RunRecord[]>): string {
 
 // ------------------------------------------------------------------------------------------ main
 
+/** The 1, 5 and 15 minute load averages: other work on the machine skews every number here. */
+const loadAverage = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
+/** The same BSP settings, span counts and bounds for every contender. */
+function baseSpec(kind: ContenderKind, opts: Options): ContenderSpec {
+  return {
+    kind,
+    spans: opts.spans,
+    warmupSpans: opts.warmupSpans,
+    maxExportBatchSize: 512,
+    maxQueueSize: 65_536,
+    scheduledDelayMillis: 10,
+    chunkTraces: 100,
+    queueBoundSpans: 1_024,
+    stallTimeoutMillis: 30_000,
+  };
+}
+
 async function main(): Promise<number> {
   const opts = parseOptions(process.argv.slice(2), process.env);
   const defs = CONTENDERS.filter((d) => (opts.only ? opts.only.includes(d.id) : opts.extras || !d.extra));
@@ -508,11 +529,9 @@ async function main(): Promise<number> {
   const brokers = broker ? [broker.bootstrap] : endpoints.kafkaBrokers;
 
   console.log(
-    `bench:exporter — node ${process.version}, ${cpus().length} cores, load average ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(
-        ' ',
-      )}; ${opts.rounds} rounds × ${fmtInt(opts.spans)} spans (+${fmtInt(opts.warmupSpans)} warm-up) per contender; kafka ${brokers.join(',')} (${opts.broker} broker)`,
+    `bench:exporter — node ${process.version}, ${cpus().length} cores, load average ${loadAverage()}; ` +
+      `${opts.rounds} rounds × ${fmtInt(opts.spans)} spans (+${fmtInt(opts.warmupSpans)} warm-up) per contender; ` +
+      `kafka ${brokers.join(',')} (${opts.broker} broker)`,
   );
   const httpSink = await startHttpSink();
   const admin = needsKafka ? kafkaClient(brokers).admin() : undefined;
@@ -525,17 +544,7 @@ async function main(): Promise<number> {
       // Rotate the order so no contender always runs first (or right after the Kafka read-back).
       const order = defs.map((_, i) => defs[(i + round - 1) % defs.length]).filter((d): d is ContenderDef => !!d);
       for (const def of order) {
-        const spec: ContenderSpec = {
-          kind: def.kind,
-          spans: opts.spans,
-          warmupSpans: opts.warmupSpans,
-          maxExportBatchSize: 512,
-          maxQueueSize: 65_536,
-          scheduledDelayMillis: 10,
-          chunkTraces: 100,
-          queueBoundSpans: 1_024,
-          stallTimeoutMillis: 30_000,
-        };
+        const spec = baseSpec(def.kind, opts);
         let sinkCpu: CpuMeter | undefined;
         if (def.kind === 'kafka') {
           if (!admin) throw new Error('no Kafka admin client');
@@ -581,7 +590,7 @@ async function main(): Promise<number> {
           });
         }
         console.log(
-          `round ${round} ${def.id.padEnd(18)} ${fmtInt(spansPerSecond(result)).padStart(8)} spans/s ${fmt(cpuPerSpan(result), 2).padStart(6)} µs CPU/span, delivered ${fmtInt(result.delivered)}/${fmtInt(result.created)} in ${result.exports} exports${readBackNote}`,
+          `round ${round} ${def.id.padEnd(25)} ${fmtInt(spansPerSecond(result)).padStart(8)} spans/s ${fmt(cpuPerSpan(result), 2).padStart(6)} µs CPU/span, delivered ${fmtInt(result.delivered)}/${fmtInt(result.created)} in ${result.exports} exports${readBackNote}`,
         );
         for (const check of checks) {
           console.error(`  FAILED CHECK (${def.id}, round ${round}): ${check}`);
@@ -594,11 +603,7 @@ async function main(): Promise<number> {
     await admin?.disconnect();
     await dedicated?.destroy();
   }
-  console.log(
-    `\nload average at the end: ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}\n`,
-  );
+  console.log(`\nload average at the end: ${loadAverage()}\n`);
   console.log(report(defs, runs));
   if (problems.length > 0) {
     console.error(`\nbench:exporter FAILED: a contender lost spans or a sink disagrees:\n- ${problems.join('\n- ')}`);

@@ -30,7 +30,7 @@ export const DEFAULTS = {
     partitionByTraceId: true,
     compression: 'none' as Compression,
     maxMessageBytes: 1_000_000,
-    lingerMillis: 5,
+    lingerMillis: 0,
     maxQueueBytes: 64 * 1024 * 1024,
   },
   forwarder: {

@@ -3,8 +3,8 @@
 // the live group's offsets never move.
 import { randomBytes } from 'node:crypto';
 
-import { KafkaConsumer, KafkaJS } from '@confluentinc/kafka-javascript';
-import type { Message } from '@confluentinc/kafka-javascript';
+import kafkaJavascript, { KafkaJS } from '@confluentinc/kafka-javascript';
+import type { KafkaConsumer, Message } from '@confluentinc/kafka-javascript';
 
 import type { ResolvedForwarderConfig, ResolvedKafkaConfig } from '../config/resolve-config';
 import { ConfigError, OtelKafkaJaegerError, ShutdownError } from '../errors/errors';
@@ -123,7 +123,8 @@ export async function replayRange(deps: ReplayDeps, request: ReplayOptions): Pro
     return { ...progress, ranges, durationMillis: Date.now() - started };
   }
 
-  const consumer = new KafkaConsumer(
+  // A default import: Node's ESM loader cannot see KafkaConsumer as a named export of this CommonJS module.
+  const consumer = new kafkaJavascript.KafkaConsumer(
     {
       ...commonRdKafkaConfig(deps.kafka),
       // A group id is required by librdkafka; with assign() and no commits it never joins a group.

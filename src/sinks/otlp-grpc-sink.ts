@@ -204,6 +204,13 @@ class OtlpGrpcSink implements Sink {
     const s = this.#settings;
     return new Promise<SinkResult>((resolve, reject) => {
       let settled = false;
+      // Hoisted: `done` may name it before the call exists, should grpc-js ever call back synchronously.
+      function onAbort(): void {
+        if (settled) return;
+        settled = true;
+        reject(abortError(signal));
+        call.cancel();
+      }
       const done = (error: ServiceError | null, response?: Buffer): void => {
         signal.removeEventListener('abort', onAbort);
         if (settled) return;
@@ -223,13 +230,7 @@ class OtlpGrpcSink implements Sink {
           done,
         ),
       );
-      const onAbort = (): void => {
-        if (settled) return;
-        settled = true;
-        reject(abortError(signal));
-        call.cancel();
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
+      if (!settled) signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 }

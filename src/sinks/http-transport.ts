@@ -1,0 +1,366 @@
+// The HTTP side every HTTP sink shares: endpoint options (URL, headers, timeout) checked into settings, a
+// keep-alive POST that is timed, abortable and never traced, and the classification of a response status
+// into the SinkError the forwarder acts on. Sinks own their bodies and what a 2xx body means.
+import { Agent as HttpAgent, request as httpRequest, validateHeaderName, validateHeaderValue } from 'node:http';
+import type { ClientRequest, IncomingHttpHeaders, IncomingMessage, RequestOptions } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+
+import { context } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
+
+import { ConfigError, SinkError } from '../errors/errors';
+import { abortError } from '../retry/sleep';
+import { VERSION } from '../version';
+
+/** The endpoint options every HTTP sink takes, as given (unchecked). */
+export interface HttpEndpointInput {
+  readonly url?: unknown;
+  readonly headers?: unknown;
+  readonly timeoutMillis?: unknown;
+}
+
+/** Checked endpoint settings. */
+export interface HttpEndpoint {
+  readonly url: URL;
+  /** The URL for messages: no credentials, no query. */
+  readonly displayUrl: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timeoutMillis: number;
+  /** User header values and the URL password, to blank out of any message. */
+  readonly secrets: readonly string[];
+}
+
+/** A complete response: status, headers and (up to 64 KiB of) the body. */
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+}
+
+/** Headers of one POST that the sink, not the user, decides. */
+export interface HttpPostHeaders {
+  readonly contentType: string;
+  readonly contentEncoding?: string;
+}
+
+/** Extracts the server's own message from an error body, or undefined to show the body as text. */
+export type ErrorBodyReader = (body: Buffer, contentType: string | undefined) => string | undefined;
+
+/** The default request timeout of the HTTP sinks. */
+export const DEFAULT_TIMEOUT_MILLIS = 10_000;
+/** Node timers overflow above this and fire at once. */
+const MAX_TIMER_MILLIS = 2 ** 31 - 1;
+const MAX_SOCKETS = 8;
+/** Bytes of a response body kept; the rest is read and dropped so the connection stays reusable. */
+const MAX_RESPONSE_BYTES = 64 * 1024;
+const EXCERPT_CHARS = 300;
+/** Control characters and U+FFFD (undecodable bytes): noise in an excerpt of a binary or odd body. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNPRINTABLE = /[\u0000-\u001f\u007f\ufffd]+/g;
+/** Shorter header values are not secrets worth redacting, and redacting them would garble messages. */
+const MIN_REDACTED_LENGTH = 4;
+const USER_AGENT = `otel-kafka-jaeger/${VERSION}`;
+/** Headers the sink owns: a user value would corrupt the framing or the keep-alive. */
+const RESERVED_HEADERS = new Set([
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'transfer-encoding',
+  'connection',
+]);
+/** Connection errors worth one immediate retry on a fresh socket when they hit a reused keep-alive socket. */
+const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE']);
+
+// ---------------------------------------------------------------------------------------------------------
+// Options
+
+/**
+ * Checks `url`, `headers` and `timeoutMillis`, throwing a {@link ConfigError} that names `${prefix}.<option>`.
+ * Neither the URL nor header values are ever echoed in an error: they may hold credentials.
+ */
+export function resolveHttpEndpoint(o: HttpEndpointInput, prefix: string, defaultUrl: string): HttpEndpoint {
+  const urlText = o.url ?? defaultUrl;
+  if (typeof urlText !== 'string') throw new ConfigError(`${prefix}.url`, `expected a string, got ${typeof urlText}`);
+  let url: URL;
+  try {
+    url = new URL(urlText);
+  } catch {
+    throw new ConfigError(`${prefix}.url`, 'expected an http: or https: URL, got a string that is not a URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`${prefix}.url`, `expected an http: or https: URL, got protocol '${url.protocol}'`);
+  }
+
+  const timeoutMillis = o.timeoutMillis ?? DEFAULT_TIMEOUT_MILLIS;
+  if (typeof timeoutMillis !== 'number' || !(timeoutMillis > 0 && timeoutMillis <= MAX_TIMER_MILLIS)) {
+    throw new ConfigError(
+      `${prefix}.timeoutMillis`,
+      `expected a number greater than 0 and at most ${MAX_TIMER_MILLIS}, got ${describeValue(timeoutMillis)}`,
+    );
+  }
+
+  const headers = resolveHeaders(o.headers, `${prefix}.headers`);
+  const secrets = Object.values(headers).filter((v) => v.length >= MIN_REDACTED_LENGTH);
+  if (url.password !== '') secrets.push(url.password, safeDecode(url.password));
+
+  return { url, displayUrl: `${url.protocol}//${url.host}${url.pathname}`, headers, timeoutMillis, secrets };
+}
+
+function resolveHeaders(value: unknown, field: string): Record<string, string> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError(field, `expected an object of header names to string values, got ${describeValue(value)}`);
+  }
+  const headers: Record<string, string> = {};
+  for (const [name, headerValue] of Object.entries(value)) {
+    // Header values never go into messages; only their type does.
+    if (typeof headerValue !== 'string')
+      throw new ConfigError(`${field}.${name}`, `expected a string, got ${typeof headerValue}`);
+    try {
+      validateHeaderName(name);
+    } catch {
+      throw new ConfigError(`${field}.${name}`, 'not a valid HTTP header name');
+    }
+    try {
+      validateHeaderValue(name, headerValue);
+    } catch {
+      throw new ConfigError(`${field}.${name}`, 'the value has characters not allowed in an HTTP header');
+    }
+    if (RESERVED_HEADERS.has(name.toLowerCase())) {
+      throw new ConfigError(`${field}.${name}`, 'this header is set by the sink and cannot be overridden');
+    }
+    headers[name] = headerValue;
+  }
+  return headers;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** A short rendering of an option value for a config error: strings quoted and cut at 50 characters. */
+export function describeValue(value: unknown): string {
+  return typeof value === 'string' ? `'${value.slice(0, 50)}'` : String(value);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Requests
+
+/**
+ * POSTs bodies to one endpoint over kept-alive connections (at most 8), each request timed, abortable and
+ * run under `suppressTracing`.
+ */
+export class HttpTransport {
+  readonly endpoint: HttpEndpoint;
+  readonly #agent: HttpAgent;
+  readonly #request: (url: URL, options: RequestOptions) => ClientRequest;
+
+  constructor(endpoint: HttpEndpoint) {
+    this.endpoint = endpoint;
+    const https = endpoint.url.protocol === 'https:';
+    const agentOptions = { keepAlive: true, maxSockets: MAX_SOCKETS, maxFreeSockets: MAX_SOCKETS };
+    this.#agent = https ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+    this.#request = https ? httpsRequest : httpRequest;
+  }
+
+  /** Closes the kept-alive connections. */
+  close(): void {
+    this.#agent.destroy();
+  }
+
+  /**
+   * Sends `body` and resolves with the complete response, whatever its status. Rejects with a retriable
+   * {@link SinkError} on a timeout (`timeoutMillis`, from sending to having read the whole response) or a
+   * connection failure, and with the signal's reason when `signal` aborts (or already has).
+   */
+  post(body: Buffer, postHeaders: HttpPostHeaders, signal: AbortSignal): Promise<HttpResponse> {
+    const e = this.endpoint;
+    const headers: Record<string, string | number> = {
+      'user-agent': USER_AGENT,
+      ...e.headers,
+      'content-type': postHeaders.contentType,
+      'content-length': body.length,
+    };
+    if (postHeaders.contentEncoding !== undefined) headers['content-encoding'] = postHeaders.contentEncoding;
+    const requestOptions: RequestOptions = { method: 'POST', agent: this.#agent, headers };
+
+    if (signal.aborted) return Promise.reject(abortError(signal));
+    return new Promise<HttpResponse>((resolve, reject) => {
+      let settled = false;
+      let current: ClientRequest | undefined;
+
+      /** True the first time only: the request ends once, by a response, an error, a timeout or an abort. */
+      const finish = (): boolean => {
+        if (settled) return false;
+        settled = true;
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        return true;
+      };
+      const fail = (error: Error): void => {
+        if (finish()) reject(error);
+      };
+      const abandon = (error: Error): void => {
+        if (settled) return;
+        fail(error);
+        current?.destroy();
+      };
+      const onAbort = (): void => abandon(abortError(signal));
+      const timer = setTimeout(() => {
+        abandon(new SinkError(`POST ${e.displayUrl} timed out after ${e.timeoutMillis} ms`, { retriable: true }));
+      }, e.timeoutMillis);
+      signal.addEventListener('abort', onAbort, { once: true });
+
+      const attempt = (mayRetryStaleSocket: boolean): void => {
+        // Never trace our own export requests (an HTTP instrumentation would otherwise feed them back in).
+        const req = context.with(suppressTracing(context.active()), () => this.#request(e.url, requestOptions));
+        current = req;
+        let responded = false;
+        req.on('response', (res) => {
+          responded = true;
+          readBody(res, (error, bytes) => {
+            if (error !== undefined) fail(this.#connectionError(error));
+            else if (finish()) resolve({ status: res.statusCode ?? 0, headers: res.headers, body: bytes });
+          });
+        });
+        req.on('error', (error) => {
+          if (settled) return;
+          // The server may close an idle keep-alive connection just as we reuse it; Node's docs recommend
+          // retrying such a request once on a new connection rather than reporting a failure.
+          if (mayRetryStaleSocket && !responded && req.reusedSocket && STALE_SOCKET_CODES.has(errnoCode(error) ?? '')) {
+            attempt(false);
+            return;
+          }
+          fail(this.#connectionError(error));
+        });
+        req.end(body);
+      };
+      attempt(true);
+    });
+  }
+
+  #connectionError(error: Error): SinkError {
+    const code = errnoCode(error);
+    const detail = code === undefined || error.message.includes(code) ? error.message : `${code} ${error.message}`;
+    return new SinkError(redact(`POST ${this.endpoint.displayUrl} failed: ${detail}`, this.endpoint.secrets), {
+      retriable: true,
+      cause: error,
+    });
+  }
+}
+
+/** Reads up to MAX_RESPONSE_BYTES of `res` (draining the rest), then calls `done` once. */
+function readBody(res: IncomingMessage, done: (error: Error | undefined, body: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  let kept = 0;
+  let finished = false;
+  const finish = (error: Error | undefined): void => {
+    if (finished) return;
+    finished = true;
+    done(error, Buffer.concat(chunks));
+  };
+  res.on('data', (chunk: Buffer) => {
+    if (kept >= MAX_RESPONSE_BYTES) return;
+    const part = chunk.subarray(0, MAX_RESPONSE_BYTES - kept);
+    chunks.push(part);
+    kept += part.length;
+  });
+  res.on('end', () => finish(undefined));
+  res.on('error', (error) => finish(error));
+  res.on('close', () => {
+    if (!res.complete)
+      finish(Object.assign(new Error('the response ended before its body was complete'), { code: 'ECONNRESET' }));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Responses
+
+/**
+ * The {@link SinkError} a non-2xx response stands for, or undefined for a 2xx.
+ *
+ * 429, 408, 401, 403 and 5xx are retriable (with `retryAfterMillis` from `Retry-After`); 3xx (redirects are
+ * not followed) and other 4xx are permanent. The message holds an excerpt of the body: what `readMessage`
+ * extracts, else the body as text.
+ */
+export function responseError(
+  response: HttpResponse,
+  endpoint: HttpEndpoint,
+  readMessage?: ErrorBodyReader,
+): SinkError | undefined {
+  const { status, headers, body } = response;
+  if (status >= 200 && status < 300) return undefined;
+
+  const where = `HTTP ${status} from POST ${endpoint.displayUrl}`;
+  if (status >= 300 && status < 400) {
+    const location = safeLocation(headers.location, endpoint.url);
+    return new SinkError(
+      redact(
+        `${where}: redirects are not followed${location ? ` (Location: ${location})` : ''}; configure the final URL`,
+        endpoint.secrets,
+      ),
+      { retriable: false, httpStatus: status },
+    );
+  }
+  const excerpt = errorExcerpt(body, headers['content-type'], readMessage);
+  const message = redact(excerpt === '' ? where : `${where}: ${excerpt}`, endpoint.secrets);
+  // 429 and 5xx per OTLP/HTTP (which names 502/503/504; other 5xx are server faults just as likely to pass);
+  // 408 is the server giving up on a slow request, never a verdict on the data. 401 and 403 say the
+  // credentials are wrong, not the data: dead-lettering every record until an operator fixes a token would
+  // be worse than waiting, so the forwarder pauses and retries.
+  if (status === 429 || status === 408 || status === 401 || status === 403 || status >= 500) {
+    return new SinkError(message, {
+      retriable: true,
+      httpStatus: status,
+      retryAfterMillis: parseRetryAfter(headers),
+    });
+  }
+  return new SinkError(message, { retriable: false, httpStatus: status });
+}
+
+/** `Retry-After` in milliseconds: delay-seconds, or an HTTP date (a past one gives 0). */
+function parseRetryAfter(headers: IncomingHttpHeaders): number | undefined {
+  const value = headers['retry-after']?.trim();
+  if (value === undefined || value === '') return undefined;
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+/** A readable, bounded summary of an error response body. */
+function errorExcerpt(body: Buffer, contentType: string | undefined, readMessage: ErrorBodyReader | undefined): string {
+  if (body.length === 0) return '';
+  const text = readMessage?.(body, contentType) ?? body.toString('utf8');
+  const clean = text.replace(UNPRINTABLE, ' ').replace(/\s+/g, ' ').trim();
+  return clean.length > EXCERPT_CHARS ? `${clean.slice(0, EXCERPT_CHARS - 1)}…` : clean;
+}
+
+/** A redirect target for messages: resolved against the request URL, without credentials or query. */
+function safeLocation(location: string | undefined, base: URL): string | undefined {
+  if (location === undefined) return undefined;
+  try {
+    const url = new URL(location, base);
+    return `${url.protocol}//${url.host}${url.pathname}`;
+  } catch {
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Helpers
+
+function errnoCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
+  return typeof error.code === 'string' ? error.code : undefined;
+}
+
+/** Blanks every configured secret (header values, URL password) out of `message`. */
+function redact(message: string, secrets: readonly string[]): string {
+  let out = message;
+  for (const secret of secrets) out = out.split(secret).join('[redacted]');
+  return out;
+}
