@@ -20,6 +20,8 @@ export type { ReplayBound, ReplayOptions, ReplayProgress, ReplayRange, ReplayRes
 export type { Sink, SinkRecord, SinkResult, SinkSendOptions } from './sinks/sink';
 export { otlpHttpSink } from './sinks/otlp-http-sink';
 export type { OtlpHttpSinkOptions } from './sinks/otlp-http-sink';
+export { otlpGrpcSink } from './sinks/otlp-grpc-sink';
+export type { OtlpGrpcSinkOptions } from './sinks/otlp-grpc-sink';
 
 export type {
   Compression,
@@ -28,6 +30,7 @@ export type {
   ForwarderBatchOptions,
   ForwarderOptions,
   OnUndeliverable,
+  OtlpGrpcSinkConfig,
   OtlpHttpSinkConfig,
   KafkaOptions,
   KafkaSaslOptions,

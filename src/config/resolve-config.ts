@@ -10,6 +10,8 @@ import { otlpJsonSerializer, otlpProtoSerializer } from '../serializers/otlp-ser
 import type { SpanSerializer } from '../serializers/span-serializer';
 import { otlpHttpSink } from '../sinks/otlp-http-sink';
 import type { OtlpHttpSinkOptions } from '../sinks/otlp-http-sink';
+import { otlpGrpcSink } from '../sinks/otlp-grpc-sink';
+import type { OtlpGrpcSinkOptions } from '../sinks/otlp-grpc-sink';
 import type { Sink } from '../sinks/sink';
 import { booleanValue, brokerList, brokerProblem, ENV, EnvReader, oneOf, positiveMillis } from './env';
 import type {
@@ -438,8 +440,9 @@ function resolveBatch(b: Record<string, unknown>): { maxRecords: number; maxByte
 }
 
 function resolveSink(sink: unknown, e: EnvReader): Sink {
+  const envUrl = e.string(ENV.forwarderSinkUrl);
   if (sink === undefined) {
-    return otlpHttpSink({ url: e.string(ENV.forwarderSinkUrl) ?? DEFAULTS.forwarder.sinkUrl }, 'forwarder.sink');
+    return otlpHttpSink({ url: envUrl ?? DEFAULTS.forwarder.sinkUrl }, 'forwarder.sink');
   }
   if (!isObject(sink))
     throw new ConfigError('forwarder.sink', `expected a sink config or a Sink, got ${describe(sink)}`);
@@ -449,10 +452,14 @@ function resolveSink(sink: unknown, e: EnvReader): Sink {
     return sink as unknown as Sink;
   }
   const { type, ...options } = sink;
-  if (type === 'otlp-http') {
-    const url = options.url ?? e.string(ENV.forwarderSinkUrl) ?? DEFAULTS.forwarder.sinkUrl;
-    // The sink validates each option itself, naming the field.
-    return otlpHttpSink({ ...options, url } as OtlpHttpSinkOptions, 'forwarder.sink');
-  }
-  throw new ConfigError('forwarder.sink.type', `expected 'otlp-http' or a Sink object, got ${describe(type)}`);
+  // Each sink validates its own options, naming the field; an unset URL falls back to the environment, then
+  // to the sink's own default.
+  const url = options.url ?? envUrl;
+  const withUrl = url === undefined ? options : { ...options, url };
+  if (type === 'otlp-http') return otlpHttpSink(withUrl, 'forwarder.sink');
+  if (type === 'otlp-grpc') return otlpGrpcSink(withUrl, 'forwarder.sink');
+  throw new ConfigError(
+    'forwarder.sink.type',
+    `expected 'otlp-http', 'otlp-grpc' or a Sink object, got ${describe(type)}`,
+  );
 }

@@ -184,6 +184,32 @@ export interface OtlpHttpSinkConfig {
   encoding?: 'protobuf' | 'json';
 }
 
+/** The built-in OTLP/gRPC sink: `TraceService/Export` on Jaeger v2's (or any OTLP receiver's) gRPC port. */
+export interface OtlpGrpcSinkConfig {
+  /** Selects this sink. */
+  type: 'otlp-grpc';
+  /**
+   * The endpoint: `http://host:port` (plaintext) or `https://host:port` (TLS).
+   * @defaultValue env `OTEL_KAFKA_FORWARDER_SINK_URL`, else `http://localhost:4317`
+   */
+  url?: string;
+  /**
+   * Extra request metadata, e.g. `{ authorization: 'Bearer ...' }`. Values are never logged.
+   * @defaultValue `{}`
+   */
+  headers?: Record<string, string>;
+  /**
+   * Deadline of one call.
+   * @defaultValue `10000`
+   */
+  timeoutMillis?: number;
+  /**
+   * Message compression.
+   * @defaultValue `none`
+   */
+  compression?: 'none' | 'gzip';
+}
+
 /** The dead-letter topic for records that can never be delivered. */
 export interface DeadLetterOptions {
   /**
@@ -228,7 +254,7 @@ export interface ForwarderOptions {
    * Where spans go: a built-in sink's config or your own {@link Sink}.
    * @defaultValue `{ type: 'otlp-http', url: 'http://localhost:4318/v1/traces' }`
    */
-  sink?: OtlpHttpSinkConfig | Sink;
+  sink?: OtlpHttpSinkConfig | OtlpGrpcSinkConfig | Sink;
   /**
    * The dead-letter topic.
    * @defaultValue `{ topic: '<kafka.topic>.dlq' }`

