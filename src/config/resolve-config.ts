@@ -9,9 +9,7 @@ import type { RetryPolicy } from '../retry/retry-policy';
 import { otlpJsonSerializer, otlpProtoSerializer } from '../serializers/otlp-serializers';
 import type { SpanSerializer } from '../serializers/span-serializer';
 import { otlpHttpSink } from '../sinks/otlp-http-sink';
-import type { OtlpHttpSinkOptions } from '../sinks/otlp-http-sink';
 import { otlpGrpcSink } from '../sinks/otlp-grpc-sink';
-import type { OtlpGrpcSinkOptions } from '../sinks/otlp-grpc-sink';
 import type { Sink } from '../sinks/sink';
 import { booleanValue, brokerList, brokerProblem, ENV, EnvReader, oneOf, positiveMillis } from './env';
 import type {

@@ -1,0 +1,380 @@
+// Jaeger's own ingest path: Thrift batches POSTed to a collector's `/api/traces` (Jaeger v1 collectors, and
+// Jaeger v2 or an OTel Collector with the jaeger receiver's `thrift_http` protocol). Records are decoded and
+// converted the way the OTel Collector's Jaeger translator (`pkg/translator/jaeger`, ProtoFromTraces) does,
+// so that spans sent this way read back from Jaeger as close as the Jaeger model allows to spans sent as OTLP.
+import { ConfigError, SinkError } from '../errors/errors';
+import { abortError } from '../retry/sleep';
+import { decodeTraceRequest } from '../serializers/otlp-decoder';
+import type {
+  AttrValue,
+  DecodedAttributes,
+  DecodedEvent,
+  DecodedLink,
+  DecodedResource,
+  DecodedScope,
+  DecodedSpan,
+  DecodedTraceRequest,
+} from '../serializers/otlp-decoder';
+import { HttpTransport, describeValue, resolveHttpEndpoint, responseError } from './http-transport';
+import type { Sink, SinkRecord, SinkResult, SinkSendOptions } from './sink';
+import { JaegerSpanRefType, JaegerTagType, encodeJaegerBatch, encodeJaegerProcess } from './thrift-binary';
+import type { JaegerBatch, JaegerLog, JaegerProcess, JaegerSpan, JaegerSpanRef, JaegerTag } from './thrift-binary';
+
+/**
+ * Options of {@link jaegerThriftHttpSink}.
+ *
+ * @example
+ * ```ts
+ * const options: JaegerThriftHttpSinkOptions = {
+ *   url: 'http://jaeger-collector:14268/api/traces',
+ *   headers: { authorization: `Bearer ${process.env.JAEGER_TOKEN}` },
+ * };
+ * ```
+ */
+export interface JaegerThriftHttpSinkOptions {
+  /**
+   * The collector's Thrift/HTTP endpoint, `http:` or `https:`. Credentials in the URL
+   * (`https://user:pass@host/...`) are sent as basic auth; error messages show only scheme, host and path.
+   * @defaultValue `http://localhost:14268/api/traces`
+   */
+  url?: string;
+  /**
+   * Extra request headers, e.g. `{ authorization: 'Bearer ...' }`. Their values never appear in logs or
+   * error messages. `content-type`, `content-length`, `content-encoding`, `transfer-encoding` and
+   * `connection` are set by the sink and cannot be given here.
+   * @defaultValue `{}`
+   */
+  headers?: Record<string, string>;
+  /**
+   * Time limit of one request (one batch), from sending it to having read the whole response.
+   * @defaultValue `10000`
+   */
+  timeoutMillis?: number;
+  /**
+   * Largest request body. A batch whose encoding is larger is split into several requests (down to one span
+   * each), because a collector answers an oversized body with an error that retrying cannot fix: Jaeger v2
+   * and the OTel Collector refuse bodies over 20 MiB (`max_request_body_size`) with HTTP 500.
+   * @defaultValue `8388608` (8 MiB)
+   */
+  maxRequestBytes?: number;
+}
+
+const DEFAULT_URL = 'http://localhost:14268/api/traces';
+const DEFAULT_MAX_REQUEST_BYTES = 8 * 1024 * 1024;
+const THRIFT_CONTENT_TYPE = 'application/x-thrift';
+const PROTOBUF_CONTENT_TYPE = 'application/x-protobuf';
+const JSON_CONTENT_TYPE = 'application/json';
+/** The OTel SDK's fallback service name when a resource has none. */
+const UNKNOWN_SERVICE = 'unknown_service';
+const SERVICE_NAME = 'service.name';
+/** Jaeger span flag bit 0. */
+const SAMPLED = 1;
+/** The `span.kind` tag value of each OTLP `SpanKind` (0, unspecified, has none). */
+const SPAN_KIND_TAGS: Readonly<Record<number, string>> = {
+  1: 'internal',
+  2: 'server',
+  3: 'client',
+  4: 'producer',
+  5: 'consumer',
+};
+const STATUS_OK = 1;
+const STATUS_ERROR = 2;
+/** The link attribute through which OpenTracing-era producers say a link is a CHILD_OF reference. */
+const REF_TYPE_ATTRIBUTE = 'opentracing.ref_type';
+/** The log field holding an event's name. */
+const EVENT_FIELD = 'event';
+
+/**
+ * A {@link Sink} that POSTs spans as Jaeger Thrift batches to a collector's `/api/traces`, by default
+ * `http://localhost:14268/api/traces`.
+ *
+ * @remarks
+ * Each record (OTLP protobuf or JSON) is decoded and converted to Jaeger's Thrift model: one `Batch` per
+ * distinct resource, so all spans of one service in a `send()` go in one request. The conversion mirrors
+ * the OTel Collector's Jaeger translator; see `docs/jaeger-thrift-mapping.md` for the field-by-field table
+ * and what the Jaeger model cannot hold (scope attributes, link attributes, dropped counts, ...).
+ *
+ * A `send()` makes one POST per batch, one after the other, and resolves when every one was answered 2xx. A
+ * batch whose encoding exceeds `maxRequestBytes` is split into several POSTs (a single span is always sent,
+ * however large). A record that cannot be decoded rejects with a permanent {@link SinkError} before any
+ * request. HTTP outcomes are classified as by the OTLP/HTTP sink: 429, 408, 401, 403, 5xx, timeouts and
+ * connection failures are retriable, other 4xx (Jaeger answers 400 to a body it cannot read) and 3xx
+ * permanent. When a later request fails, earlier ones were already accepted and are sent again on retry:
+ * spans may be stored twice. Connections are kept alive (at most 8) and never traced.
+ *
+ * Delivery: Jaeger v2 (and an OTel Collector) answer 202 once their pipeline consumed the batch, which,
+ * without a batch processor or sending queue, is after storage accepted it. A Jaeger v1 collector answers
+ * 202 once the spans are in its in-memory queue, before storage: a collector crash can then lose spans whose
+ * offsets were already committed.
+ *
+ * @param options - Endpoint, headers, timeout and request size limit.
+ * @param fieldPrefix - The config path that {@link ConfigError}s name, e.g. `forwarder.sink.url`.
+ * @throws {@link ConfigError} when an option is invalid.
+ *
+ * @example
+ * ```ts
+ * const sink = jaegerThriftHttpSink({ url: 'http://jaeger-collector:14268/api/traces' });
+ * const forwarder = new KafkaToJaegerForwarder({ kafka: { brokers }, forwarder: { sink } });
+ * ```
+ */
+export function jaegerThriftHttpSink(options?: JaegerThriftHttpSinkOptions, fieldPrefix = 'forwarder.sink'): Sink {
+  const o: Partial<Record<keyof JaegerThriftHttpSinkOptions, unknown>> = options ?? {};
+  if (typeof o !== 'object' || o === null) throw new ConfigError(fieldPrefix, `expected an object, got ${typeof o}`);
+  const endpoint = resolveHttpEndpoint(o, fieldPrefix, DEFAULT_URL);
+  const maxRequestBytes = o.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+  if (typeof maxRequestBytes !== 'number' || !Number.isSafeInteger(maxRequestBytes) || maxRequestBytes <= 0) {
+    throw new ConfigError(
+      `${fieldPrefix}.maxRequestBytes`,
+      `expected a whole number greater than 0, got ${describeValue(maxRequestBytes)}`,
+    );
+  }
+  return new JaegerThriftHttpSink(new HttpTransport(endpoint), maxRequestBytes);
+}
+
+class JaegerThriftHttpSink implements Sink {
+  readonly name = 'jaeger-thrift-http';
+  readonly #transport: HttpTransport;
+  readonly #maxRequestBytes: number;
+  #closed = false;
+
+  constructor(transport: HttpTransport, maxRequestBytes: number) {
+    this.#transport = transport;
+    this.#maxRequestBytes = maxRequestBytes;
+  }
+
+  async send(records: readonly SinkRecord[], { signal }: SinkSendOptions): Promise<SinkResult> {
+    const endpoint = this.#transport.endpoint;
+    if (this.#closed) {
+      throw new SinkError(`jaeger-thrift-http sink for ${endpoint.displayUrl} is closed`, { retriable: true });
+    }
+    if (signal.aborted) throw abortError(signal);
+    const batches = toJaegerBatches(records.map((record, i) => decodeRecord(record, i, records.length)));
+    for (const batch of batches) {
+      for (const body of encodeWithin(batch, this.#maxRequestBytes)) {
+        const response = await this.#transport.post(body, { contentType: THRIFT_CONTENT_TYPE }, signal);
+        const error = responseError(response, endpoint);
+        if (error !== undefined) throw error;
+      }
+    }
+    return {};
+  }
+
+  close(): Promise<void> {
+    this.#closed = true;
+    this.#transport.close();
+    return Promise.resolve();
+  }
+}
+
+/** The batch encoded as one body, or as several (halving its spans) when it is larger than `maxBytes`. */
+function encodeWithin(batch: JaegerBatch, maxBytes: number): Buffer[] {
+  const body = encodeJaegerBatch(batch);
+  if (body.length <= maxBytes || batch.spans.length <= 1) return [body];
+  const half = Math.ceil(batch.spans.length / 2);
+  return [
+    ...encodeWithin({ ...batch, spans: batch.spans.slice(0, half) }, maxBytes),
+    ...encodeWithin({ ...batch, spans: batch.spans.slice(half) }, maxBytes),
+  ];
+}
+
+function decodeRecord(record: SinkRecord, index: number, count: number): DecodedTraceRequest {
+  const mediaType = String(record.contentType).split(';', 1)[0]?.trim().toLowerCase();
+  if (mediaType !== PROTOBUF_CONTENT_TYPE && mediaType !== 'application/protobuf' && mediaType !== JSON_CONTENT_TYPE) {
+    throw new SinkError(
+      `record ${index + 1} of ${count} has content type '${String(record.contentType).slice(0, 100)}', ` +
+        `expected '${PROTOBUF_CONTENT_TYPE}' or '${JSON_CONTENT_TYPE}'`,
+      { retriable: false },
+    );
+  }
+  try {
+    return decodeTraceRequest(record.value, mediaType);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new SinkError(`record ${index + 1} of ${count} cannot be sent: ${reason}`, {
+      retriable: false,
+      cause: error,
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// OTLP → Jaeger Thrift model
+
+/**
+ * Converts decoded OTLP requests to Jaeger batches: one per distinct process (service name and resource
+ * tags), holding the spans of every resource that converts to that process, in order of appearance.
+ * Resources without spans give no batch.
+ *
+ * @internal
+ *
+ * @example
+ * ```ts
+ * const batches = toJaegerBatches([decodeTraceRequest(record.value, record.contentType)]);
+ * ```
+ */
+export function toJaegerBatches(requests: readonly DecodedTraceRequest[]): JaegerBatch[] {
+  // Keyed by the encoded process: equal bytes are exactly what Jaeger would see as the same process.
+  const byProcess = new Map<string, JaegerBatch>();
+  for (const request of requests) {
+    for (const rs of request.resourceSpans) {
+      if (!rs.scopeSpans.some((ss) => ss.spans.length > 0)) continue;
+      const process = toJaegerProcess(rs.resource);
+      const key = encodeJaegerProcess(process).toString('latin1');
+      let batch = byProcess.get(key);
+      if (batch === undefined) {
+        batch = { process, spans: [] };
+        byProcess.set(key, batch);
+      }
+      for (const ss of rs.scopeSpans) for (const span of ss.spans) batch.spans.push(toJaegerSpan(span, ss.scope));
+    }
+  }
+  return [...byProcess.values()];
+}
+
+function toJaegerProcess(resource: DecodedResource): JaegerProcess {
+  const name = resource.attributes[SERVICE_NAME];
+  const serviceName = typeof name === 'string' && name !== '' ? name : UNKNOWN_SERVICE;
+  const tags: JaegerTag[] = [];
+  for (const [key, value] of Object.entries(resource.attributes)) {
+    if (key !== SERVICE_NAME) tags.push(toTag(key, value));
+  }
+  return tags.length === 0 ? { serviceName } : { serviceName, tags };
+}
+
+function toJaegerSpan(span: DecodedSpan, scope: DecodedScope): JaegerSpan {
+  const traceIdHigh = hexToI64(span.traceId.slice(0, 16));
+  const traceIdLow = hexToI64(span.traceId.slice(16));
+  const parentSpanId = span.parentSpanId === '' ? 0n : hexToI64(span.parentSpanId);
+  const startTime = span.startTimeUnixNano / 1000n;
+  // From the truncated end rather than the nanosecond difference, so start + duration is the end in µs.
+  const endTime = span.endTimeUnixNano / 1000n;
+  const out: JaegerSpan = {
+    traceIdLow,
+    traceIdHigh,
+    spanId: hexToI64(span.spanId),
+    parentSpanId,
+    operationName: span.name,
+    // OTLP `flags` is 0 when the producer did not fill it in (before OTLP 1.1); an exported span was sampled.
+    flags: span.flags === 0 ? SAMPLED : span.flags & SAMPLED,
+    startTime,
+    duration: endTime > startTime ? endTime - startTime : 0n,
+  };
+  const references = toReferences(span, traceIdLow, traceIdHigh, parentSpanId);
+  if (references.length > 0) out.references = references;
+  const tags = spanTags(span, scope);
+  if (tags.length > 0) out.tags = tags;
+  if (span.events.length > 0) out.logs = span.events.map(toLog);
+  return out;
+}
+
+/** The parent as the first CHILD_OF reference (backends look there), then the links. */
+function toReferences(span: DecodedSpan, traceIdLow: bigint, traceIdHigh: bigint, parent: bigint): JaegerSpanRef[] {
+  const refs: JaegerSpanRef[] = [];
+  const parentRef: JaegerSpanRef = { refType: JaegerSpanRefType.CHILD_OF, traceIdLow, traceIdHigh, spanId: parent };
+  if (parent !== 0n) refs.push(parentRef);
+  for (const link of span.links) {
+    const ref: JaegerSpanRef = {
+      refType: linkRefType(link),
+      traceIdLow: hexToI64(link.traceId.slice(16)),
+      traceIdHigh: hexToI64(link.traceId.slice(0, 16)),
+      spanId: hexToI64(link.spanId),
+    };
+    // A link to the parent says what kind of reference the parent is, rather than adding a second one.
+    if (parent !== 0n && ref.traceIdLow === traceIdLow && ref.traceIdHigh === traceIdHigh && ref.spanId === parent) {
+      parentRef.refType = ref.refType;
+      continue;
+    }
+    refs.push(ref);
+  }
+  return refs;
+}
+
+function linkRefType(link: DecodedLink): JaegerSpanRef['refType'] {
+  return link.attributes[REF_TYPE_ATTRIBUTE] === 'child_of'
+    ? JaegerSpanRefType.CHILD_OF
+    : JaegerSpanRefType.FOLLOWS_FROM;
+}
+
+/** Scope, attributes, then the tags standing for kind, status and trace state, in the translator's order. */
+function spanTags(span: DecodedSpan, scope: DecodedScope): JaegerTag[] {
+  const tags: JaegerTag[] = [];
+  if (scope.name !== '') tags.push(stringTag('otel.scope.name', scope.name));
+  if (scope.version !== '') tags.push(stringTag('otel.scope.version', scope.version));
+  appendTags(tags, span.attributes);
+  const kind = SPAN_KIND_TAGS[span.kind];
+  if (kind !== undefined) tags.push(stringTag('span.kind', kind));
+  if (span.status.code === STATUS_ERROR) {
+    tags.push(stringTag('otel.status_code', 'ERROR'));
+    tags.push({ key: 'error', vType: JaegerTagType.BOOL, vBool: true });
+  } else if (span.status.code === STATUS_OK) {
+    tags.push(stringTag('otel.status_code', 'OK'));
+  }
+  if (span.status.message !== '') tags.push(stringTag('otel.status_description', span.status.message));
+  if (span.traceState !== '') tags.push(stringTag('w3c.tracestate', span.traceState));
+  return tags;
+}
+
+function toLog(event: DecodedEvent): JaegerLog {
+  const fields: JaegerTag[] = [];
+  // An `event` attribute already names the event for Jaeger; a second field of that key would be ambiguous.
+  if (event.name !== '' && !Object.hasOwn(event.attributes, EVENT_FIELD)) {
+    fields.push(stringTag(EVENT_FIELD, event.name));
+  }
+  appendTags(fields, event.attributes);
+  return { timestamp: event.timeUnixNano / 1000n, fields };
+}
+
+function appendTags(tags: JaegerTag[], attributes: DecodedAttributes): void {
+  for (const [key, value] of Object.entries(attributes)) tags.push(toTag(key, value));
+}
+
+function stringTag(key: string, value: string): JaegerTag {
+  return { key, vType: JaegerTagType.STRING, vStr: value };
+}
+
+function toTag(key: string, value: AttrValue): JaegerTag {
+  switch (typeof value) {
+    case 'string':
+      return stringTag(key, value);
+    case 'boolean':
+      return { key, vType: JaegerTagType.BOOL, vBool: value };
+    case 'bigint':
+      return { key, vType: JaegerTagType.LONG, vLong: value };
+    case 'number':
+      return { key, vType: JaegerTagType.DOUBLE, vDouble: value };
+    default:
+      // An empty AnyValue has no Jaeger type; the translator leaves the tag's zero value, an empty string.
+      if (value === null) return stringTag(key, '');
+      if (value instanceof Uint8Array) return { key, vType: JaegerTagType.BINARY, vBinary: value };
+      return stringTag(key, toJson(value));
+  }
+}
+
+/**
+ * An array or kvlist value as JSON, as the translator writes it (Go's encoding/json of the raw value): map
+ * keys sorted, bytes as base64, integers exact. JSON has no NaN or infinities: those become strings.
+ */
+function toJson(value: AttrValue): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'boolean':
+    case 'bigint':
+      return String(value);
+    case 'number':
+      return Number.isFinite(value) ? JSON.stringify(value) : JSON.stringify(String(value));
+    default:
+      if (value instanceof Uint8Array) return JSON.stringify(Buffer.from(value).toString('base64'));
+      if (Array.isArray(value)) return `[${value.map(toJson).join(',')}]`;
+      return `{${Object.keys(value)
+        .sort()
+        .map((key) => `${JSON.stringify(key)}:${toJson(value[key] ?? null)}`)
+        .join(',')}}`;
+  }
+}
+
+/** 16 hex digits as the signed i64 with the same bits. */
+function hexToI64(hex: string): bigint {
+  return BigInt.asIntN(64, BigInt(`0x${hex}`));
+}
