@@ -22,6 +22,8 @@ export { otlpHttpSink } from './sinks/otlp-http-sink';
 export type { OtlpHttpSinkOptions } from './sinks/otlp-http-sink';
 export { otlpGrpcSink } from './sinks/otlp-grpc-sink';
 export type { OtlpGrpcSinkOptions } from './sinks/otlp-grpc-sink';
+export { jaegerThriftHttpSink } from './sinks/jaeger-thrift-http-sink';
+export type { JaegerThriftHttpSinkOptions } from './sinks/jaeger-thrift-http-sink';
 
 export type {
   Compression,
@@ -30,6 +32,7 @@ export type {
   ForwarderBatchOptions,
   ForwarderOptions,
   OnUndeliverable,
+  JaegerThriftHttpSinkConfig,
   OtlpGrpcSinkConfig,
   OtlpHttpSinkConfig,
   KafkaOptions,

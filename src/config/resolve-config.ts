@@ -10,6 +10,7 @@ import { otlpJsonSerializer, otlpProtoSerializer } from '../serializers/otlp-ser
 import type { SpanSerializer } from '../serializers/span-serializer';
 import { otlpHttpSink } from '../sinks/otlp-http-sink';
 import { otlpGrpcSink } from '../sinks/otlp-grpc-sink';
+import { jaegerThriftHttpSink } from '../sinks/jaeger-thrift-http-sink';
 import type { Sink } from '../sinks/sink';
 import { booleanValue, brokerList, brokerProblem, ENV, EnvReader, oneOf, positiveMillis } from './env';
 import type {
@@ -456,8 +457,9 @@ function resolveSink(sink: unknown, e: EnvReader): Sink {
   const withUrl = url === undefined ? options : { ...options, url };
   if (type === 'otlp-http') return otlpHttpSink(withUrl, 'forwarder.sink');
   if (type === 'otlp-grpc') return otlpGrpcSink(withUrl, 'forwarder.sink');
+  if (type === 'jaeger-thrift-http') return jaegerThriftHttpSink(withUrl, 'forwarder.sink');
   throw new ConfigError(
     'forwarder.sink.type',
-    `expected 'otlp-http', 'otlp-grpc' or a Sink object, got ${describe(type)}`,
+    `expected 'otlp-http', 'otlp-grpc', 'jaeger-thrift-http' or a Sink object, got ${describe(type)}`,
   );
 }

@@ -210,6 +210,32 @@ export interface OtlpGrpcSinkConfig {
   compression?: 'none' | 'gzip';
 }
 
+/** The built-in Jaeger Thrift sink: a Jaeger collector's `/api/traces` (Thrift binary over HTTP). */
+export interface JaegerThriftHttpSinkConfig {
+  /** Selects this sink. */
+  type: 'jaeger-thrift-http';
+  /**
+   * The collector endpoint.
+   * @defaultValue env `OTEL_KAFKA_FORWARDER_SINK_URL`, else `http://localhost:14268/api/traces`
+   */
+  url?: string;
+  /**
+   * Extra request headers. Values are never logged.
+   * @defaultValue `{}`
+   */
+  headers?: Record<string, string>;
+  /**
+   * Timeout of one request.
+   * @defaultValue `10000`
+   */
+  timeoutMillis?: number;
+  /**
+   * Largest request body; a larger batch is split.
+   * @defaultValue `8388608` (8 MiB)
+   */
+  maxRequestBytes?: number;
+}
+
 /** The dead-letter topic for records that can never be delivered. */
 export interface DeadLetterOptions {
   /**
@@ -254,7 +280,7 @@ export interface ForwarderOptions {
    * Where spans go: a built-in sink's config or your own {@link Sink}.
    * @defaultValue `{ type: 'otlp-http', url: 'http://localhost:4318/v1/traces' }`
    */
-  sink?: OtlpHttpSinkConfig | OtlpGrpcSinkConfig | Sink;
+  sink?: OtlpHttpSinkConfig | OtlpGrpcSinkConfig | JaegerThriftHttpSinkConfig | Sink;
   /**
    * The dead-letter topic.
    * @defaultValue `{ topic: '<kafka.topic>.dlq' }`

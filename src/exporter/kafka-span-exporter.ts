@@ -1,4 +1,3 @@
-import { KafkaJS } from '@confluentinc/kafka-javascript';
 import { context } from '@opentelemetry/api';
 import { ExportResultCode, suppressTracing } from '@opentelemetry/core';
 import type { ExportResult } from '@opentelemetry/core';
@@ -7,22 +6,15 @@ import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { resolveCommon, resolveExporterConfig, resolveKafkaConfig } from '../config/resolve-config';
 import type { ResolvedExporterConfig, ResolvedKafkaConfig } from '../config/resolve-config';
 import type { OtelKafkaJaegerConfig } from '../config/types';
-import {
-  MessageTooLargeError,
-  OtelKafkaJaegerError,
-  SerializationError,
-  ShutdownError,
-  TimeoutError,
-} from '../errors/errors';
+import { OtelKafkaJaegerError, SerializationError, ShutdownError, TimeoutError } from '../errors/errors';
 import { producerRdKafkaConfig } from '../kafka/client-config';
-import { kafkaLogger } from '../kafka/kafka-logger';
+import { DeliveryProducer } from '../kafka/delivery-producer';
 import { toProduceError } from '../kafka/kafka-errors';
 import type { Logger } from '../logging/logger';
 import type { SpanSerializer } from '../serializers/span-serializer';
 import { ExporterMetrics } from './exporter-metrics';
 import { groupByTrace } from './group-by-trace';
 import { encodeWithinLimit, oversizeError } from './split-by-size';
-import { splitOtlpProtoRequest } from './split-otlp-proto';
 import type { EncodedChunk } from './split-by-size';
 
 /** Room left in each message for the key, headers and record overhead. */
@@ -67,14 +59,12 @@ export class KafkaSpanExporter implements SpanExporter {
   readonly #kafka: ResolvedKafkaConfig;
   readonly #options: ResolvedExporterConfig;
   readonly #serializer: SpanSerializer;
-  /** The built-in protobuf serializer's output can be split per trace on the wire. */
-  readonly #wireSplit: boolean;
   readonly #logger: Logger;
   readonly #metrics: ExporterMetrics;
   readonly #headers: Record<string, string>;
   readonly #inFlight = new Set<Promise<void>>();
-  #producer: KafkaJS.Producer | undefined;
-  #connecting: Promise<KafkaJS.Producer> | undefined;
+  #producer: DeliveryProducer | undefined;
+  #connecting: Promise<DeliveryProducer> | undefined;
   #queuedBytes = 0;
   #shutdown: Promise<void> | undefined;
 
@@ -88,7 +78,6 @@ export class KafkaSpanExporter implements SpanExporter {
     const common = resolveCommon(config);
     this.#logger = common.logger;
     this.#serializer = common.serializer;
-    this.#wireSplit = common.serializerName === 'otlp_proto';
     this.#kafka = resolveKafkaConfig(config, env, common.logger);
     this.#options = resolveExporterConfig(config, env, common.logger);
     this.#metrics = new ExporterMetrics(common.meter, () => this.#queuedBytes);
@@ -148,9 +137,7 @@ export class KafkaSpanExporter implements SpanExporter {
     const producer = this.#producer;
     this.#producer = undefined;
     if (producer) {
-      await producer.disconnect().catch((err: unknown) => {
-        this.#logger.warn('producer disconnect failed', { error: String(err) });
-      });
+      await producer.disconnect();
     }
     // A connect still waiting for an unreachable broker is left to fail on its own; see #connect.
   }
@@ -194,7 +181,6 @@ export class KafkaSpanExporter implements SpanExporter {
     oversizeCount: number;
   } {
     const maxBytes = Math.max(1024, this.#options.maxMessageBytes - MESSAGE_OVERHEAD_BYTES);
-    if (this.#wireSplit) return this.#encodeOnce(spans, maxBytes);
     const encode = (group: ReadableSpan[]): Uint8Array => this.#serialize(group);
     const groups: [string | null, ReadableSpan[]][] = this.#options.partitionByTraceId
       ? [...groupByTrace(spans)]
@@ -218,39 +204,6 @@ export class KafkaSpanExporter implements SpanExporter {
     };
   }
 
-  /**
-   * The built-in protobuf path: one encoder call for the whole batch (resource and scope encoded once), then
-   * the bytes are regrouped per trace on the wire. Measured at about half the CPU of one call per trace.
-   */
-  #encodeOnce(
-    spans: ReadableSpan[],
-    maxBytes: number,
-  ): {
-    messages: OutgoingMessage[];
-    spanCounts: number[];
-    oversize: OtelKafkaJaegerError | undefined;
-    oversizeCount: number;
-  } {
-    const split = splitOtlpProtoRequest(this.#serialize(spans), maxBytes, this.#options.partitionByTraceId);
-    const messages = split.messages.map((m) => ({
-      key: m.key,
-      value: Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength),
-      headers: this.#headers,
-    }));
-    let oversize: OtelKafkaJaegerError | undefined;
-    if (split.oversize.length > 0) {
-      const largest = split.oversize.reduce((a, b) => (b.sizeBytes > a.sizeBytes ? b : a));
-      oversize = new MessageTooLargeError(
-        `${split.oversize.length} span(s) larger than exporter.maxMessageBytes (${this.#options.maxMessageBytes} bytes) ` +
-          `cannot be produced; largest: '${largest.name}' (trace ${largest.traceId}, span ${largest.spanId}) ` +
-          `encodes to ${largest.sizeBytes} bytes`,
-        largest.sizeBytes,
-        this.#options.maxMessageBytes,
-      );
-    }
-    return { messages, spanCounts: split.messages.map((m) => m.spans), oversize, oversizeCount: split.oversize.length };
-  }
-
   #serialize(spans: ReadableSpan[]): Uint8Array {
     try {
       return this.#serializer.serialize(spans);
@@ -269,7 +222,7 @@ export class KafkaSpanExporter implements SpanExporter {
     const producer = await this.#connect();
     // An export that already reported FAILED must not be delivered behind the application's back.
     if (abandoned.aborted) return;
-    await producer.send({ topic: this.#kafka.topic, messages });
+    await producer.send(this.#kafka.topic, messages);
   }
 
   /**
@@ -277,17 +230,14 @@ export class KafkaSpanExporter implements SpanExporter {
    * while Kafka is unreachable it stays pending (exports time out meanwhile) or fails; a failed connect is
    * retried with a fresh client by the next export.
    */
-  #connect(): Promise<KafkaJS.Producer> {
+  #connect(): Promise<DeliveryProducer> {
     if (this.#producer) return Promise.resolve(this.#producer);
     if (!this.#connecting) {
-      // Only the logger goes through the `kafkaJS` block; every other setting is a librdkafka property.
-      const kafka = new KafkaJS.Kafka({ kafkaJS: { logger: kafkaLogger(this.#logger) } as KafkaJS.KafkaConfig });
-      const producer = kafka.producer(producerRdKafkaConfig(this.#kafka, this.#options));
-      const connecting = producer.connect().then(
-        () => {
+      const connecting = DeliveryProducer.connect(producerRdKafkaConfig(this.#kafka, this.#options), this.#logger).then(
+        (producer) => {
           this.#connecting = undefined;
           if (this.#shutdown) {
-            void producer.disconnect().catch(() => undefined);
+            void producer.disconnect();
             throw new ShutdownError('KafkaSpanExporter is shut down');
           }
           this.#producer = producer;
