@@ -1,5 +1,8 @@
 import type { Attributes, Counter, Histogram, Meter, ObservableGauge } from '@opentelemetry/api';
 
+/** Bucket boundaries for durations in seconds: 1 ms to 30 s. */
+const SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
 /** The exporter's self-observability instruments (no-ops unless a MeterProvider was configured). */
 export class ExporterMetrics {
   readonly spansExported: Counter;
@@ -29,6 +32,8 @@ export class ExporterMetrics {
     this.exportDuration = meter.createHistogram('otel_kafka_jaeger.exporter.export.duration', {
       description: 'Duration of export() from call to callback',
       unit: 's',
+      // Seconds, not the SDK's millisecond-shaped default buckets.
+      advice: { explicitBucketBoundaries: SECONDS_BUCKETS },
     });
     this.#queueBytes = meter.createObservableGauge('otel_kafka_jaeger.exporter.queue.bytes', {
       description: 'Value bytes handed to the producer and not yet acknowledged or failed',

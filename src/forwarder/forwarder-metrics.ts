@@ -1,5 +1,8 @@
 import type { Counter, Histogram, Meter } from '@opentelemetry/api';
 
+/** Bucket boundaries for durations in seconds: 1 ms to 30 s. */
+const SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
 /** A snapshot of one partition for the observable instruments. */
 export interface PartitionGaugeValue {
   topic: string;
@@ -35,6 +38,8 @@ export class ForwarderMetrics {
     this.sinkDuration = meter.createHistogram(`${p}.sink.duration`, {
       description: 'Duration of sink requests, successful or not',
       unit: 's',
+      // Seconds, not the SDK's millisecond-shaped default buckets.
+      advice: { explicitBucketBoundaries: SECONDS_BUCKETS },
     });
     this.sinkErrors = meter.createCounter(`${p}.sink.errors`, {
       description: 'Failed sink requests, by error.class (retriable or permanent) and error.type',

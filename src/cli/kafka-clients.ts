@@ -1,0 +1,100 @@
+// Kafka clients of the admin-style commands (topic, lag, dlq), built from the same resolved `kafka` config
+// as the library's own clients so SASL/TLS settings from --config or the environment apply.
+import { randomBytes } from 'node:crypto';
+
+import kafkaJavascript, { KafkaJS } from '@confluentinc/kafka-javascript';
+import type { KafkaConsumer, Message } from '@confluentinc/kafka-javascript';
+
+import type { ResolvedKafkaConfig } from '../config/resolve-config';
+import { commonRdKafkaConfig } from '../kafka/client-config';
+import { kafkaLogger } from '../kafka/kafka-logger';
+import { silentLogger } from './output';
+
+/** A KafkaJS-style client whose own logging is silenced (errors surface as rejections instead). */
+export function kafkaClient(kafka: ResolvedKafkaConfig): KafkaJS.Kafka {
+  return new KafkaJS.Kafka({
+    ...commonRdKafkaConfig(kafka),
+    ...kafka.rdkafka,
+    kafkaJS: { logger: kafkaLogger(silentLogger) } as KafkaJS.KafkaConfig,
+  });
+}
+
+/** Runs `fn` with a connected admin client, always disconnecting it. */
+export async function withAdmin<T>(kafka: ResolvedKafkaConfig, fn: (admin: KafkaJS.Admin) => Promise<T>): Promise<T> {
+  const admin = kafkaClient(kafka).admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Start (low) and end (high) offset of every partition of `topic`. */
+export async function partitionBounds(
+  admin: KafkaJS.Admin,
+  topic: string,
+): Promise<{ partition: number; low: number; high: number }[]> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return offsets
+    .map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) }))
+    .sort((a, b) => a.partition - b.partition);
+}
+
+/**
+ * Reads `topic` from the start of each partition up to its end offset as of now, or until `limit` records,
+ * calling `onMessage` in partition order per partition. The consumer is assigned partitions directly and
+ * commits nothing, so no group's offsets move (librdkafka still wants a group id; a random one is never
+ * joined).
+ */
+export async function readTopic(
+  kafka: ResolvedKafkaConfig,
+  topic: string,
+  bounds: { partition: number; low: number; high: number }[],
+  limit: number,
+  onMessage: (message: Message) => Promise<void> | void,
+): Promise<number> {
+  const pending = bounds.filter((b) => b.high > b.low);
+  if (pending.length === 0 || limit <= 0) return 0;
+  const consumer: KafkaConsumer = new kafkaJavascript.KafkaConsumer(
+    {
+      ...commonRdKafkaConfig(kafka),
+      ...kafka.rdkafka,
+      'group.id': `okj-cli-${randomBytes(6).toString('hex')}`,
+      'enable.auto.commit': false,
+      'enable.auto.offset.store': false,
+      'enable.partition.eof': true,
+    },
+    {},
+  );
+  const end = new Map(pending.map((b) => [b.partition, b.high]));
+  const done = new Set<number>();
+  // EOF is a backstop for partitions whose last records were compacted away after the bounds were read; it
+  // counts only at or past the end offset, so an early event cannot cut a partition short.
+  consumer.on('partition.eof', (eof) => {
+    if (eof.offset >= (end.get(eof.partition) ?? 0)) done.add(eof.partition);
+  });
+  await new Promise<void>((resolve, reject) =>
+    consumer.connect({ timeout: 30_000 }, (err) => (err ? reject(new Error(err.message)) : resolve())),
+  );
+  let read = 0;
+  try {
+    consumer.setDefaultConsumeTimeout(200);
+    consumer.assign(pending.map((b) => ({ topic, partition: b.partition, offset: b.low })));
+    while (done.size < pending.length && read < limit) {
+      const messages = await new Promise<Message[]>((resolve, reject) =>
+        consumer.consume(500, (err, m) => (err ? reject(new Error(err.message)) : resolve(m))),
+      );
+      for (const m of messages) {
+        const stop = end.get(m.partition) ?? 0;
+        if (m.offset >= stop || read >= limit) continue;
+        read++;
+        await onMessage(m);
+        if (m.offset + 1 >= stop) done.add(m.partition);
+      }
+    }
+  } finally {
+    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+  }
+  return read;
+}

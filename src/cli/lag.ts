@@ -1,0 +1,83 @@
+// `lag`: how far a forwarder group is behind, per partition, from the group's committed offsets.
+import { ENV } from '../config/env';
+import { DEFAULTS, resolveKafkaConfig } from '../config/resolve-config';
+import { COMMON_OPTIONS, COMMON_OPTIONS_HELP, buildConfig, parseCommand, stringFlag } from './args';
+import { partitionBounds, withAdmin } from './kafka-clients';
+import { printJson } from './output';
+
+/** Help of `lag`. */
+export const LAG_HELP = `Usage: otel-kafka-jaeger lag [--group <id>] [--topic <name>] [--json] [options]
+
+Per partition: the group's committed offset, the end offset, and the lag between them. A partition
+without a committed offset counts from its start offset (the forwarder starts from the earliest).
+
+Options:
+  --group <id>          consumer group (env ${ENV.forwarderGroupId}, default ${DEFAULTS.forwarder.groupId})
+  --topic <name>        topic (env ${ENV.topic}, default ${DEFAULTS.topic})
+  --json                one JSON object instead of a table
+${COMMON_OPTIONS_HELP}
+  -h, --help            this help`;
+
+/** One partition's row. */
+interface LagRow {
+  partition: number;
+  committed: number | null;
+  end: number;
+  lag: number;
+}
+
+/** Runs `lag`; returns the exit code. */
+export async function lagCommand(argv: string[]): Promise<number> {
+  const { flags } = parseCommand(argv, {
+    ...COMMON_OPTIONS,
+    group: { type: 'string' },
+    topic: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (flags.help) {
+    process.stdout.write(`${LAG_HELP}\n`);
+    return 0;
+  }
+  const config = buildConfig(flags);
+  const kafka = resolveKafkaConfig(config);
+  const groupId =
+    stringFlag(flags, 'group') ??
+    config.forwarder?.groupId ??
+    process.env[ENV.forwarderGroupId] ??
+    DEFAULTS.forwarder.groupId;
+  const topic = kafka.topic;
+
+  const rows = await withAdmin(kafka, async (admin): Promise<LagRow[]> => {
+    const bounds = await partitionBounds(admin, topic);
+    const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const committed = new Map((entry?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+    return bounds.map((b) => {
+      const c = committed.get(b.partition) ?? -1;
+      return {
+        partition: b.partition,
+        committed: c >= 0 ? c : null,
+        end: b.high,
+        lag: Math.max(0, b.high - (c >= 0 ? Math.max(c, b.low) : b.low)),
+      };
+    });
+  });
+  const total = rows.reduce((n, r) => n + r.lag, 0);
+  if (flags.json) {
+    printJson({ group: groupId, topic, lag: total, partitions: rows });
+    return 0;
+  }
+  const table = [
+    ['PARTITION', 'COMMITTED', 'END', 'LAG'],
+    ...rows.map((r) => [
+      String(r.partition),
+      r.committed === null ? '-' : String(r.committed),
+      String(r.end),
+      String(r.lag),
+    ]),
+    ['total', '', '', String(total)],
+  ];
+  const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+  process.stdout.write(`group ${groupId}, topic ${topic}\n`);
+  for (const row of table) process.stdout.write(`${row.map((cell, i) => cell.padStart(widths[i]!)).join('  ')}\n`);
+  return 0;
+}

@@ -1,0 +1,252 @@
+// The `otel-kafka-jaeger` command, run as a child process (through tsx, no build needed) against the real
+// stack: usage errors, topic creation, lag, the forwarder's lifecycle under SIGTERM, dead-letter
+// inspection and redrive, and replay.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+
+import { DEAD_LETTER_HEADERS } from '../../../src/forwarder/dead-letter';
+import { consumeRaw, createTopic, endOffsets, produceRaw } from '../harness/kafka';
+import { uniqueName } from '../harness/names';
+import { endpoints } from '../harness/stack';
+import { ledgerOf, makeTraces, traceRecords, waitForAllSpans } from '../harness/traffic';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const BROKERS = endpoints.kafkaBrokers.join(',');
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Runs the CLI to completion, killing it (and failing) after `timeoutMillis`. */
+function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMillis?: number } = {}): Promise<CliResult> {
+  const child = spawnCli(args, opts.env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`otel-kafka-jaeger ${args.join(' ')} timed out\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, opts.timeoutMillis ?? 30_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function jsonLines(text: string): Record<string, unknown>[] {
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+describe('otel-kafka-jaeger CLI', () => {
+  it('prints help for every command', async () => {
+    const commands = [[], ['forward'], ['replay'], ['topic'], ['lag'], ['dlq']];
+    const results = await Promise.all(commands.map((c) => runCli([...c, '--help'])));
+    results.forEach((r, i) => {
+      expect({ command: commands[i], code: r.code }).toEqual({ command: commands[i], code: 0 });
+      expect(r.stdout).toContain('Usage: otel-kafka-jaeger');
+    });
+    expect(results[1]!.stdout).toContain('--sink-type');
+    expect(results[2]!.stdout).toContain('--from');
+  });
+
+  it('exits 2 naming the problem on bad arguments', async () => {
+    const cases: [string[], string][] = [
+      [['forward', '--nope'], '--nope'],
+      [['topic', 'create', 't', '--partitions', 'many'], '--partitions'],
+      [['replay', '--brokers', BROKERS], '--from is required'],
+      [['replay', '--from', 'yesterday-ish'], '--from'],
+      [['lag', '--group'], '--group'],
+      [['dlq', 'frob'], 'frob'],
+      [['forward', '--sink-type', 'carrier-pigeon'], '--sink-type'],
+      [['frobnicate'], 'frobnicate'],
+    ];
+    const results = await Promise.all(cases.map(([args]) => runCli(args)));
+    results.forEach((r, i) => {
+      const [args, problem] = cases[i]!;
+      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+      expect(r.stderr).toContain(problem);
+    });
+  });
+
+  it('creates a topic (once) and shows the lag of a fresh group', async () => {
+    const topic = uniqueName('okj-cli-topic');
+    const args = ['topic', 'create', topic, '--partitions', '2', '--retention-hours', '1', '--compression', 'zstd'];
+    const created = await runCli([...args, '--max-message-bytes', '2000000', '--brokers', BROKERS]);
+    expect(created.stderr).toBe('');
+    expect(created.code).toBe(0);
+    expect(jsonLines(created.stdout)[0]).toMatchObject({
+      created: topic,
+      partitions: 2,
+      config: { 'retention.ms': '3600000', 'compression.type': 'zstd', 'max.message.bytes': '2000000' },
+    });
+    expect((await endOffsets(topic)).size).toBe(2);
+
+    const again = await runCli(['topic', 'create', topic, '--brokers', BROKERS]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('already exists');
+
+    await produceRaw(topic, [
+      { value: 'a', partition: 0 },
+      { value: 'b', partition: 0 },
+      { value: 'c', partition: 1 },
+    ]);
+    const group = uniqueName('okj-cli-group');
+    const lag = await runCli(['lag', '--group', group, '--topic', topic, '--brokers', BROKERS, '--json']);
+    expect(lag.code).toBe(0);
+    expect(jsonLines(lag.stdout)[0]).toEqual({
+      group,
+      topic,
+      lag: 3,
+      partitions: [
+        { partition: 0, committed: null, end: 2, lag: 2 },
+        { partition: 1, committed: null, end: 1, lag: 1 },
+      ],
+    });
+    const table = await runCli(['lag', '--group', group, '--topic', topic, '--brokers', BROKERS]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/PARTITION\s+COMMITTED\s+END\s+LAG/);
+  });
+
+  it('forward: delivers every span, stops on SIGTERM with exit 0, and leaves no lag', async () => {
+    const topic = await createTopic({ prefix: 'okj-cli-fwd', partitions: 2 });
+    const service = uniqueName('cli-forward');
+    const traces = makeTraces(service, 30);
+    await produceRaw(topic, traceRecords(traces));
+    const group = uniqueName('okj-cli-fwd-group');
+
+    const child = spawnCli([
+      'forward',
+      '--brokers',
+      BROKERS,
+      '--topic',
+      topic,
+      '--group',
+      group,
+      '--sink-url',
+      endpoints.jaegerOtlpHttpUrl,
+    ]);
+    let stdout = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.resume();
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      await waitForAllSpans(ledgerOf(traces), service, { timeoutMillis: 30_000 });
+      expect(jsonLines(stdout).some((l) => l.msg === 'forwarding' && l.topic === topic && l.group === group)).toBe(
+        true,
+      );
+      child.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), 20_000)));
+      const code = await Promise.race([exited, timedOut]);
+      clearTimeout(timer);
+      expect(code).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    const lines = jsonLines(stdout);
+    expect(lines.every((l) => typeof l.time === 'string' && typeof l.level === 'string')).toBe(true);
+    expect(lines.some((l) => l.msg === 'stopped')).toBe(true);
+
+    const lag = await runCli(['lag', '--group', group, '--topic', topic, '--brokers', BROKERS, '--json']);
+    expect(lag.code).toBe(0);
+    expect(jsonLines(lag.stdout)[0]).toMatchObject({ lag: 0 });
+  });
+
+  it('dlq: counts, peeks and redrives dead letters without their provenance headers', async () => {
+    const source = await createTopic({ prefix: 'okj-cli-src' });
+    const dlq = await createTopic({ name: `${source}.dlq`, partitions: 2 });
+    const h = DEAD_LETTER_HEADERS;
+    await produceRaw(
+      dlq,
+      [0, 1, 2].map((i) => ({
+        key: `trace-${i}`,
+        value: Buffer.alloc(10 + i, i),
+        partition: i % 2,
+        headers: {
+          'content-type': 'application/x-protobuf',
+          [h.sourceTopic]: source,
+          [h.sourcePartition]: '0',
+          [h.sourceOffset]: String(100 + i),
+          [h.errorCode]: 'SINK_FAILED',
+          [h.errorMessage]: `boom ${i}`,
+          [h.attempts]: '1',
+        },
+      })),
+    );
+
+    // The default dead-letter topic is <kafka.topic>.dlq, here from the environment.
+    const count = await runCli(['dlq', 'count', '--brokers', BROKERS], { env: { OTEL_EXPORTER_KAFKA_TOPIC: source } });
+    expect(count.code).toBe(0);
+    expect(jsonLines(count.stdout)[0]).toMatchObject({ topic: dlq, count: 3 });
+
+    const peek = await runCli(['dlq', 'peek', '--topic', dlq, '--limit', '2', '--brokers', BROKERS]);
+    expect(peek.code).toBe(0);
+    const peeked = jsonLines(peek.stdout);
+    expect(peeked).toHaveLength(2);
+    for (const p of peeked) {
+      expect(p.key).toMatch(/^trace-\d$/);
+      expect(p.error).toMatch(/^boom \d$/);
+      expect(p.headers).toMatchObject({ [h.sourceTopic]: source, [h.errorCode]: 'SINK_FAILED' });
+      expect(p.valueBytes).toBe(10 + Number(String(p.key).slice(-1)));
+    }
+
+    const redrive = await runCli(['dlq', 'redrive', '--topic', dlq, '--brokers', BROKERS]);
+    expect(redrive.stderr).toBe('');
+    expect(redrive.code).toBe(0);
+    expect(jsonLines(redrive.stdout)[0]).toMatchObject({ redriven: 3, skipped: 0, toTopics: { [source]: 3 } });
+
+    const redriven = await consumeRaw(source, 3, { timeoutMillis: 15_000 });
+    expect(redriven.map((r) => r.key?.toString()).sort()).toEqual(['trace-0', 'trace-1', 'trace-2']);
+    for (const r of redriven) {
+      const i = Number(r.key!.toString().slice(-1));
+      expect(r.value).toEqual(Buffer.alloc(10 + i, i));
+      expect(r.headers['content-type']?.toString()).toBe('application/x-protobuf');
+      expect(Object.keys(r.headers).filter((k) => k.startsWith('okj.'))).toEqual([]);
+    }
+    // Reading the dead letters moved nothing: they are all still there.
+    const after = await runCli(['dlq', 'count', '--topic', dlq, '--brokers', BROKERS]);
+    expect(jsonLines(after.stdout)[0]).toMatchObject({ count: 3 });
+  });
+
+  it('replay --from re-sends the records from that time on, with a JSON summary', async () => {
+    const topic = await createTopic({ prefix: 'okj-cli-replay', partitions: 2 });
+    await produceRaw(topic, traceRecords(makeTraces(uniqueName('cli-replay-before'), 10)));
+    await delay(20); // record timestamps have millisecond resolution
+    const from = new Date().toISOString();
+    await delay(20);
+    const service = uniqueName('cli-replay');
+    const traces = makeTraces(service, 15);
+    await produceRaw(topic, traceRecords(traces));
+
+    const result = await runCli(
+      ['replay', '--from', from, '--brokers', BROKERS, '--topic', topic, '--sink-url', endpoints.jaegerOtlpHttpUrl],
+      { timeoutMillis: 45_000 },
+    );
+    expect(result.code).toBe(0);
+    const summary = jsonLines(result.stdout);
+    expect(summary).toHaveLength(1);
+    expect(summary[0]).toMatchObject({ topic, from, records: 15, undeliverable: 0, partitions: 2 });
+    // stderr is not a terminal here: progress comes as JSON lines.
+    expect(jsonLines(result.stderr).some((l) => l.msg === 'replay progress')).toBe(true);
+    await waitForAllSpans(ledgerOf(traces), service, { timeoutMillis: 20_000 });
+  });
+});
