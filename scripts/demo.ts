@@ -46,7 +46,7 @@ function startChild(
       () => reject(new Error(`${name} did not start within 60 s:\n${out.slice(-2_000)}`)),
       60_000,
     );
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       out += chunk;
       const m = /"event":"listening","port":(\d+)/.exec(out);
       if (m) {
@@ -54,7 +54,7 @@ function startChild(
         resolve({ child, port: Number(m[1]) });
       }
     });
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
     child.on('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`${name} exited with ${code}:\n${out.slice(-2_000)}`));
