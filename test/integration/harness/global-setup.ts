@@ -22,7 +22,7 @@ export default async function globalSetup(): Promise<void> {
     return;
   }
   const t0 = Date.now();
-  const started = await stackUp();
+  const started = await stackUp({ freshData: true });
   globalThis.__okjStarted = { kafka: started.startedKafka, jaeger: started.startedJaeger };
   process.stderr.write(
     `\nstack ready in ${Date.now() - t0} ms (kafka ${endpoints.kafkaBrokers.join(',')}, jaeger ${endpoints.jaegerQueryUrl})\n`,
