@@ -9,7 +9,8 @@ import { dirname, join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 
-import { KafkaJS } from '@confluentinc/kafka-javascript';
+import kafkaJavascript, { KafkaJS } from '@confluentinc/kafka-javascript';
+import type { LibrdKafkaError, Message } from '@confluentinc/kafka-javascript';
 
 import { KafkaToJaegerForwarder } from '../../src/forwarder/kafka-to-jaeger-forwarder';
 import type { Logger } from '../../src/logging/logger';
@@ -214,6 +215,58 @@ function consumerDrainer(spec: ForwarderSpec, progress: Progress): Drainer {
   };
 }
 
+/**
+ * librdkafka's own consumer API under the KafkaJS layer (`KafkaConsumer.consume(n)` in a loop, group member,
+ * cooperative-sticky, nothing committed), discarding: what a consume loop below the KafkaJS layer would cost.
+ */
+function rawConsumerDrainer(spec: ForwarderSpec, progress: Progress): Drainer {
+  const maxRecords = spec.settings.maxRecords ?? FORWARDER_DEFAULT_MAX_RECORDS;
+  const consumer = new kafkaJavascript.KafkaConsumer(
+    {
+      'bootstrap.servers': spec.brokers.join(','),
+      'group.id': spec.groupId,
+      'enable.auto.commit': false,
+      'enable.auto.offset.store': false,
+      'partition.assignment.strategy': 'cooperative-sticky',
+    },
+    { 'auto.offset.reset': 'earliest' },
+  );
+  const partitions = new Set<number>();
+  let running = true;
+  const loop = (): void => {
+    if (!running) return;
+    consumer.consume(maxRecords, (err: LibrdKafkaError | null, messages: Message[]) => {
+      if (err) process.stderr.write(`  [raw consumer] ${err.message}\n`);
+      for (const m of messages ?? []) partitions.add(m.partition);
+      if (messages?.length) progress.add(messages.length);
+      setImmediate(loop);
+    });
+  };
+  return {
+    sinkName: 'none (raw consumer only)',
+    start: () =>
+      new Promise<void>((resolve, reject) => {
+        consumer.connect({}, (err: LibrdKafkaError | null) => {
+          if (err) return reject(new Error(err.message));
+          consumer.setDefaultConsumeTimeout(100);
+          // Return what is there once the first message arrived, instead of waiting the timeout for `n`.
+          (
+            consumer as unknown as { setDefaultIsTimeoutOnlyForFirstMessage(v: boolean): void }
+          ).setDefaultIsTimeoutOnlyForFirstMessage(true);
+          consumer.subscribe([spec.topic]);
+          loop();
+          resolve();
+        });
+      }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        running = false;
+        consumer.disconnect(() => resolve());
+      }),
+    health: () => ({ partitions: [...partitions], received: progress.records }),
+  };
+}
+
 /** Counts warnings and errors (a clean drain has none) and passes them on to stderr. */
 class CountingLogger implements Logger {
   warnings = 0;
@@ -277,7 +330,11 @@ async function main(arg: string | undefined): Promise<void> {
   const progress = new Progress(spec.expectedRecords, () => markDrained());
   const logger = new CountingLogger();
   const drainer =
-    spec.mode === 'consumer' ? consumerDrainer(spec, progress) : await forwarderDrainer(spec, progress, logger);
+    spec.mode === 'consumer'
+      ? consumerDrainer(spec, progress)
+      : spec.mode === 'raw-consumer'
+        ? rawConsumerDrainer(spec, progress)
+        : await forwarderDrainer(spec, progress, logger);
 
   const stopProfile = await startProfile(spec.cpuProfileFile);
   process.stdout.write(`${START_LINE}\n`);

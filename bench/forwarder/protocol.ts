@@ -27,9 +27,9 @@ export interface ForwarderSpec {
   /**
    * `forwarder`: a KafkaToJaegerForwarder into `sink`. `consumer`: only the Kafka client the forwarder uses
    * (KafkaJS-compatible consumer, `eachBatch`, same batch size), discarding every batch and committing nothing:
-   * the floor the client sets under the forwarder.
+   * the floor the client sets under the forwarder. `raw-consumer`: librdkafka's own consumer API instead.
    */
-  mode: 'forwarder' | 'consumer';
+  mode: 'forwarder' | 'consumer' | 'raw-consumer';
   brokers: string[];
   topic: string;
   groupId: string;

@@ -79,7 +79,7 @@ interface ContenderDef {
   kind: ContenderKind;
   sink?: SinkKind;
   /** `consumer`: only the Kafka client under the forwarder (see ForwarderSpec.mode). */
-  mode?: 'consumer';
+  mode?: 'consumer' | 'raw-consumer';
   /** A forwarder setting variant (run with `--extras`); unset settings take the base settings. */
   extra?: boolean;
   settings?: ForwarderSettings;
@@ -120,6 +120,13 @@ const CONTENDERS: ContenderDef[] = [
     kind: 'forwarder',
     sink: 'discard',
     mode: 'consumer',
+  },
+  {
+    id: 'raw-consumer-floor',
+    label: '(c00) Kafka consumer alone, librdkafka consume(n) API (discards)',
+    kind: 'forwarder',
+    sink: 'discard',
+    mode: 'raw-consumer',
   },
   { id: 'direct', label: '(d) direct OTLP/HTTP POSTs → Jaeger (S_J)', kind: 'direct' },
   { id: 'fwd-grpc', label: '(a) forwarder → Jaeger OTLP/gRPC', kind: 'forwarder', sink: 'otlp-grpc' },
