@@ -1,10 +1,12 @@
 // Delivery of a batch of records to a sink: retries retriable failures with the retry policy, bisects a batch
 // that fails permanently so that only the bad records are undeliverable. Shared by the live forwarder and
 // replay; what "blocked", "accepted" and "undeliverable" mean is the caller's.
-import { OtelKafkaJaegerError, RetriesExhaustedError, SinkError } from '../errors/errors';
+import { OtelKafkaJaegerError, RetriesExhaustedError, SerializationError, SinkError } from '../errors/errors';
 import type { Logger } from '../logging/logger';
 import type { RetryPolicy } from '../retry/retry-policy';
 import { sleep } from '../retry/sleep';
+import { countSpans } from '../serializers/otlp-decoder';
+import { OTLP_PROTO_CONTENT_TYPE } from '../serializers/otlp-serializers';
 import type { Sink, SinkResult } from '../sinks/sink';
 import type { ForwarderMetrics } from './forwarder-metrics';
 
@@ -12,6 +14,8 @@ import type { ForwarderMetrics } from './forwarder-metrics';
 export interface DeliverableRecord {
   readonly value: Buffer;
   readonly contentType: string;
+  /** Spans in the record, once {@link deliverBatch} checked it (protobuf records only). */
+  spans?: number;
 }
 
 export interface DeliveryContext<R extends DeliverableRecord> {
@@ -28,6 +32,43 @@ export interface DeliveryContext<R extends DeliverableRecord> {
   stillFailing(records: R[], error: OtelKafkaJaegerError): void;
   accepted(records: R[], result: SinkResult | undefined): void;
   undeliverable(record: R, error: OtelKafkaJaegerError, attempts: number): Promise<void>;
+}
+
+/**
+ * Delivers a batch: protobuf records whose framing is broken are undeliverable at once and never sent, the
+ * rest goes to {@link deliverRecords}.
+ *
+ * @remarks
+ * Sinks concatenate protobuf records into one request (concatenated `ExportTraceServiceRequest`s are one valid
+ * request). A truncated or random record could declare a field longer than itself and swallow the records
+ * after it; a receiver that skips unknown fields would then answer 200 and those spans would be lost without
+ * an error. Walking each record's framing down to its spans (no decoding) rules that out, and gives the span
+ * count for the metrics.
+ */
+export async function deliverBatch<R extends DeliverableRecord>(records: R[], ctx: DeliveryContext<R>): Promise<void> {
+  let broken: { record: R; error: SerializationError }[] | undefined;
+  let good = records;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    if (r.contentType !== OTLP_PROTO_CONTENT_TYPE || r.spans !== undefined) continue;
+    try {
+      r.spans = countSpans(r.value);
+    } catch (err) {
+      if (!(err instanceof SerializationError)) throw err;
+      if (!broken) {
+        broken = [];
+        good = records.slice(0, i);
+      }
+      broken.push({ record: r, error: err });
+      continue;
+    }
+    if (broken) good.push(r);
+  }
+  if (!broken) return deliverRecords(records, ctx);
+  await Promise.all([
+    good.length > 0 ? deliverRecords(good, ctx) : undefined,
+    ...broken.map(({ record, error }) => (ctx.isLive(record) ? ctx.undeliverable(record, error, 0) : undefined)),
+  ]);
 }
 
 /** Delivers `records` as one sink request (or, after a permanent failure, as halves, recursively). */

@@ -13,7 +13,7 @@ import { OTLP_JSON_CONTENT_TYPE, OTLP_PROTO_CONTENT_TYPE } from '../serializers/
 import { countSpans, decodeTraceRequest } from '../serializers/otlp-decoder';
 import type { Sink, SinkResult } from '../sinks/sink';
 import { DeadLetterWriter } from './dead-letter';
-import { asSinkError, deliverRecords, errorType } from './delivery';
+import { asSinkError, deliverBatch, errorType } from './delivery';
 import { ForwarderMetrics } from './forwarder-metrics';
 import type { PartitionGaugeValue } from './forwarder-metrics';
 import { OffsetLedger } from './offset-ledger';
@@ -106,7 +106,13 @@ interface ForwardRecord {
   readonly timestamp: string;
   readonly contentType: string;
   readonly enqueuedAt: number;
+  /** Counted in `#bufferedBytes` until released. */
   released: boolean;
+  /** Being dead-lettered, blocked on or dropped, outside of any sink request. */
+  settling?: boolean;
+  /** Accepted by the sink or the dead-letter topic, or dropped: its offset is complete in the ledger. */
+  done: boolean;
+  spans?: number;
 }
 
 type RebalanceError = { code: number };
@@ -159,6 +165,8 @@ export class KafkaToJaegerForwarder {
   #consumer: KafkaJS.Consumer | undefined;
   #bufferedBytes = 0;
   #inFlight = 0;
+  /** Undeliverable records being dead-lettered or retried on their own. */
+  #settling = 0;
   #cursor = 0;
   #lingerTimer: NodeJS.Timeout | undefined;
   #commitTimer: NodeJS.Timeout | undefined;
@@ -363,7 +371,7 @@ export class KafkaToJaegerForwarder {
   }
 
   #isIdle(): boolean {
-    if (this.#inFlight > 0) return false;
+    if (this.#inFlight > 0 || this.#settling > 0) return false;
     for (const s of this.#partitions.values()) if (s.queueHead < s.queue.length) return false;
     return true;
   }
@@ -438,6 +446,7 @@ export class KafkaToJaegerForwarder {
         contentType: this.#contentTypeOf(headers),
         enqueuedAt: now,
         released: false,
+        done: false,
       };
       state.queue.push(record);
       this.#bufferedBytes += record.value.length;
@@ -485,11 +494,15 @@ export class KafkaToJaegerForwarder {
       const batch = this.#takeBatch();
       if (batch.length === 0) return;
       this.#inFlight++;
-      void this.#deliver(batch).finally(() => {
-        this.#inFlight--;
-        this.#pump();
-        this.#notifyIdle();
-      });
+      void this.#deliver(batch)
+        .catch((err: unknown) => this.#recover(batch, err))
+        .finally(() => {
+          this.#inFlight--;
+          // Records of revoked partitions are never completed here, and must not stay counted as buffered.
+          for (const r of batch) if (r.done || r.state.revoked) this.#release(r);
+          this.#pump();
+          this.#notifyIdle();
+        });
     }
   }
 
@@ -549,9 +562,33 @@ export class KafkaToJaegerForwarder {
 
   // ------------------------------------------------------------------------------------------ delivery
 
+  /**
+   * A delivery that threw (a custom retry policy, logger or meter failing): nothing is lost. The records not
+   * yet settled go back to the head of their partitions' queues, and those partitions wait a second.
+   */
+  #recover(batch: ForwardRecord[], err: unknown): void {
+    this.#logger.error('delivery failed unexpectedly; records requeued', { error: String(err) });
+    const byState = new Map<PartitionState, ForwardRecord[]>();
+    for (const r of batch) {
+      if (r.done || r.state.revoked || r.settling) continue;
+      const list = byState.get(r.state) ?? [];
+      list.push(r);
+      byState.set(r.state, list);
+    }
+    const error = asSinkError(err);
+    for (const [s, records] of byState) {
+      s.queue.splice(s.queueHead, 0, ...records);
+      this.#block(s, error);
+      setTimeout(() => {
+        this.#unblock(s);
+        this.#pump();
+      }, 1_000).unref();
+    }
+  }
+
   /** Delivers a batch; its partitions are paused while its request keeps failing retriably. */
   #deliver(records: ForwardRecord[]): Promise<void> {
-    return deliverRecords(records, {
+    return deliverBatch(records, {
       sink: this.#sink,
       retry: this.#options.retry,
       signal: this.#abort.signal,
@@ -569,7 +606,25 @@ export class KafkaToJaegerForwarder {
         for (const r of batch) r.state.lastError = errorInfo(error);
       },
       accepted: (batch, result) => this.#accepted(batch, result),
-      undeliverable: (record, error, attempts) => this.#undeliverable(record, error, attempts),
+      // Settled on the side: a record blocked or waiting for the dead-letter topic holds its own partition's
+      // commit position, not the rest of the batch (other partitions) nor a request slot.
+      undeliverable: (record, error, attempts) => {
+        record.settling = true;
+        this.#settling++;
+        void this.#undeliverable(record, error, attempts)
+          .catch((err: unknown) => {
+            record.settling = false;
+            this.#recover([record], err);
+          })
+          .finally(() => {
+            record.settling = false;
+            this.#settling--;
+            if (record.done || record.state.revoked) this.#release(record);
+            this.#pump();
+            this.#notifyIdle();
+          });
+        return Promise.resolve();
+      },
     });
   }
 
@@ -580,10 +635,11 @@ export class KafkaToJaegerForwarder {
     for (const r of records) {
       if (r.state.revoked) continue;
       r.state.ledger.complete(r.offset);
+      r.done = true;
       this.#release(r);
       count++;
       bytes += r.value.length;
-      spans += spansIn(r.value, r.contentType);
+      spans += r.spans ?? spansIn(r.value, r.contentType);
     }
     if (count > 0) {
       this.#metrics.records.add(count);
@@ -607,6 +663,7 @@ export class KafkaToJaegerForwarder {
     if (mode === 'drop') {
       if (record.state.revoked) return;
       record.state.ledger.complete(record.offset);
+      record.done = true;
       this.#release(record);
       this.#metrics.dropped.add(1);
       this.#logger.warn("undeliverable record dropped (onUndeliverable: 'drop')", where);
@@ -673,6 +730,7 @@ export class KafkaToJaegerForwarder {
     if (blocked) this.#unblock(s);
     if (!written || s.revoked) return;
     s.ledger.complete(record.offset);
+    record.done = true;
     this.#release(record);
     s.lastError = errorInfo(error);
   }

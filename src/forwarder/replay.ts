@@ -13,7 +13,7 @@ import { kafkaLogger } from '../kafka/kafka-logger';
 import type { Logger } from '../logging/logger';
 import type { Sink } from '../sinks/sink';
 import type { DeadLetterWriter } from './dead-letter';
-import { deliverRecords } from './delivery';
+import { deliverBatch } from './delivery';
 import type { ForwarderMetrics } from './forwarder-metrics';
 
 /** A replay bound: a time (`Date` or milliseconds since the epoch) or an offset per partition. */
@@ -98,6 +98,7 @@ interface ReplayRecord {
   headers: Record<string, string | Buffer>;
   timestamp: string;
   contentType: string;
+  spans?: number;
 }
 
 const CONSUME_BATCH = 1_000;
@@ -210,7 +211,7 @@ async function sendBatch(
   progress: ReplayProgress,
 ): Promise<void> {
   let blockedBy: OtelKafkaJaegerError | undefined;
-  await deliverRecords(batch, {
+  await deliverBatch(batch, {
     sink,
     retry: deps.options.retry,
     signal,
@@ -228,7 +229,7 @@ async function sendBatch(
       for (const r of records) {
         progress.records++;
         progress.bytes += r.value.length;
-        progress.spans += deps.spansIn(r.value, r.contentType);
+        progress.spans += r.spans ?? deps.spansIn(r.value, r.contentType);
       }
     },
     undeliverable: async (record, error, attempts) => {

@@ -77,3 +77,36 @@ export class CountingSink implements Sink {
     return this.#inner.close();
   }
 }
+
+/**
+ * The real OTLP/HTTP sink behind a gate: while closed, requests wait (in flight) before they are sent. Lets a
+ * test hold a request in flight while something else happens (a rebalance), then let it through.
+ */
+export class GatedSink implements Sink {
+  readonly name = 'gated-otlp-http';
+  readonly #inner: Sink;
+  #open: Promise<void>;
+  #release: () => void = () => undefined;
+  waiting = 0;
+
+  constructor(url: string) {
+    this.#inner = otlpHttpSink({ url, timeoutMillis: 5_000 });
+    this.#open = new Promise((resolve) => (this.#release = resolve));
+  }
+
+  open(): void {
+    this.#release();
+  }
+
+  async send(records: readonly SinkRecord[], options: SinkSendOptions): Promise<SinkResult | void> {
+    this.waiting++;
+    await this.#open;
+    this.waiting--;
+    return this.#inner.send(records, options);
+  }
+
+  close(): Promise<void> {
+    this.open();
+    return this.#inner.close();
+  }
+}

@@ -1,0 +1,126 @@
+import { createNoopMeter } from '@opentelemetry/api';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+
+import { SerializationError, SinkError } from '../../../src/errors/errors';
+import type { OtelKafkaJaegerError } from '../../../src/errors/errors';
+import { deliverBatch } from '../../../src/forwarder/delivery';
+import type { DeliveryContext } from '../../../src/forwarder/delivery';
+import { ForwarderMetrics } from '../../../src/forwarder/forwarder-metrics';
+import { noRetry } from '../../../src/retry/no-retry';
+import { OTLP_JSON_CONTENT_TYPE, OTLP_PROTO_CONTENT_TYPE } from '../../../src/serializers/otlp-serializers';
+import type { SinkRecord } from '../../../src/sinks/sink';
+import { makeSpans } from '../helpers/spans';
+
+interface TestRecord {
+  id: string;
+  value: Buffer;
+  contentType: string;
+  spans?: number;
+}
+
+const silent = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+
+function proto(id: string, spansPerTrace: number): TestRecord {
+  const bytes = ProtobufTraceSerializer.serializeRequest(makeSpans({ spansPerTrace }));
+  if (!bytes) throw new Error('no bytes');
+  return { id, value: Buffer.from(bytes), contentType: OTLP_PROTO_CONTENT_TYPE };
+}
+
+/** A context whose sink records what it was sent and answers with `reply` (default: accept). */
+function context(reply?: (records: readonly SinkRecord[]) => Promise<void>) {
+  const sent: (readonly SinkRecord[])[] = [];
+  const accepted: TestRecord[] = [];
+  const undeliverable: { record: TestRecord; error: OtelKafkaJaegerError; attempts: number }[] = [];
+  const ctx: DeliveryContext<TestRecord> = {
+    sink: {
+      name: 'stub',
+      send: (records) => {
+        sent.push(records);
+        return reply ? reply(records) : Promise.resolve();
+      },
+      close: () => Promise.resolve(),
+    },
+    retry: noRetry(),
+    signal: new AbortController().signal,
+    metrics: new ForwarderMetrics(createNoopMeter(), () => []),
+    logger: silent,
+    isLive: () => true,
+    block: () => () => undefined,
+    stillFailing: () => undefined,
+    accepted: (records) => accepted.push(...records),
+    undeliverable: (record, error, attempts) => {
+      undeliverable.push({ record, error, attempts });
+      return Promise.resolve();
+    },
+  };
+  return { ctx, sent, accepted, undeliverable };
+}
+
+describe('deliverBatch', () => {
+  it('sends well-formed protobuf records in one request and counts their spans', async () => {
+    const records = [proto('a', 3), proto('b', 2)];
+    const { ctx, sent, accepted, undeliverable } = context();
+    await deliverBatch(records, ctx);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.map((r) => r.value)).toEqual(records.map((r) => r.value));
+    expect(accepted.map((r) => [r.id, r.spans])).toEqual([
+      ['a', 3],
+      ['b', 2],
+    ]);
+    expect(undeliverable).toEqual([]);
+  });
+
+  it('never sends a record whose framing is broken, so it cannot swallow the records after it', async () => {
+    const good1 = proto('good-1', 2);
+    const good2 = proto('good-2', 4);
+    // A record cut short: its last field declares more bytes than it has. Concatenated, it would take the
+    // next record's bytes as its own.
+    const truncated: TestRecord = { ...proto('truncated', 3), id: 'truncated' };
+    truncated.value = truncated.value.subarray(0, truncated.value.length - 5);
+    const random: TestRecord = {
+      id: 'random',
+      value: Buffer.from([0x0a, 0xff, 0x7f, 1, 2]),
+      contentType: OTLP_PROTO_CONTENT_TYPE,
+    };
+    const { ctx, sent, accepted, undeliverable } = context();
+
+    await deliverBatch([good1, truncated, random, good2], ctx);
+
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.map((r) => r.value)).toEqual([good1.value, good2.value]);
+    expect(accepted.map((r) => r.id)).toEqual(['good-1', 'good-2']);
+    expect(undeliverable.map((u) => u.record.id).sort()).toEqual(['random', 'truncated']);
+    for (const u of undeliverable) {
+      expect(u.error).toBeInstanceOf(SerializationError);
+      expect(u.error.retriable).toBe(false);
+      expect(u.attempts).toBe(0);
+    }
+  });
+
+  it('leaves records of other content types to the sink', async () => {
+    const json: TestRecord = {
+      id: 'json',
+      value: Buffer.from('{"resourceSpans": ['),
+      contentType: OTLP_JSON_CONTENT_TYPE,
+    };
+    const { ctx, sent, undeliverable } = context((records) =>
+      Promise.reject(new SinkError(`HTTP 400 for ${records.length}`, { retriable: false, httpStatus: 400 })),
+    );
+    await deliverBatch([json], ctx);
+    expect(sent).toHaveLength(1);
+    expect(undeliverable.map((u) => [u.record.id, u.attempts])).toEqual([['json', 1]]);
+  });
+
+  it('bisects a permanent sink failure down to the record the sink rejects', async () => {
+    const records = [proto('r0', 1), proto('r1', 1), proto('bad', 1), proto('r3', 1), proto('r4', 1)];
+    const bad = records[2]!.value;
+    const { ctx, accepted, undeliverable } = context((batch) =>
+      batch.some((r) => r.value === bad)
+        ? Promise.reject(new SinkError('HTTP 400', { retriable: false, httpStatus: 400 }))
+        : Promise.resolve(),
+    );
+    await deliverBatch(records, ctx);
+    expect(accepted.map((r) => r.id).sort()).toEqual(['r0', 'r1', 'r3', 'r4']);
+    expect(undeliverable.map((u) => u.record.id)).toEqual(['bad']);
+  });
+});
