@@ -24,6 +24,8 @@ const ERR_ASSIGN_PARTITIONS = -175;
 const ERR_REVOKE_PARTITIONS = -174;
 /** librdkafka's logical offset for the beginning of a partition. */
 const OFFSET_BEGINNING = -2;
+/** How often the end offsets of paused partitions are asked of the broker (they fetch nothing meanwhile). */
+const WATERMARK_REFRESH_MILLIS = 5_000;
 
 /** Why a partition is paused. */
 export type PauseReason = 'sink-failing' | 'buffer-full' | 'stopping';
@@ -52,7 +54,10 @@ export interface PartitionHealth {
   pauseReasons: PauseReason[];
   /** The last offset this member committed (the next record to read), if it committed one. */
   committedOffset: number | undefined;
-  /** The partition's end offset as last seen by the consumer. */
+  /**
+   * The partition's end offset: as last seen by the consumer, and for a paused partition (which fetches
+   * nothing) asked of the broker every few seconds.
+   */
   highWatermark: number | undefined;
   /** Records between what is accepted (or committed) and the end of the partition, when known. */
   lag: number | undefined;
@@ -170,6 +175,9 @@ export class KafkaToJaegerForwarder {
   #cursor = 0;
   #lingerTimer: NodeJS.Timeout | undefined;
   #commitTimer: NodeJS.Timeout | undefined;
+  #watermarkTimer: NodeJS.Timeout | undefined;
+  #admin: KafkaJS.Admin | undefined;
+  #refreshingWatermarks = false;
   #commitChain: Promise<void> = Promise.resolve();
   #draining = false;
   #idleWaiters: (() => void)[] = [];
@@ -320,6 +328,7 @@ export class KafkaToJaegerForwarder {
       })
       .catch((err: unknown) => this.#logger.error('consumer stopped with an error', { error: String(err) }));
     this.#commitTimer = setInterval(() => void this.#commit(), this.#options.commitIntervalMillis);
+    this.#watermarkTimer = setInterval(() => void this.#refreshWatermarks(), WATERMARK_REFRESH_MILLIS);
     this.#state = 'running';
     this.#logger.info('forwarder started', {
       topic: this.#kafka.topic,
@@ -345,8 +354,12 @@ export class KafkaToJaegerForwarder {
     this.#abort.abort(new ShutdownError('KafkaToJaegerForwarder is stopping'));
     await this.#waitIdle(2_000);
     clearInterval(this.#commitTimer);
+    clearInterval(this.#watermarkTimer);
     clearTimeout(this.#lingerTimer);
     await this.#commit();
+    const admin = this.#admin;
+    this.#admin = undefined;
+    await admin?.disconnect().catch(() => undefined);
     const consumer = this.#consumer;
     this.#consumer = undefined;
     await consumer
@@ -827,6 +840,38 @@ export class KafkaToJaegerForwarder {
     };
     this.#commitChain = this.#commitChain.then(run, run);
     return this.#commitChain;
+  }
+
+  /**
+   * A paused partition fetches nothing, so its end offset (and lag) would stay where it was when the pause
+   * began: exactly when lag matters, during an outage. Ask the broker instead, through the consumer's own
+   * connections.
+   */
+  async #refreshWatermarks(): Promise<void> {
+    const consumer = this.#consumer;
+    if (!consumer || this.#refreshingWatermarks) return;
+    if (![...this.#partitions.values()].some((s) => s.paused && !s.revoked)) return;
+    this.#refreshingWatermarks = true;
+    try {
+      if (!this.#admin) {
+        const admin = consumer.dependentAdmin();
+        await admin.connect();
+        this.#admin = admin;
+      }
+      const offsets = await this.#admin.fetchTopicOffsets(this.#kafka.topic, {
+        timeout: WATERMARK_REFRESH_MILLIS,
+        isolationLevel: KafkaJS.IsolationLevel.READ_COMMITTED,
+      });
+      for (const o of offsets) {
+        const s = this.#partitions.get(`${this.#kafka.topic}:${o.partition}`);
+        const high = Number(o.high);
+        if (s && Number.isFinite(high)) s.highWatermark = Math.max(s.highWatermark ?? 0, high);
+      }
+    } catch (err) {
+      this.#logger.debug('could not refresh end offsets of paused partitions', { error: String(err) });
+    } finally {
+      this.#refreshingWatermarks = false;
+    }
   }
 
   #gaugeValues(): PartitionGaugeValue[] {

@@ -82,9 +82,13 @@ describe('forwarder: Jaeger outage', () => {
     }
     const outageAttempts = sink.attempts - attemptsAtStart;
     const health = forwarder.health();
+    const endDuringOutage = await endOffsets(topic);
     for (const p of health.partitions) {
       expect(p.paused).toBe(true);
       expect(p.pauseReasons.length).toBeGreaterThan(0);
+      // Paused partitions fetch nothing, yet their end offset and lag are current (asked of the broker).
+      expect(p.highWatermark).toBe(endDuringOutage.get(p.partition));
+      expect(p.lag).toBeGreaterThan(0);
     }
     // The partitions whose requests failed say why; the others were paused because the buffer was full.
     const failing = health.partitions.filter((p) => p.pauseReasons.includes('sink-failing'));
