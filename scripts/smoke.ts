@@ -83,7 +83,7 @@ async function main(): Promise<void> {
 
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const got = await fetch(`${endpoints.jaegerQueryUrl}/api/v3/traces/${traceId}`);
+    const got = await fetch(`${endpoints.jaegerQueryUrl}/api/v3/traces/${traceId}?raw_traces=true`);
     if (got.ok) {
       const body = (await got.json()) as { result: { resourceSpans: { scopeSpans: { spans: unknown[] }[] }[] } };
       const count = body.result.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)).length;

@@ -16,7 +16,9 @@ export function jaegerPid(jaeger: JaegerInstance): number {
 /** True when Jaeger returns the trace (`GET /api/v3/traces/{id}`); false on 404 or while it is not up yet. */
 export async function traceStored(queryUrl: string, traceId: string, timeoutMillis = 2_000): Promise<boolean> {
   try {
-    const res = await fetch(`${queryUrl}/api/v3/traces/${traceId}`, { signal: AbortSignal.timeout(timeoutMillis) });
+    const res = await fetch(`${queryUrl}/api/v3/traces/${traceId}?raw_traces=true`, {
+      signal: AbortSignal.timeout(timeoutMillis),
+    });
     await res.arrayBuffer();
     return res.ok;
   } catch {

@@ -16,9 +16,24 @@ export interface StoredSpan {
   serviceName?: string;
 }
 
-/** All spans Jaeger stores for `traceId` (hex), or [] when it knows no such trace. */
+/**
+ * All spans Jaeger stores for `traceId` (hex), or [] when it knows no such trace: raw, as stored, so a span
+ * stored twice comes back twice.
+ *
+ * @remarks
+ * Without `raw_traces=true` the query service runs its adjusters over the trace, and `DeduplicateSpans`
+ * drops identical copies of a span: duplicates would be invisible to every count made from the result.
+ * Parameter names from Jaeger v1.76.0 `cmd/query/app/apiv3/http_gateway.go` (`raw_traces` for
+ * `/api/v3/traces/{id}`, `query.raw_traces` for the search `/api/v3/traces`); the legacy `/api/traces`
+ * takes `raw` (`cmd/query/app/query_parser.go`). Worse than hiding them: the memory storage hands out the
+ * trace it holds and the v3 adjusters work in place, so one non-raw `/api/v3` read of a trace deletes its
+ * stored copies for good (seen on v1.76.0; the legacy `/api/traces` adjusts a converted copy). Badger keys
+ * a span by trace id, start time and span id, so there an identical copy overwrites the first anyway.
+ */
 export async function getTrace(traceId: string, queryUrl = endpoints.jaegerQueryUrl): Promise<StoredSpan[]> {
-  const res = await fetch(`${queryUrl}/api/v3/traces/${traceId}`, { signal: AbortSignal.timeout(5_000) });
+  const res = await fetch(`${queryUrl}/api/v3/traces/${traceId}?raw_traces=true`, {
+    signal: AbortSignal.timeout(5_000),
+  });
   if (res.status === 404) return [];
   if (!res.ok) throw new Error(`GET /api/v3/traces/${traceId}: HTTP ${res.status} ${await res.text()}`);
   const body = (await res.json()) as {

@@ -92,19 +92,28 @@ export interface JaegerAccount {
   found: SpanLedger;
   /** Expected span ids Jaeger does not have. */
   missing: number;
-  /** Spans Jaeger returned more than once (same span id). */
+  /** Extra copies Jaeger returned of a span (same trace and span id): a span stored twice counts 1. */
   duplicates: number;
-  /** Spans Jaeger has that were never expected. */
+  /** Distinct spans Jaeger has that were never expected. */
   unexpected: number;
 }
 
-/** What Jaeger stores for `service`: every span of every trace (legacy search API, one call). */
+/**
+ * What Jaeger stores for `service`: every span of every trace (legacy search API, one call), raw.
+ *
+ * @remarks
+ * `raw=true` (Jaeger v1.76.0 `cmd/query/app/query_parser.go`, `rawParam`) skips the query service's
+ * adjusters; without it `DedupeBySpanHash` merges identical copies of a span and `duplicates` could never
+ * be anything but 0. A span id returned n times counts n - 1 duplicates.
+ */
 export async function accountInJaeger(
   expected: SpanLedger,
   service: string,
   queryUrl = endpoints.jaegerQueryUrl,
 ): Promise<JaegerAccount> {
-  const url = `${queryUrl}/api/traces?service=${encodeURIComponent(service)}&limit=${expected.size * 2 + 100}&lookback=6h`;
+  const url =
+    `${queryUrl}/api/traces?service=${encodeURIComponent(service)}` +
+    `&limit=${expected.size * 2 + 100}&lookback=6h&raw=true`;
   const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
   const found: SpanLedger = new Map();
   let duplicates = 0;
@@ -117,8 +126,11 @@ export async function accountInJaeger(
       found.set(traceId, set);
       for (const s of t.spans) {
         const spanId = s.spanID.padStart(16, '0');
-        if (set.has(spanId)) duplicates++;
-        else set.add(spanId);
+        if (set.has(spanId)) {
+          duplicates++;
+          continue;
+        }
+        set.add(spanId);
         if (!expected.get(traceId)?.has(spanId)) unexpected++;
       }
     }
