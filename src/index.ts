@@ -45,6 +45,23 @@ export type {
   SerializerName,
 } from './config/types';
 export { ENV } from './config/env';
+export { resolveConfig } from './config/resolve-config';
+export type {
+  ResolvedBackoffConfig,
+  ResolvedConfig,
+  ResolvedCustomRetryConfig,
+  ResolvedCustomSinkConfig,
+  ResolvedExporterConfig,
+  ResolvedForwarderSettings,
+  ResolvedJaegerThriftHttpSinkConfig,
+  ResolvedKafkaConfig,
+  ResolvedOtlpGrpcSinkConfig,
+  ResolvedOtlpHttpSinkConfig,
+  ResolvedRetryConfig,
+  ResolvedSasl,
+  ResolvedSinkConfig,
+  ResolvedTls,
+} from './config/resolve-config';
 
 export {
   ConfigError,

@@ -39,13 +39,17 @@ export const ENV = {
   clientKey: 'OTEL_EXPORTER_KAFKA_CLIENT_KEY',
   /** → `forwarder.groupId`. */
   forwarderGroupId: 'OTEL_KAFKA_FORWARDER_GROUP_ID',
-  /** → the URL of the default OTLP/HTTP sink. */
+  /**
+   * → `forwarder.sink.url` of the built-in sink when code sets none (the default OTLP/HTTP sink, or the
+   * configured type's); a URL that sink type cannot use is logged, without its value, and ignored.
+   */
   forwarderSinkUrl: 'OTEL_KAFKA_FORWARDER_SINK_URL',
   /** → `forwarder.deadLetter.topic`. */
   forwarderDeadLetterTopic: 'OTEL_KAFKA_FORWARDER_DEAD_LETTER_TOPIC',
 } as const;
 
-const SECRET_VARS = new Set<string>([ENV.saslPassword]);
+// A sink URL may carry basic-auth credentials (`https://user:pass@host/...`).
+const SECRET_VARS = new Set<string>([ENV.saslPassword, ENV.forwarderSinkUrl]);
 
 /** Parses a raw value; returns an error message instead of throwing. */
 export type EnvParser<T> = (raw: string) => { value: T } | { error: string };
@@ -68,6 +72,12 @@ export class EnvReader {
     const shown = SECRET_VARS.has(name) ? '(redacted)' : JSON.stringify(raw);
     this.#logger.warn(`ignoring ${name}=${shown}: ${parsed.error}`, { variable: name });
     return undefined;
+  }
+
+  /** Whether `name` holds a non-blank value, valid or not. */
+  has(name: string): boolean {
+    const raw = this.#env[name]?.trim();
+    return raw !== undefined && raw !== '';
   }
 
   string(name: string): string | undefined {

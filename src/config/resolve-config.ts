@@ -4,7 +4,9 @@ import type { Meter, MeterProvider } from '@opentelemetry/api';
 import { ConfigError } from '../errors/errors';
 import { diagLogger } from '../logging/logger';
 import type { Logger } from '../logging/logger';
+import { checkProducerOverrides } from '../kafka/producer-overrides';
 import { exponentialBackoff } from '../retry/exponential-backoff';
+import type { ExponentialBackoffOptions } from '../retry/exponential-backoff';
 import type { RetryPolicy } from '../retry/retry-policy';
 import { otlpJsonSerializer, otlpProtoSerializer } from '../serializers/otlp-serializers';
 import type { SpanSerializer } from '../serializers/span-serializer';
@@ -20,7 +22,16 @@ import type {
   RdKafkaValue,
   SaslMechanism,
   SecurityProtocol,
+  SerializerName,
 } from './types';
+
+/**
+ * The smallest `exporter.maxMessageBytes` (and passthrough `message.max.bytes`): every message keeps room for
+ * its key, headers and record framing, and still has a few KiB for spans.
+ */
+export const MIN_MESSAGE_BYTES = 4096;
+const MAX_MESSAGE_BYTES = 1_000_000_000;
+const MAX_TIMER_MILLIS = 2 ** 31 - 1;
 
 /** Defaults of every option, in one place (the TSDoc `@defaultValue`s say the same). */
 export const DEFAULTS = {
@@ -36,7 +47,6 @@ export const DEFAULTS = {
   },
   forwarder: {
     groupId: 'otel-kafka-jaeger',
-    sinkUrl: 'http://localhost:4318/v1/traces',
     onUndeliverable: 'dead-letter' as OnUndeliverable,
     maxRecords: 2_000,
     maxBytes: 4 * 1024 * 1024,
@@ -46,6 +56,20 @@ export const DEFAULTS = {
     commitIntervalMillis: 1_000,
     stopTimeoutMillis: 10_000,
   },
+  /** The built-in sinks' defaults (the sinks apply the same when created directly). */
+  sink: {
+    urls: {
+      'otlp-http': 'http://localhost:4318/v1/traces',
+      'otlp-grpc': 'http://localhost:4317',
+      'jaeger-thrift-http': 'http://localhost:14268/api/traces',
+    },
+    timeoutMillis: 10_000,
+    compression: 'none' as const,
+    encoding: 'protobuf' as const,
+    maxRequestBytes: 8 * 1024 * 1024,
+  },
+  /** `exponentialBackoff()`'s defaults. */
+  retry: { initialDelayMillis: 100, maxDelayMillis: 30_000, multiplier: 2, jitter: 0.2, maxAttempts: Infinity },
 } as const;
 
 const COMPRESSIONS: readonly Compression[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
@@ -53,53 +77,210 @@ const PROTOCOLS: readonly SecurityProtocol[] = ['plaintext', 'ssl', 'sasl_plaint
 const MECHANISMS: readonly SaslMechanism[] = ['plain', 'scram-sha-256', 'scram-sha-512'];
 const TOPIC_PATTERN = /^[a-zA-Z0-9._-]{1,249}$/;
 const UNDELIVERABLE: readonly OnUndeliverable[] = ['dead-letter', 'block', 'drop'];
+const SINK_TYPES = ['otlp-http', 'otlp-grpc', 'jaeger-thrift-http'] as const;
+type SinkType = (typeof SINK_TYPES)[number];
 
+/** Resolved TLS settings of the Kafka connection. */
 export interface ResolvedTls {
+  /** CA bundle path (`ssl.ca.location`), if any. */
   caFile?: string;
+  /** Client certificate path (`ssl.certificate.location`), if any. */
   certFile?: string;
+  /** Client key path (`ssl.key.location`), if any. */
   keyFile?: string;
+  /** Client key password, if any. A secret: do not log it. */
   keyPassword?: string;
+  /** Whether the broker's certificate is verified. */
   rejectUnauthorized: boolean;
 }
 
+/** Resolved SASL settings. */
 export interface ResolvedSasl {
+  /** The mechanism. */
   mechanism: SaslMechanism;
+  /** User name. */
   username: string;
+  /** Password. A secret: do not log it. */
   password: string;
 }
 
+/** The resolved `kafka` section. */
 export interface ResolvedKafkaConfig {
+  /** Bootstrap brokers, `host:port` each. */
   brokers: string[];
+  /** The spans topic. */
   topic: string;
+  /** Client id reported to the brokers. */
   clientId: string;
+  /** Security protocol, explicit or derived from TLS and SASL. */
   securityProtocol: SecurityProtocol;
+  /** TLS settings, or undefined without TLS. */
   tls: ResolvedTls | undefined;
+  /** SASL settings, or undefined without SASL. */
   sasl: ResolvedSasl | undefined;
+  /** librdkafka passthrough properties, as given (they may hold secrets). */
   rdkafka: Record<string, RdKafkaValue>;
 }
 
+/** The resolved `exporter` section. */
 export interface ResolvedExporterConfig {
+  /** Time limit of one `export()`, in milliseconds. */
   timeoutMillis: number;
+  /** One message per trace keyed by trace id (`true`), or one unkeyed message per batch. */
   partitionByTraceId: boolean;
+  /** Compression codec. */
   compression: Compression;
+  /**
+   * The largest message produced: `exporter.maxMessageBytes`, or a lower
+   * `kafka.rdkafka['message.max.bytes']`.
+   */
   maxMessageBytes: number;
+  /** librdkafka `linger.ms`. */
   lingerMillis: number;
+  /** Bound on bytes queued in the producer. */
   maxQueueBytes: number;
 }
 
-export interface ResolvedForwarderConfig {
-  groupId: string;
+/** The resolved options of the built-in OTLP/HTTP sink. */
+export interface ResolvedOtlpHttpSinkConfig {
+  /** Selects this sink. */
+  type: 'otlp-http';
+  /** The endpoint (code, else `OTEL_KAFKA_FORWARDER_SINK_URL`, else the default). May hold credentials. */
+  url: string;
+  /** Extra request headers (values may be secrets). */
+  headers: Record<string, string>;
+  /** Time limit of one request. */
+  timeoutMillis: number;
+  /** Request body compression. */
+  compression: 'none' | 'gzip';
+  /** What the sink sends. */
+  encoding: 'protobuf' | 'json';
+}
+
+/** The resolved options of the built-in OTLP/gRPC sink. */
+export interface ResolvedOtlpGrpcSinkConfig {
+  /** Selects this sink. */
+  type: 'otlp-grpc';
+  /** The endpoint (code, else `OTEL_KAFKA_FORWARDER_SINK_URL`, else the default). */
+  url: string;
+  /** Extra request metadata (values may be secrets). */
+  headers: Record<string, string>;
+  /** Deadline of one call. */
+  timeoutMillis: number;
+  /** Message compression. */
+  compression: 'none' | 'gzip';
+}
+
+/** The resolved options of the built-in Jaeger Thrift sink. */
+export interface ResolvedJaegerThriftHttpSinkConfig {
+  /** Selects this sink. */
+  type: 'jaeger-thrift-http';
+  /** The endpoint (code, else `OTEL_KAFKA_FORWARDER_SINK_URL`, else the default). May hold credentials. */
+  url: string;
+  /** Extra request headers (values may be secrets). */
+  headers: Record<string, string>;
+  /** Time limit of one request. */
+  timeoutMillis: number;
+  /** Largest request body. */
+  maxRequestBytes: number;
+}
+
+/** A {@link Sink} object given in `forwarder.sink`, passed through unchanged. */
+export interface ResolvedCustomSinkConfig {
+  /** Marks a sink given as an object. */
+  type: 'custom';
+  /** The sink object from the configuration (not created, not called by {@link resolveConfig}). */
   sink: Sink;
+}
+
+/**
+ * The resolved `forwarder.sink`: a built-in sink's type and complete options (no sink is created), or the
+ * custom {@link Sink} object as given.
+ */
+export type ResolvedSinkConfig =
+  | ResolvedOtlpHttpSinkConfig
+  | ResolvedOtlpGrpcSinkConfig
+  | ResolvedJaegerThriftHttpSinkConfig
+  | ResolvedCustomSinkConfig;
+
+/** The resolved `forwarder` section, as plain data. */
+export interface ResolvedForwarderSettings {
+  /** Consumer group id. */
+  groupId: string;
+  /** Where spans go. */
+  sink: ResolvedSinkConfig;
+  /** The dead-letter topic. */
   deadLetterTopic: string;
+  /** What happens to a record that can never be delivered. */
   onUndeliverable: OnUndeliverable;
+  /** Most records in one sink request. */
   maxRecords: number;
+  /** Most value bytes in one sink request. */
   maxBytes: number;
+  /** How long a record may wait for more to fill its batch. */
   lingerMillis: number;
+  /** Sink requests in flight at once. */
   maxInFlightRequests: number;
+  /** Bound on fetched, undelivered record bytes. */
   maxBufferedBytes: number;
+  /** How often accepted offsets are committed. */
   commitIntervalMillis: number;
+  /** How long `stop()` drains in-flight work. */
   stopTimeoutMillis: number;
+}
+
+/** The forwarder's settings with its sink created and its retry policy built (internal). */
+export interface ResolvedForwarderConfig extends Omit<ResolvedForwarderSettings, 'sink'> {
+  sink: Sink;
   retry: RetryPolicy;
+}
+
+/** The resolved `retry` option when it holds backoff options (see {@link exponentialBackoff}). */
+export interface ResolvedBackoffConfig {
+  /** Marks exponential backoff. */
+  type: 'exponential-backoff';
+  /** Delay before the first retry, in milliseconds. */
+  initialDelayMillis: number;
+  /** Largest delay, in milliseconds. */
+  maxDelayMillis: number;
+  /** Growth factor of the delay. */
+  multiplier: number;
+  /** Spread of the random factor, 0 to 1. */
+  jitter: number;
+  /** Attempts in total, `Infinity` for no limit. */
+  maxAttempts: number;
+}
+
+/** The resolved `retry` option when it holds a {@link RetryPolicy} object, passed through unchanged. */
+export interface ResolvedCustomRetryConfig {
+  /** Marks a policy given as an object. */
+  type: 'custom';
+  /** The policy object from the configuration. */
+  policy: RetryPolicy;
+}
+
+/** The resolved `retry` option. */
+export type ResolvedRetryConfig = ResolvedBackoffConfig | ResolvedCustomRetryConfig;
+
+/**
+ * What {@link resolveConfig} returns: every section with `code ?? environment ?? default` applied, as plain
+ * data.
+ *
+ * @remarks
+ * It holds secrets as configured (SASL and TLS key passwords, sink headers, passthrough properties): do not
+ * log it as a whole.
+ */
+export interface ResolvedConfig {
+  /** The `kafka` section. */
+  kafka: ResolvedKafkaConfig;
+  /** The `exporter` section. */
+  exporter: ResolvedExporterConfig;
+  /** The `forwarder` section. */
+  forwarder: ResolvedForwarderSettings;
+  /** The `retry` option (used by the forwarder). */
+  retry: ResolvedRetryConfig;
+  /** The serializer: a built-in one's name, or `custom` for a {@link SpanSerializer} object. */
+  serializer: SerializerName | 'custom';
 }
 
 export interface ResolvedCommon {
@@ -190,23 +371,73 @@ function checkRoot(config: unknown): OtelKafkaJaegerConfig {
   return config;
 }
 
+/**
+ * Applies `code ?? environment ?? default` to the whole configuration object and returns the result as plain
+ * data, without creating anything: no producer, consumer or sink, no socket. The exporter and the forwarder
+ * resolve their parts the same way.
+ *
+ * @remarks
+ * A bad value in code throws a {@link ConfigError} naming the field and what is allowed; a bad environment
+ * value is logged as a warning through `config.logger` (its value redacted when it may hold a secret) and
+ * ignored. Checks that need the native Kafka client (unknown or invalid `kafka.rdkafka` properties) and the
+ * built-in sinks' detailed header checks run only when the exporter or forwarder is constructed.
+ *
+ * The result holds secrets as configured: do not log it as a whole.
+ *
+ * @param config - The configuration object.
+ * @param env - Where environment variables are read from.
+ * @returns The resolved `kafka`, `exporter` and `forwarder` sections, the `retry` option and the serializer.
+ * @throws {@link ConfigError} when a value in `config` is invalid.
+ *
+ * @example
+ * ```ts
+ * import { resolveConfig } from 'otel-kafka-jaeger';
+ *
+ * const resolved = resolveConfig({ kafka: { brokers: ['127.0.0.1:9092'] } }, process.env);
+ * console.log(resolved.kafka.topic); // 'otlp_spans' unless OTEL_EXPORTER_KAFKA_TOPIC says otherwise
+ * console.log(resolved.forwarder.sink); // { type: 'otlp-http', url: 'http://localhost:4318/v1/traces', ... }
+ * ```
+ */
+export function resolveConfig(config?: OtelKafkaJaegerConfig, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
+  const root = checkRoot(config);
+  const logger = resolveLogger(root.logger);
+  checkMeterProvider(root.meterProvider);
+  const serializer = resolveSerializer(root.serializer);
+  const kafka = resolveKafkaConfig(root, env, logger);
+  const exporter = resolveExporterConfig(root, env, logger);
+  checkProducerOverrides(kafka, exporter, logger);
+  return {
+    kafka,
+    exporter,
+    forwarder: resolveForwarderSettings(root, kafka.topic, env, logger),
+    retry: resolveRetryConfig(root),
+    serializer: serializer === undefined ? 'custom' : serializer,
+  };
+}
+
 /** The logger, meter and serializer shared by every component. */
 export function resolveCommon(config: unknown): ResolvedCommon {
   const c = checkRoot(config);
   const logger = resolveLogger(c.logger);
-  const meter = resolveMeter(c.meterProvider);
-  const serializer = c.serializer ?? 'otlp_proto';
-  if (serializer === 'otlp_proto')
-    return { logger, meter, serializer: otlpProtoSerializer(), serializerName: serializer };
-  if (serializer === 'otlp_json')
-    return { logger, meter, serializer: otlpJsonSerializer(), serializerName: serializer };
+  checkMeterProvider(c.meterProvider);
+  const meter = c.meterProvider ? c.meterProvider.getMeter('otel-kafka-jaeger') : createNoopMeter();
+  const name = resolveSerializer(c.serializer);
+  if (name === 'otlp_proto') return { logger, meter, serializer: otlpProtoSerializer(), serializerName: name };
+  if (name === 'otlp_json') return { logger, meter, serializer: otlpJsonSerializer(), serializerName: name };
+  return { logger, meter, serializer: c.serializer as SpanSerializer, serializerName: 'custom' };
+}
+
+/** The built-in serializer's name, or undefined for a valid custom serializer object. */
+function resolveSerializer(serializer: unknown): SerializerName | undefined {
+  if (serializer === undefined || serializer === 'otlp_proto') return 'otlp_proto';
+  if (serializer === 'otlp_json') return 'otlp_json';
   if (
     isObject(serializer) &&
     typeof serializer.serialize === 'function' &&
     typeof serializer.contentType === 'string' &&
     serializer.contentType !== ''
   ) {
-    return { logger, meter, serializer, serializerName: 'custom' };
+    return undefined;
   }
   throw new ConfigError(
     'serializer',
@@ -222,12 +453,11 @@ function resolveLogger(logger: unknown): Logger {
   return logger as unknown as Logger;
 }
 
-function resolveMeter(provider: unknown): Meter {
-  if (provider === undefined) return createNoopMeter();
+function checkMeterProvider(provider: unknown): asserts provider is MeterProvider | undefined {
+  if (provider === undefined) return;
   if (!isObject(provider) || typeof provider.getMeter !== 'function') {
     throw new ConfigError('meterProvider', 'expected an OpenTelemetry MeterProvider (an object with getMeter)');
   }
-  return (provider as unknown as MeterProvider).getMeter('otel-kafka-jaeger');
 }
 
 /** The `kafka` section: brokers, topic, client id, security, passthrough. */
@@ -236,7 +466,8 @@ export function resolveKafkaConfig(
   env: NodeJS.ProcessEnv = process.env,
   logger: Logger = diagLogger,
 ): ResolvedKafkaConfig {
-  const k = checkSection('kafka', checkRoot(config).kafka);
+  const root = checkRoot(config);
+  const k = checkSection('kafka', root.kafka);
   const e = new EnvReader(env, logger);
 
   let brokers: string[] | undefined;
@@ -287,17 +518,7 @@ export function resolveKafkaConfig(
     if (caFile || certFile || keyFile) tls = { caFile, certFile, keyFile, rejectUnauthorized: true };
   }
 
-  let sasl: ResolvedSasl | undefined;
-  const s = checkSection('kafka.sasl', k.sasl);
-  const mechanism =
-    checkOneOf('kafka.sasl.mechanism', s.mechanism, MECHANISMS) ?? e.read(ENV.saslMechanism, oneOf(MECHANISMS));
-  const username = checkString('kafka.sasl.username', s.username) ?? e.string(ENV.saslUsername);
-  const password = checkString('kafka.sasl.password', s.password, { secret: true }) ?? e.string(ENV.saslPassword);
-  if (k.sasl !== undefined || mechanism || username || password) {
-    if (!username) throw new ConfigError('kafka.sasl.username', `required with SASL (or set ${ENV.saslUsername})`);
-    if (!password) throw new ConfigError('kafka.sasl.password', `required with SASL (or set ${ENV.saslPassword})`);
-    sasl = { mechanism: mechanism ?? 'plain', username, password };
-  }
+  const sasl = k.sasl === undefined ? saslFromEnvironment(e, logger) : saslFromCode(k.sasl, e);
 
   const derived: SecurityProtocol = sasl ? (tls ? 'sasl_ssl' : 'sasl_plaintext') : tls ? 'ssl' : 'plaintext';
   const securityProtocol =
@@ -311,6 +532,7 @@ export function resolveKafkaConfig(
       throw new ConfigError(`kafka.rdkafka['${key}']`, `expected a string, number or boolean, got ${describe(value)}`);
     }
   }
+  passthroughMessageMaxBytes(root);
 
   return {
     brokers,
@@ -323,18 +545,77 @@ export function resolveKafkaConfig(
   };
 }
 
+/** SASL set in code: completed from the environment, and it must then be complete. */
+function saslFromCode(value: unknown, e: EnvReader): ResolvedSasl {
+  const s = checkSection('kafka.sasl', value);
+  const mechanism =
+    checkOneOf('kafka.sasl.mechanism', s.mechanism, MECHANISMS) ?? e.read(ENV.saslMechanism, oneOf(MECHANISMS));
+  const username = checkString('kafka.sasl.username', s.username) ?? e.string(ENV.saslUsername);
+  const password = checkString('kafka.sasl.password', s.password, { secret: true }) ?? e.string(ENV.saslPassword);
+  if (!username) throw new ConfigError('kafka.sasl.username', `required with SASL (or set ${ENV.saslUsername})`);
+  if (!password) throw new ConfigError('kafka.sasl.password', `required with SASL (or set ${ENV.saslPassword})`);
+  return { mechanism: mechanism ?? 'plain', username, password };
+}
+
+/**
+ * SASL from the environment alone: only a complete set is used; anything else is operator input to warn
+ * about and ignore. A mechanism that is set but invalid discards the set rather than falling back to PLAIN,
+ * which would send the password to a broker expecting SCRAM.
+ */
+function saslFromEnvironment(e: EnvReader, logger: Logger): ResolvedSasl | undefined {
+  const names = [ENV.saslMechanism, ENV.saslUsername, ENV.saslPassword];
+  const present = names.filter((n) => e.has(n));
+  if (present.length === 0) return undefined;
+  const mechanism = e.read(ENV.saslMechanism, oneOf(MECHANISMS));
+  const username = e.string(ENV.saslUsername);
+  const password = e.string(ENV.saslPassword);
+  const missing: string[] = [];
+  if (!username) missing.push(ENV.saslUsername);
+  if (!password) missing.push(ENV.saslPassword);
+  if (missing.length > 0 || (e.has(ENV.saslMechanism) && mechanism === undefined)) {
+    const reason = missing.length > 0 ? `${missing.join(' and ')} not set` : `${ENV.saslMechanism} is invalid`;
+    logger.warn(`ignoring the SASL environment variables (${present.join(', ')}): ${reason}`, {
+      variables: present,
+    });
+    return undefined;
+  }
+  return { mechanism: mechanism ?? 'plain', username: username as string, password: password as string };
+}
+
+/**
+ * The passthrough `kafka.rdkafka['message.max.bytes']` as a number, if set; it must leave room for a
+ * message's key and headers like `exporter.maxMessageBytes` does.
+ */
+function passthroughMessageMaxBytes(root: OtelKafkaJaegerConfig): number | undefined {
+  const rdkafka = isObject(root.kafka) ? root.kafka.rdkafka : undefined;
+  const raw: unknown = isObject(rdkafka) ? rdkafka['message.max.bytes'] : undefined;
+  if (raw === undefined) return undefined;
+  const value = typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : raw;
+  return checkNumber("kafka.rdkafka['message.max.bytes']", value, {
+    min: MIN_MESSAGE_BYTES,
+    max: MAX_MESSAGE_BYTES,
+    integer: true,
+  });
+}
+
 /** The `exporter` section. */
 export function resolveExporterConfig(
   config: unknown,
   env: NodeJS.ProcessEnv = process.env,
   logger: Logger = diagLogger,
 ): ResolvedExporterConfig {
-  const x = checkSection('exporter', checkRoot(config).exporter);
+  const root = checkRoot(config);
+  const x = checkSection('exporter', root.exporter);
   const e = new EnvReader(env, logger);
   const d = DEFAULTS.exporter;
-  const maxMessageBytes =
-    checkNumber('exporter.maxMessageBytes', x.maxMessageBytes, { min: 1024, max: 1_000_000_000, integer: true }) ??
-    d.maxMessageBytes;
+  const configured =
+    checkNumber('exporter.maxMessageBytes', x.maxMessageBytes, {
+      min: MIN_MESSAGE_BYTES,
+      max: MAX_MESSAGE_BYTES,
+      integer: true,
+    }) ?? d.maxMessageBytes;
+  // The passthrough is applied last to the producer, so a lower value there is the real limit.
+  const maxMessageBytes = Math.min(configured, passthroughMessageMaxBytes(root) ?? Infinity);
   const maxQueueBytes =
     checkNumber('exporter.maxQueueBytes', x.maxQueueBytes, { min: 1024 * 1024, max: 2 ** 31 - 1, integer: true }) ??
     d.maxQueueBytes;
@@ -343,7 +624,7 @@ export function resolveExporterConfig(
   }
   return {
     timeoutMillis:
-      checkNumber('exporter.timeoutMillis', x.timeoutMillis, { min: 0, exclusiveMin: true, max: 2 ** 31 - 1 }) ??
+      checkNumber('exporter.timeoutMillis', x.timeoutMillis, { min: 0, exclusiveMin: true, max: MAX_TIMER_MILLIS }) ??
       e.read(ENV.timeout, positiveMillis) ??
       d.timeoutMillis,
     partitionByTraceId:
@@ -369,13 +650,45 @@ export function resolveRetryPolicy(config: unknown, field = 'retry'): RetryPolic
   return exponentialBackoff(r, field);
 }
 
-/** The `forwarder` section (plus the shared `retry` policy); `topic` is the resolved `kafka.topic`. */
+/** The `retry` option as plain data (validated by building the policy, which has no side effects). */
+function resolveRetryConfig(root: OtelKafkaJaegerConfig): ResolvedRetryConfig {
+  const policy = resolveRetryPolicy(root);
+  const r: unknown = root.retry;
+  if (r === policy) return { type: 'custom', policy };
+  const o = (isObject(r) ? r : {}) as ExponentialBackoffOptions;
+  const d = DEFAULTS.retry;
+  return {
+    type: 'exponential-backoff',
+    initialDelayMillis: o.initialDelayMillis ?? d.initialDelayMillis,
+    maxDelayMillis: o.maxDelayMillis ?? d.maxDelayMillis,
+    multiplier: o.multiplier ?? d.multiplier,
+    jitter: o.jitter ?? d.jitter,
+    maxAttempts: o.maxAttempts ?? d.maxAttempts,
+  };
+}
+
+/**
+ * The `forwarder` section (plus the shared `retry` policy) with its sink created; `topic` is the resolved
+ * `kafka.topic`.
+ */
 export function resolveForwarderConfig(
   config: unknown,
   topic: string,
   env: NodeJS.ProcessEnv = process.env,
   logger: Logger = diagLogger,
 ): ResolvedForwarderConfig {
+  const settings = resolveForwarderSettings(config, topic, env, logger);
+  const retry = resolveRetryPolicy(config);
+  return { ...settings, sink: createSink(settings.sink), retry };
+}
+
+/** The `forwarder` section as plain data; `topic` is the resolved `kafka.topic`. */
+export function resolveForwarderSettings(
+  config: unknown,
+  topic: string,
+  env: NodeJS.ProcessEnv = process.env,
+  logger: Logger = diagLogger,
+): ResolvedForwarderSettings {
   const root = checkRoot(config);
   const f = checkSection('forwarder', root.forwarder);
   const e = new EnvReader(env, logger);
@@ -402,7 +715,7 @@ export function resolveForwarderConfig(
 
   return {
     groupId,
-    sink: resolveSink(f.sink, e),
+    sink: resolveSinkConfig(f.sink, e),
     deadLetterTopic,
     onUndeliverable: mode ?? dlMode ?? d.onUndeliverable,
     ...resolveBatch(checkSection('forwarder.batch', f.batch)),
@@ -421,7 +734,6 @@ export function resolveForwarderConfig(
     stopTimeoutMillis:
       checkNumber('forwarder.stopTimeoutMillis', f.stopTimeoutMillis, { min: 0, max: 3_600_000 }) ??
       d.stopTimeoutMillis,
-    retry: resolveRetryPolicy(root),
   };
 }
 
@@ -438,28 +750,140 @@ function resolveBatch(b: Record<string, unknown>): { maxRecords: number; maxByte
   };
 }
 
-function resolveSink(sink: unknown, e: EnvReader): Sink {
-  const envUrl = e.string(ENV.forwarderSinkUrl);
-  if (sink === undefined) {
-    return otlpHttpSink({ url: envUrl ?? DEFAULTS.forwarder.sinkUrl }, 'forwarder.sink');
-  }
-  if (!isObject(sink))
-    throw new ConfigError('forwarder.sink', `expected a sink config or a Sink, got ${describe(sink)}`);
+// ---------------------------------------------------------------------------------------------- sinks
+
+const SINK = 'forwarder.sink';
+
+function resolveSinkConfig(sink: unknown, e: EnvReader): ResolvedSinkConfig {
+  if (sink === undefined) return builtInSink('otlp-http', {}, e);
+  if (!isObject(sink)) throw new ConfigError(SINK, `expected a sink config or a Sink, got ${describe(sink)}`);
   if (typeof sink.send === 'function') {
-    if (typeof sink.close !== 'function') throw new ConfigError('forwarder.sink', 'a Sink needs send() and close()');
-    if (typeof sink.name !== 'string') throw new ConfigError('forwarder.sink', 'a Sink needs a name');
-    return sink as unknown as Sink;
+    if (typeof sink.close !== 'function') throw new ConfigError(SINK, 'a Sink needs send() and close()');
+    if (typeof sink.name !== 'string') throw new ConfigError(SINK, 'a Sink needs a name');
+    return { type: 'custom', sink: sink as unknown as Sink };
   }
-  const { type, ...options } = sink;
-  // Each sink validates its own options, naming the field; an unset URL falls back to the environment, then
-  // to the sink's own default.
-  const url = options.url ?? envUrl;
-  const withUrl = url === undefined ? options : { ...options, url };
-  if (type === 'otlp-http') return otlpHttpSink(withUrl, 'forwarder.sink');
-  if (type === 'otlp-grpc') return otlpGrpcSink(withUrl, 'forwarder.sink');
-  if (type === 'jaeger-thrift-http') return jaegerThriftHttpSink(withUrl, 'forwarder.sink');
-  throw new ConfigError(
-    'forwarder.sink.type',
-    `expected 'otlp-http', 'otlp-grpc', 'jaeger-thrift-http' or a Sink object, got ${describe(type)}`,
-  );
+  const type = sink.type;
+  if (!(SINK_TYPES as readonly unknown[]).includes(type)) {
+    throw new ConfigError(
+      `${SINK}.type`,
+      `expected 'otlp-http', 'otlp-grpc', 'jaeger-thrift-http' or a Sink object, got ${describe(type)}`,
+    );
+  }
+  return builtInSink(type as SinkType, sink, e);
+}
+
+/**
+ * A built-in sink's options, checked and completed. The URL is `code ?? environment ?? default`; the sink
+ * itself checks header names and values in detail when it is created.
+ */
+function builtInSink(type: SinkType, o: Record<string, unknown>, e: EnvReader): ResolvedSinkConfig {
+  const problem = type === 'otlp-grpc' ? grpcUrlProblem : httpUrlProblem;
+  let url: string | undefined;
+  if (o.url !== undefined) {
+    // The URL is never echoed: it may hold credentials.
+    if (typeof o.url !== 'string') throw new ConfigError(`${SINK}.url`, `expected a string, got ${typeof o.url}`);
+    const p = problem(o.url);
+    if (p !== undefined) throw new ConfigError(`${SINK}.url`, p);
+    url = o.url;
+  }
+  url ??=
+    e.read(ENV.forwarderSinkUrl, (raw) => {
+      const p = problem(raw);
+      return p === undefined ? { value: raw } : { error: `not usable by the ${type} sink: ${p}` };
+    }) ?? DEFAULTS.sink.urls[type];
+  const common = {
+    url,
+    headers: checkHeaders(`${SINK}.headers`, o.headers),
+    timeoutMillis:
+      checkNumber(`${SINK}.timeoutMillis`, o.timeoutMillis, { min: 0, exclusiveMin: true, max: MAX_TIMER_MILLIS }) ??
+      DEFAULTS.sink.timeoutMillis,
+  };
+  const compression = (): 'none' | 'gzip' =>
+    checkOneOf(`${SINK}.compression`, o.compression, ['none', 'gzip'] as const) ?? DEFAULTS.sink.compression;
+  switch (type) {
+    case 'otlp-http':
+      return {
+        type,
+        ...common,
+        compression: compression(),
+        encoding: checkOneOf(`${SINK}.encoding`, o.encoding, ['protobuf', 'json'] as const) ?? DEFAULTS.sink.encoding,
+      };
+    case 'otlp-grpc':
+      return { type, ...common, compression: compression() };
+    case 'jaeger-thrift-http':
+      return {
+        type,
+        ...common,
+        maxRequestBytes:
+          checkNumber(`${SINK}.maxRequestBytes`, o.maxRequestBytes, { min: 1, integer: true }) ??
+          DEFAULTS.sink.maxRequestBytes,
+      };
+  }
+}
+
+function checkHeaders(field: string, v: unknown): Record<string, string> {
+  if (v === undefined) return {};
+  if (!isObject(v)) {
+    // Not even a string is shown: `headers: 'Bearer ...'` is a likely slip.
+    const got = Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v;
+    throw new ConfigError(field, `expected an object of names to string values, got ${got}`);
+  }
+  for (const [name, value] of Object.entries(v)) {
+    // Only the type of a header value is ever shown: values are often credentials.
+    if (typeof value !== 'string') throw new ConfigError(`${field}.${name}`, `expected a string, got ${typeof value}`);
+  }
+  return { ...(v as Record<string, string>) };
+}
+
+/** Why `raw` is not an URL the HTTP sinks accept, or undefined. Never includes the URL itself. */
+function httpUrlProblem(raw: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return 'expected an http: or https: URL, got a string that is not a URL';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return `expected an http: or https: URL, got protocol '${url.protocol}'`;
+  }
+  return undefined;
+}
+
+/** Why `raw` is not an endpoint the OTLP/gRPC sink accepts (the sink's own rules), or undefined. */
+function grpcUrlProblem(raw: string): string | undefined {
+  const expected = 'expected http://host:port, https://host:port or host:port';
+  let url: URL;
+  try {
+    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `https://${raw}`);
+  } catch {
+    return `${expected}, got a string that is not one`;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `${expected}, got protocol '${url.protocol}'`;
+  if (url.username !== '' || url.password !== '') {
+    return 'credentials in the URL are not supported; send them in headers';
+  }
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
+    return `${expected} without a path or query (is this the OTLP/HTTP URL?)`;
+  }
+  return undefined;
+}
+
+/** Creates the sink the settings describe (a custom sink is returned as is). */
+function createSink(sink: ResolvedSinkConfig): Sink {
+  switch (sink.type) {
+    case 'custom':
+      return sink.sink;
+    case 'otlp-http': {
+      const { type: _type, ...options } = sink;
+      return otlpHttpSink(options, SINK);
+    }
+    case 'otlp-grpc': {
+      const { type: _type, ...options } = sink;
+      return otlpGrpcSink(options, SINK);
+    }
+    case 'jaeger-thrift-http': {
+      const { type: _type, ...options } = sink;
+      return jaegerThriftHttpSink(options, SINK);
+    }
+  }
 }

@@ -98,13 +98,23 @@ export interface KafkaOptions {
    */
   ssl?: boolean | KafkaTlsOptions;
   /**
-   * SASL authentication.
+   * SASL authentication. Set in code, it needs a username and a password (in code or in the environment).
+   * From the environment alone, SASL is used only when both `OTEL_EXPORTER_KAFKA_SASL_USERNAME` and
+   * `OTEL_EXPORTER_KAFKA_SASL_PASSWORD` are set (and the mechanism, if set, is valid); an incomplete set is
+   * logged as a warning and ignored.
    * @defaultValue none (unless the SASL environment variables are set)
    */
   sasl?: KafkaSaslOptions;
   /**
    * Any librdkafka property, passed through as is and applied last, e.g. `{ 'socket.keepalive.enable': true }`.
    * Values of properties whose name mentions a password or secret are never logged.
+   *
+   * The exporter checks them when it is constructed: an unknown property or invalid value throws a
+   * {@link ConfigError} naming `kafka.rdkafka['<property>']`, and so does an override librdkafka would refuse
+   * with the idempotent producer (`acks` other than `all`/`-1`, `max.in.flight` above 5, `retries` 0,
+   * unless `enable.idempotence` is `false` too). Overrides that weaken delivery (`enable.idempotence: false`,
+   * `acks` 0 or 1, a `message.timeout.ms` beyond the export timeout) are logged as warnings.
+   * `message.max.bytes` must be at least 4096; a value below `exporter.maxMessageBytes` lowers the split limit.
    * @defaultValue `{}`
    */
   rdkafka?: Record<string, RdKafkaValue>;
@@ -130,8 +140,9 @@ export interface ExporterOptions {
    */
   compression?: Compression;
   /**
-   * The largest message the producer sends (librdkafka `message.max.bytes`); larger messages are split
-   * by resource, scope, then spans. Keep it at or below the topic's `max.message.bytes`.
+   * The largest message the producer sends (librdkafka `message.max.bytes`), from 4096 to 1000000000;
+   * larger messages are split by resource, scope, then spans, leaving room for the key and headers. A lower
+   * `kafka.rdkafka['message.max.bytes']` wins. Keep it at or below the topic's `max.message.bytes`.
    * @defaultValue `1000000`
    */
   maxMessageBytes?: number;
@@ -155,7 +166,10 @@ export type OnUndeliverable = 'dead-letter' | 'block' | 'drop';
 
 /** The built-in OTLP/HTTP sink: Jaeger v2's (or any OTLP receiver's) `/v1/traces`. */
 export interface OtlpHttpSinkConfig {
-  /** Selects this sink. */
+  /**
+   * Selects this sink.
+   * @defaultValue none: required (an absent `forwarder.sink` means this sink with its defaults)
+   */
   type: 'otlp-http';
   /**
    * The OTLP/HTTP traces endpoint.
@@ -186,7 +200,10 @@ export interface OtlpHttpSinkConfig {
 
 /** The built-in OTLP/gRPC sink: `TraceService/Export` on Jaeger v2's (or any OTLP receiver's) gRPC port. */
 export interface OtlpGrpcSinkConfig {
-  /** Selects this sink. */
+  /**
+   * Selects this sink.
+   * @defaultValue none: required
+   */
   type: 'otlp-grpc';
   /**
    * The endpoint: `http://host:port` (plaintext) or `https://host:port` (TLS).
@@ -212,7 +229,10 @@ export interface OtlpGrpcSinkConfig {
 
 /** The built-in Jaeger Thrift sink: a Jaeger collector's `/api/traces` (Thrift binary over HTTP). */
 export interface JaegerThriftHttpSinkConfig {
-  /** Selects this sink. */
+  /**
+   * Selects this sink.
+   * @defaultValue none: required
+   */
   type: 'jaeger-thrift-http';
   /**
    * The collector endpoint.
@@ -293,7 +313,10 @@ export interface ForwarderOptions {
    * @defaultValue `dead-letter`
    */
   onUndeliverable?: OnUndeliverable;
-  /** Batching of records into sink requests. */
+  /**
+   * Batching of records into sink requests.
+   * @defaultValue `{ maxRecords: 2000, maxBytes: 4194304, lingerMillis: 20 }`
+   */
   batch?: ForwarderBatchOptions;
   /**
    * Sink requests in flight at once.
@@ -335,7 +358,10 @@ export interface ForwarderOptions {
  * ```
  */
 export interface OtelKafkaJaegerConfig {
-  /** How to reach Kafka. */
+  /**
+   * How to reach Kafka. `kafka.brokers` is required, in code or in the environment.
+   * @defaultValue `{}`: every field from the environment or its own default
+   */
   kafka?: KafkaOptions;
   /**
    * How spans are encoded.
@@ -347,9 +373,15 @@ export interface OtelKafkaJaegerConfig {
    * @defaultValue `exponentialBackoff()`: 100 ms doubling to 30 s, jitter 0.2, forever
    */
   retry?: ExponentialBackoffOptions | RetryPolicy;
-  /** Options of the exporter. */
+  /**
+   * Options of the exporter.
+   * @defaultValue `{}`: every field from the environment or its own default
+   */
   exporter?: ExporterOptions;
-  /** Options of the forwarder. */
+  /**
+   * Options of the forwarder.
+   * @defaultValue `{}`: every field from the environment or its own default
+   */
   forwarder?: ForwarderOptions;
   /**
    * Where self-metrics go.

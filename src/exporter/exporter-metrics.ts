@@ -18,7 +18,9 @@ export class ExporterMetrics {
       unit: '{span}',
     });
     this.spansFailed = meter.createCounter('otel_kafka_jaeger.exporter.spans.failed', {
-      description: 'Spans whose export failed (by error.type); each is reported FAILED to the span processor',
+      description:
+        'Spans Kafka did not acknowledge (by error.type); the export holding them reported FAILED. Spans of ' +
+        'messages acknowledged before the failure count as exported instead',
       unit: '{span}',
     });
     this.messages = meter.createCounter('otel_kafka_jaeger.exporter.messages', {

@@ -6,10 +6,13 @@ import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { resolveCommon, resolveExporterConfig, resolveKafkaConfig } from '../config/resolve-config';
 import type { ResolvedExporterConfig, ResolvedKafkaConfig } from '../config/resolve-config';
 import type { OtelKafkaJaegerConfig } from '../config/types';
-import { OtelKafkaJaegerError, SerializationError, ShutdownError, TimeoutError } from '../errors/errors';
+import { ConfigError, OtelKafkaJaegerError, SerializationError, ShutdownError, TimeoutError } from '../errors/errors';
 import { producerRdKafkaConfig } from '../kafka/client-config';
+import type { RdKafkaConfig } from '../kafka/client-config';
 import { DeliveryProducer } from '../kafka/delivery-producer';
 import { toProduceError } from '../kafka/kafka-errors';
+import { assertProducerConfigAccepted } from '../kafka/native-config';
+import { checkProducerOverrides } from '../kafka/producer-overrides';
 import type { Logger } from '../logging/logger';
 import type { SpanSerializer } from '../serializers/span-serializer';
 import { ExporterMetrics } from './exporter-metrics';
@@ -17,8 +20,13 @@ import { groupByTrace } from './group-by-trace';
 import { encodeWithinLimit, oversizeError } from './split-by-size';
 import type { EncodedChunk } from './split-by-size';
 
-/** Room left in each message for the key, headers and record overhead. */
-const MESSAGE_OVERHEAD_BYTES = 512;
+/**
+ * Room left in each message, besides its headers, for the key (a 32-character trace id), the record's own
+ * framing (at most ~40 bytes) and the record batch header (61 bytes) that the broker counts as well.
+ */
+const RECORD_OVERHEAD_BYTES = 256;
+/** The smallest value budget worth producing with; a custom content type longer than this leaves too little. */
+const MIN_VALUE_BYTES = 1024;
 
 interface OutgoingMessage {
   key: string | null;
@@ -41,7 +49,11 @@ interface OutgoingMessage {
  *
  * Kafka down: the exporter connects lazily and keeps trying, so one created while Kafka is down works once
  * Kafka is up. Meanwhile exports fail within their timeout, and the producer's queue is bounded by
- * `exporter.maxQueueBytes`; every failed span is counted.
+ * `exporter.maxQueueBytes`; every failed span is counted. After a fatal producer error (e.g. of the
+ * idempotent producer) the exports waiting on it fail and the next export creates a new producer.
+ *
+ * Shutdown: exports accepted before `shutdown()` are still produced and acknowledged (within their
+ * timeout), even when they are waiting for the first connection; then the producer disconnects.
  *
  * @example
  * ```ts
@@ -62,17 +74,22 @@ export class KafkaSpanExporter implements SpanExporter {
   readonly #logger: Logger;
   readonly #metrics: ExporterMetrics;
   readonly #headers: Record<string, string>;
+  readonly #rdkafkaConfig: RdKafkaConfig;
+  readonly #maxValueBytes: number;
   readonly #inFlight = new Set<Promise<void>>();
   #producer: DeliveryProducer | undefined;
   #connecting: Promise<DeliveryProducer> | undefined;
   #queuedBytes = 0;
   #shutdown: Promise<void> | undefined;
+  /** Set once shutdown flushed: no export waits for a producer any more. */
+  #closed = false;
 
   /**
    * @param config - the shared configuration object; this reads `kafka`, `exporter`, `serializer`,
    * `meterProvider` and `logger`.
    * @param env - where environment variables are read from.
-   * @throws {@link ConfigError} when a value in `config` is invalid (naming the field).
+   * @throws {@link ConfigError} when a value in `config` is invalid (naming the field), including a
+   * `kafka.rdkafka` property librdkafka rejects.
    */
   constructor(config: OtelKafkaJaegerConfig = {}, env: NodeJS.ProcessEnv = process.env) {
     const common = resolveCommon(config);
@@ -80,8 +97,18 @@ export class KafkaSpanExporter implements SpanExporter {
     this.#serializer = common.serializer;
     this.#kafka = resolveKafkaConfig(config, env, common.logger);
     this.#options = resolveExporterConfig(config, env, common.logger);
-    this.#metrics = new ExporterMetrics(common.meter, () => this.#queuedBytes);
+    this.#rdkafkaConfig = producerRdKafkaConfig(this.#kafka, this.#options);
+    assertProducerConfigAccepted(this.#rdkafkaConfig, this.#kafka.rdkafka);
+    checkProducerOverrides(this.#kafka, this.#options, this.#logger);
     this.#headers = { 'content-type': this.#serializer.contentType, 'otelcol.signal': 'traces' };
+    this.#maxValueBytes = this.#options.maxMessageBytes - RECORD_OVERHEAD_BYTES - headerBytes(this.#headers);
+    if (this.#maxValueBytes < MIN_VALUE_BYTES) {
+      throw new ConfigError(
+        'serializer',
+        `contentType is too long: it leaves ${this.#maxValueBytes} bytes of a ${this.#options.maxMessageBytes}-byte message for spans`,
+      );
+    }
+    this.#metrics = new ExporterMetrics(common.meter, () => this.#queuedBytes);
   }
 
   /** The topic this exporter writes to. */
@@ -133,13 +160,15 @@ export class KafkaSpanExporter implements SpanExporter {
   }
 
   async #doShutdown(): Promise<void> {
+    // Exports accepted before shutdown() may be waiting for the first connection: they keep it.
     await this.forceFlush();
+    this.#closed = true;
     const producer = this.#producer;
     this.#producer = undefined;
     if (producer) {
       await producer.disconnect();
     }
-    // A connect still waiting for an unreachable broker is left to fail on its own; see #connect.
+    // A connect still waiting for an unreachable broker is left to finish on its own; see #connect.
   }
 
   async #export(spans: ReadableSpan[]): Promise<void> {
@@ -150,20 +179,24 @@ export class KafkaSpanExporter implements SpanExporter {
     if (oversize) this.#metrics.failed(oversizeCount, oversize.code);
     if (messages.length > 0) {
       this.#queuedBytes += total;
+      const acknowledged = new Array<boolean>(messages.length).fill(false);
       try {
         const abandoned = new AbortController();
-        await this.#withTimeout(this.#produce(messages, abandoned.signal), abandoned);
-        const sent = spanCounts.reduce((a, b) => a + b, 0);
-        this.#metrics.spansExported.add(sent);
-        this.#metrics.messages.add(messages.length);
-        this.#metrics.bytes.add(total);
+        const produced = this.#produce(messages, abandoned.signal, (i) => (acknowledged[i] = true));
+        await this.#withTimeout(produced, abandoned);
+        acknowledged.fill(true);
+        this.#countAcknowledged(messages, spanCounts, acknowledged);
       } catch (err) {
         const e = err instanceof OtelKafkaJaegerError ? err : toProduceError(err, 'produce failed');
-        this.#metrics.failed(spans.length - oversizeCount, e.code);
+        // Acknowledgements are final at this point: later ones belong to an export that already FAILED.
+        const sent = this.#countAcknowledged(messages, spanCounts, acknowledged);
+        const failed = spans.length - oversizeCount - sent;
+        this.#metrics.failed(failed, e.code);
         this.#logger.warn('export to Kafka failed', {
           code: e.code,
           retriable: e.retriable,
-          spans: spans.length - oversizeCount,
+          spans: failed,
+          acknowledgedSpans: sent,
           error: e.message,
         });
         error = e;
@@ -174,13 +207,32 @@ export class KafkaSpanExporter implements SpanExporter {
     if (error) throw error;
   }
 
+  /** Records the acknowledged messages, their bytes and spans as exported; returns the span count. */
+  #countAcknowledged(messages: OutgoingMessage[], spanCounts: number[], acknowledged: boolean[]): number {
+    let spans = 0;
+    let count = 0;
+    let bytes = 0;
+    acknowledged.forEach((ok, i) => {
+      if (!ok) return;
+      spans += spanCounts[i] ?? 0;
+      count += 1;
+      bytes += messages[i]?.value.length ?? 0;
+    });
+    if (count > 0) {
+      this.#metrics.spansExported.add(spans);
+      this.#metrics.messages.add(count);
+      this.#metrics.bytes.add(bytes);
+    }
+    return spans;
+  }
+
   #encode(spans: ReadableSpan[]): {
     messages: OutgoingMessage[];
     spanCounts: number[];
     oversize: OtelKafkaJaegerError | undefined;
     oversizeCount: number;
   } {
-    const maxBytes = Math.max(1024, this.#options.maxMessageBytes - MESSAGE_OVERHEAD_BYTES);
+    const maxBytes = this.#maxValueBytes;
     const encode = (group: ReadableSpan[]): Uint8Array => this.#serialize(group);
     const groups: [string | null, ReadableSpan[]][] = this.#options.partitionByTraceId
       ? [...groupByTrace(spans)]
@@ -218,25 +270,35 @@ export class KafkaSpanExporter implements SpanExporter {
     return { key, value: Buffer.from(b.buffer, b.byteOffset, b.byteLength), headers: this.#headers };
   }
 
-  async #produce(messages: OutgoingMessage[], abandoned: AbortSignal): Promise<void> {
+  async #produce(
+    messages: OutgoingMessage[],
+    abandoned: AbortSignal,
+    onAcknowledged: (index: number) => void,
+  ): Promise<void> {
     const producer = await this.#connect();
     // An export that already reported FAILED must not be delivered behind the application's back.
     if (abandoned.aborted) return;
-    await producer.send(this.#kafka.topic, messages);
+    await producer.send(this.#kafka.topic, messages, onAcknowledged);
   }
 
   /**
    * The connected producer, connecting on first use. librdkafka's connect waits for broker metadata, so
    * while Kafka is unreachable it stays pending (exports time out meanwhile) or fails; a failed connect is
-   * retried with a fresh client by the next export.
+   * retried with a fresh client by the next export, and so is a producer that hit a fatal error.
    */
   #connect(): Promise<DeliveryProducer> {
-    if (this.#producer) return Promise.resolve(this.#producer);
+    const current = this.#producer;
+    if (current && !current.fatalError) return Promise.resolve(current);
+    if (current) {
+      this.#producer = undefined;
+      void current.disconnect();
+    }
     if (!this.#connecting) {
-      const connecting = DeliveryProducer.connect(producerRdKafkaConfig(this.#kafka, this.#options), this.#logger).then(
+      const connecting = DeliveryProducer.connect(this.#rdkafkaConfig, this.#logger).then(
         (producer) => {
           this.#connecting = undefined;
-          if (this.#shutdown) {
+          // Only a connect that outlived every export (they timed out) can finish after shutdown flushed.
+          if (this.#closed) {
             void producer.disconnect();
             throw new ShutdownError('KafkaSpanExporter is shut down');
           }
@@ -275,6 +337,11 @@ export class KafkaSpanExporter implements SpanExporter {
     work.catch(() => undefined);
     return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
   }
+}
+
+/** Bytes the headers add to a record: names, values and their length prefixes. */
+function headerBytes(headers: Record<string, string>): number {
+  return Object.entries(headers).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v) + 10, 0);
 }
 
 function asError(err: unknown): Error {

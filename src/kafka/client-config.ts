@@ -57,7 +57,12 @@ export function messageTimeoutMillis(exportTimeoutMillis: number): number {
 
 const SECRET_KEY = /password|secret|sasl\.oauthbearer\.config|ssl\.key\.pem|ssl_key|private/i;
 
+/** Whether a librdkafka property's value is a secret (never logged or put into an error message). */
+export function isSecretProperty(key: string): boolean {
+  return SECRET_KEY.test(key);
+}
+
 /** A copy safe to log: values of secret-looking properties replaced by `[redacted]`. */
 export function redact(props: RdKafkaConfig): RdKafkaConfig {
-  return Object.fromEntries(Object.entries(props).map(([k, v]) => [k, SECRET_KEY.test(k) ? '[redacted]' : v]));
+  return Object.fromEntries(Object.entries(props).map(([k, v]) => [k, isSecretProperty(k) ? '[redacted]' : v]));
 }

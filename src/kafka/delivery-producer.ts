@@ -3,10 +3,12 @@
 // exporter writes one message per trace, about a hundred per export, and that overhead measured 25-40 %
 // of the producing CPU (BENCHMARKS.md).
 import kafkaJavascript from '@confluentinc/kafka-javascript';
-import type { LibrdKafkaError, MessageHeader, Producer } from '@confluentinc/kafka-javascript';
+import type { LibrdKafkaError, MessageHeader } from '@confluentinc/kafka-javascript';
 
+import { ProduceError } from '../errors/errors';
 import type { Logger } from '../logging/logger';
 import type { RdKafkaConfig } from './client-config';
+import { kafkaCodeOf } from './kafka-errors';
 
 /** A message to produce. */
 export interface ProducerMessage {
@@ -15,73 +17,198 @@ export interface ProducerMessage {
   headers: Record<string, string>;
 }
 
-/** Counts the delivery reports of one send(); settles once every message reported. */
+/** The part of the client's native-backed `Producer` this layer uses (a seam for unit tests). */
+export interface NativeProducer {
+  on(event: 'delivery-report', listener: (err: LibrdKafkaError | null, report: unknown) => void): unknown;
+  on(event: 'event.error', listener: (err: LibrdKafkaError) => void): unknown;
+  connect(options: object, callback: (err: LibrdKafkaError | null | undefined) => void): unknown;
+  setPollInBackground(enabled: boolean): unknown;
+  produce(
+    topic: string,
+    partition: number | null,
+    value: Buffer,
+    key: string | undefined,
+    timestamp: number | null,
+    opaque: unknown,
+    headers: MessageHeader[],
+  ): unknown;
+  disconnect(timeoutMillis: number, callback: () => void): unknown;
+}
+
+/** Creates the native producer for a configuration. */
+export type NativeProducerFactory = (config: RdKafkaConfig & { dr_cb: boolean }) => NativeProducer;
+
+const createNativeProducer: NativeProducerFactory = (config) => new kafkaJavascript.Producer(config);
+
+/** librdkafka's `RD_KAFKA_RESP_ERR__FATAL`: the producer instance can no longer produce. */
+const ERR__FATAL = -150;
+
+/**
+ * Whether `err` says the producer is in a fatal state. An `event.error` arrives as a plain Error carrying
+ * only librdkafka's text ("Local: Fatal error"), which the client parses into code -1, so the text counts.
+ */
+function isFatal(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  if (kafkaCodeOf(err) === ERR__FATAL || (err as { isFatal?: unknown }).isFatal === true) return true;
+  const message = (err as { message?: unknown }).message;
+  return typeof message === 'string' && /^(local: )?fatal error$/i.test(message.trim());
+}
+
+/** Counts the delivery reports of one send(); settles once every message reported, or on fail(). */
 class PendingSend {
   #remaining: number;
   #error: unknown;
+  #settled = false;
   readonly #resolve: () => void;
   readonly #reject: (err: unknown) => void;
+  readonly #onAcknowledged: ((index: number) => void) | undefined;
+  readonly #onSettled: (self: PendingSend) => void;
 
-  constructor(count: number, resolve: () => void, reject: (err: unknown) => void) {
+  constructor(
+    count: number,
+    resolve: () => void,
+    reject: (err: unknown) => void,
+    onAcknowledged: ((index: number) => void) | undefined,
+    onSettled: (self: PendingSend) => void,
+  ) {
     this.#remaining = count;
     this.#resolve = resolve;
     this.#reject = reject;
+    this.#onAcknowledged = onAcknowledged;
+    this.#onSettled = onSettled;
   }
 
-  report(err: unknown): void {
-    if (err && this.#error === undefined) this.#error = err;
+  report(index: number, err: unknown): void {
+    if (this.#settled) return;
+    if (err) this.#error ??= err;
+    else this.#onAcknowledged?.(index);
     if (--this.#remaining > 0) return;
+    this.#settle();
+  }
+
+  /** Settles now with `err`, whatever is still outstanding; later reports are ignored. */
+  fail(err: unknown): void {
+    if (this.#settled) return;
+    this.#error = err;
+    this.#settle();
+  }
+
+  #settle(): void {
+    this.#settled = true;
+    this.#onSettled(this);
     if (this.#error === undefined) this.#resolve();
     else this.#reject(this.#error);
   }
 }
 
-export class DeliveryProducer {
-  readonly #producer: Producer;
-  readonly #headerArrays = new WeakMap<Record<string, string>, MessageHeader[]>();
+/** The opaque value of one produced message: which send it belongs to, and its index there. */
+class DeliveryTicket {
+  constructor(
+    readonly send: PendingSend,
+    readonly index: number,
+  ) {}
+}
 
-  private constructor(producer: Producer) {
+export class DeliveryProducer {
+  readonly #producer: NativeProducer;
+  readonly #logger: Logger;
+  readonly #pending = new Set<PendingSend>();
+  readonly #headerArrays = new WeakMap<Record<string, string>, MessageHeader[]>();
+  #fatalError: ProduceError | undefined;
+
+  private constructor(producer: NativeProducer, logger: Logger) {
     this.#producer = producer;
+    this.#logger = logger;
+    producer.on('delivery-report', (err, report) => this.#onDeliveryReport(err, report));
+    producer.on('event.error', (err) => {
+      if (isFatal(err)) this.#onFatal(err);
+      else logger.warn('kafka producer error', { error: err.message });
+    });
   }
 
   /** Connects (librdkafka waits for broker metadata); rejects when that fails. */
-  static connect(config: RdKafkaConfig, logger: Logger): Promise<DeliveryProducer> {
-    const producer = new kafkaJavascript.Producer({ ...config, dr_cb: true });
-    producer.on('delivery-report', (err: LibrdKafkaError | null, report: { opaque?: unknown }) => {
-      (report.opaque as PendingSend).report(err);
-    });
-    producer.on('event.error', (err: LibrdKafkaError) => logger.warn('kafka producer error', { error: err.message }));
+  static connect(
+    config: RdKafkaConfig,
+    logger: Logger,
+    create: NativeProducerFactory = createNativeProducer,
+  ): Promise<DeliveryProducer> {
+    const native = create({ ...config, dr_cb: true });
+    const producer = new DeliveryProducer(native, logger);
     return new Promise((resolve, reject) => {
-      producer.connect({}, (err) => {
+      native.connect({}, (err) => {
         if (err) {
           reject(err instanceof Error ? err : new Error(err.message));
           return;
         }
         // A librdkafka thread polls for delivery reports: no timer on the event loop, no added latency.
-        producer.setPollInBackground(true);
-        resolve(new DeliveryProducer(producer));
+        native.setPollInBackground(true);
+        resolve(producer);
       });
     });
   }
 
-  /** Produces every message; resolves when all are acknowledged, rejects with the first failure. */
-  send(topic: string, messages: readonly ProducerMessage[]): Promise<void> {
+  /**
+   * Set once librdkafka reported a fatal error (e.g. the idempotent producer lost its sequence): this
+   * producer then fails every send and must be replaced.
+   */
+  get fatalError(): ProduceError | undefined {
+    return this.#fatalError;
+  }
+
+  /**
+   * Produces every message; resolves when all are acknowledged, rejects with the first failure (or at once
+   * with the fatal error, failing whatever was outstanding). `onAcknowledged` hears of each message Kafka
+   * acknowledged, by index, while the send is pending.
+   */
+  send(topic: string, messages: readonly ProducerMessage[], onAcknowledged?: (index: number) => void): Promise<void> {
+    if (this.#fatalError) return Promise.reject(this.#fatalError);
     if (messages.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const pending = new PendingSend(messages.length, resolve, reject);
-      for (const m of messages) {
+      const pending = new PendingSend(messages.length, resolve, reject, onAcknowledged, (p) => this.#pending.delete(p));
+      this.#pending.add(pending);
+      for (const [i, m] of messages.entries()) {
         try {
-          this.#producer.produce(topic, null, m.value, m.key ?? undefined, null, pending, this.#headers(m.headers));
+          const ticket = new DeliveryTicket(pending, i);
+          this.#producer.produce(topic, null, m.value, m.key ?? undefined, null, ticket, this.#headers(m.headers));
         } catch (err) {
           // Not queued (e.g. the local queue is full): it will never report, so count it as reported now.
-          pending.report(err);
+          if (isFatal(err)) this.#onFatal(err);
+          pending.report(i, err);
         }
+        // The fatal error failed this send; the rest would only be refused too.
+        if (this.#fatalError) break;
       }
     });
   }
 
   disconnect(): Promise<void> {
     return new Promise((resolve) => this.#producer.disconnect(5_000, () => resolve()));
+  }
+
+  #onDeliveryReport(err: LibrdKafkaError | null, report: unknown): void {
+    const ticket = typeof report === 'object' && report !== null ? (report as { opaque?: unknown }).opaque : undefined;
+    if (!(ticket instanceof DeliveryTicket)) {
+      // Not one of ours (nothing else produces on this client): nothing waits for it.
+      this.#logger.debug('ignoring a delivery report without a pending message', { error: err?.message });
+      return;
+    }
+    if (err && isFatal(err)) this.#onFatal(err);
+    ticket.send.report(ticket.index, err);
+  }
+
+  #onFatal(cause: unknown): void {
+    if (this.#fatalError) return;
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    this.#fatalError = new ProduceError(
+      `the Kafka producer hit a fatal error (${detail}); its unacknowledged messages are failed and the next ` +
+        'export uses a new producer',
+      { retriable: true, kafkaCode: ERR__FATAL, kafkaName: 'ERR__FATAL', cause },
+    );
+    this.#logger.error('kafka producer hit a fatal error; it will be replaced', {
+      error: detail,
+      pendingSends: this.#pending.size,
+    });
+    for (const pending of [...this.#pending]) pending.fail(this.#fatalError);
   }
 
   #headers(headers: Record<string, string>): MessageHeader[] {

@@ -6,7 +6,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { committedOffsets, createTopic, endOffsets, produceRaw } from '../harness/kafka';
 import { testMeter } from '../harness/metrics';
 import { uniqueName } from '../harness/names';
-import { ledgerOf, makeTraces, traceRecords, waitForAllSpans } from '../harness/traffic';
+import { ledgerOf, makeTraces, mergeLedgers, traceRecords, waitForAllSpans } from '../harness/traffic';
 import { forwarderConfig, startForwarder } from './helpers';
 
 async function dlqCount(topic: string): Promise<number> {
@@ -67,6 +67,45 @@ describe('forwarder: onUndeliverable', () => {
     await delay(1_500);
     expect((await committedOffsets(config.forwarder!.groupId!, topic)).get(0)).toBe(5);
     expect(forwarder.health().partitions[0]?.committedOffset).toBe(5);
+    expect(await dlqCount(forwarder.deadLetterTopic)).toBe(0);
+  });
+
+  it("'block' holds only the bad record's partition: the rest of its batch and other partitions go on", async () => {
+    const topic = await createTopic({ partitions: 2 });
+    const service = uniqueName('block-others');
+    const p0 = makeTraces(service, 6);
+    const p1 = makeTraces(service, 12);
+    // Partition 0: three traces, the bad record, three traces. Partition 1: only good traces. With large
+    // batches the bad record shares its sink request with records of both partitions.
+    const p0Records = traceRecords(p0).map((r) => ({ ...r, partition: 0 }));
+    const pill = { key: 'pill', value: Buffer.from([0x0a, 0xff, 0xff, 0x03, 1, 2, 3]), partition: 0 };
+    await produceRaw(topic, [
+      ...p0Records.slice(0, 3),
+      pill,
+      ...p0Records.slice(3),
+      ...traceRecords(p1).map((r) => ({ ...r, partition: 1 })),
+    ]);
+    const config = forwarderConfig(topic, {
+      forwarder: { onUndeliverable: 'block', batch: { maxRecords: 100, lingerMillis: 200 } },
+    });
+    const forwarder = await startForwarder(config);
+
+    // Every good span arrives, the ones after the bad record on its own partition included (they are
+    // delivered, just not committed past the bad record).
+    const account = await waitForAllSpans(mergeLedgers(ledgerOf(p0), ledgerOf(p1)), service, {
+      timeoutMillis: 60_000,
+    });
+    expect(account.missing).toBe(0);
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const committed = await committedOffsets(config.forwarder!.groupId!, topic);
+      if (committed.get(0) === 3 && committed.get(1) === 12) break;
+      if (Date.now() > deadline) throw new Error(`commits at ${JSON.stringify([...committed])}, want 0→3, 1→12`);
+      await delay(100);
+    }
+    const health = forwarder.health();
+    expect(health.partitions.find((p) => p.partition === 0)?.pauseReasons).toContain('sink-failing');
+    expect(health.partitions.find((p) => p.partition === 1)?.paused).toBe(false);
     expect(await dlqCount(forwarder.deadLetterTopic)).toBe(0);
   });
 });

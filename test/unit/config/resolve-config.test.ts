@@ -172,6 +172,7 @@ describe('resolveExporterConfig', () => {
     [{ compression: 'brotli' }, 'exporter.compression'],
     [{ partitionByTraceId: 'yes' }, 'exporter.partitionByTraceId'],
     [{ maxMessageBytes: 10 }, 'exporter.maxMessageBytes'],
+    [{ maxMessageBytes: 4095 }, 'exporter.maxMessageBytes'],
     [{ maxMessageBytes: 1.5e6 + 0.5 }, 'exporter.maxMessageBytes'],
     [{ lingerMillis: -3 }, 'exporter.lingerMillis'],
     [{ maxQueueBytes: 2_000_000, maxMessageBytes: 3_000_000 }, 'exporter.maxQueueBytes'],
@@ -220,5 +221,93 @@ describe('resolveRetryPolicy', () => {
   it('names the bad retry field', () => {
     expect(configError(() => resolveRetryPolicy({ retry: { multiplier: 0.5 } })).field).toBe('retry.multiplier');
     expect(configError(() => resolveRetryPolicy({ retry: 5 })).field).toBe('retry');
+  });
+});
+
+describe('SASL from the environment', () => {
+  const secret = 'hunter2-env';
+
+  it.each([
+    [{ OTEL_EXPORTER_KAFKA_SASL_USERNAME: 'svc' }, /OTEL_EXPORTER_KAFKA_SASL_PASSWORD not set/],
+    [{ OTEL_EXPORTER_KAFKA_SASL_PASSWORD: secret }, /OTEL_EXPORTER_KAFKA_SASL_USERNAME not set/],
+    [{ OTEL_EXPORTER_KAFKA_SASL_MECHANISM: 'scram-sha-256' }, /USERNAME and OTEL_EXPORTER_KAFKA_SASL_PASSWORD not set/],
+    [
+      {
+        OTEL_EXPORTER_KAFKA_SASL_MECHANISM: 'scram-sha-1024',
+        OTEL_EXPORTER_KAFKA_SASL_USERNAME: 'svc',
+        OTEL_EXPORTER_KAFKA_SASL_PASSWORD: secret,
+      },
+      /OTEL_EXPORTER_KAFKA_SASL_MECHANISM is invalid/,
+    ],
+  ])('an incomplete or invalid set %j is warned about and ignored', (env, reason) => {
+    const logger = recordingLogger();
+    const k = resolveKafkaConfig({ kafka: { brokers } }, env, logger);
+    expect(k.sasl).toBeUndefined();
+    expect(k.securityProtocol).toBe('plaintext');
+    const warnings = logger.warnings.join('\n');
+    expect(warnings).toMatch(/ignoring the SASL environment variables/);
+    expect(warnings).toMatch(reason);
+    expect(warnings).not.toContain(secret);
+  });
+
+  it('still throws when kafka.sasl is set in code and stays incomplete', () => {
+    const err = configError(() =>
+      resolveKafkaConfig(
+        { kafka: { brokers, sasl: { mechanism: 'plain' } } },
+        { OTEL_EXPORTER_KAFKA_SASL_USERNAME: 'u' },
+      ),
+    );
+    expect(err.field).toBe('kafka.sasl.password');
+  });
+
+  it('completes code-set SASL from the environment', () => {
+    const k = resolveKafkaConfig(
+      { kafka: { brokers, sasl: { mechanism: 'scram-sha-512' } } },
+      { OTEL_EXPORTER_KAFKA_SASL_USERNAME: 'u', OTEL_EXPORTER_KAFKA_SASL_PASSWORD: secret },
+    );
+    expect(k.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'u', password: secret });
+  });
+});
+
+describe("kafka.rdkafka['message.max.bytes']", () => {
+  it('lowers the exporter limit when it is below exporter.maxMessageBytes', () => {
+    const config = { kafka: { brokers, rdkafka: { 'message.max.bytes': 200_000 } } };
+    expect(resolveExporterConfig(config, {}).maxMessageBytes).toBe(200_000);
+    const asString = { kafka: { brokers, rdkafka: { 'message.max.bytes': '300000' } } };
+    expect(resolveExporterConfig(asString, {}).maxMessageBytes).toBe(300_000);
+    const higher = {
+      kafka: { brokers, rdkafka: { 'message.max.bytes': 5_000_000 } },
+      exporter: { maxMessageBytes: 8192 },
+    };
+    expect(resolveExporterConfig(higher, {}).maxMessageBytes).toBe(8192);
+  });
+
+  it.each([1000, 4095, '12x', 2e9, 5000.5])('%j → ConfigError naming the property', (value) => {
+    const config = { kafka: { brokers, rdkafka: { 'message.max.bytes': value } } };
+    expect(configError(() => resolveKafkaConfig(config, {})).field).toBe("kafka.rdkafka['message.max.bytes']");
+    expect(configError(() => resolveExporterConfig(config, {})).field).toBe("kafka.rdkafka['message.max.bytes']");
+  });
+});
+
+describe('DEFAULTS.retry', () => {
+  it("matches exponentialBackoff()'s own defaults", () => {
+    const policy = resolveRetryPolicy({ retry: { jitter: 0 } });
+    expect(policy.nextDelay(1, new Error('x'))).toEqual({
+      retry: true,
+      delayMillis: DEFAULTS.retry.initialDelayMillis,
+    });
+    expect(policy.nextDelay(2, new Error('x'))).toEqual({
+      retry: true,
+      delayMillis: DEFAULTS.retry.initialDelayMillis * DEFAULTS.retry.multiplier,
+    });
+    expect(policy.nextDelay(1_000, new Error('x'))).toEqual({
+      retry: true,
+      delayMillis: DEFAULTS.retry.maxDelayMillis,
+    });
+    const jittered = resolveRetryPolicy({ retry: { random: () => 0 } });
+    expect(jittered.nextDelay(1, new Error('x'))).toEqual({
+      retry: true,
+      delayMillis: DEFAULTS.retry.initialDelayMillis * (1 - DEFAULTS.retry.jitter),
+    });
   });
 });

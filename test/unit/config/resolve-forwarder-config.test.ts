@@ -67,3 +67,37 @@ describe('resolveForwarderConfig', () => {
     expect(fieldOf(() => resolveForwarderConfig(config, 't', {}))).toBe(field);
   });
 });
+
+describe('resolveForwarderConfig sinks', () => {
+  it('creates the configured built-in sink', () => {
+    expect(resolveForwarderConfig({ forwarder: { sink: { type: 'otlp-grpc' } } }, 't', {}).sink.name).toBe('otlp-grpc');
+    expect(resolveForwarderConfig({ forwarder: { sink: { type: 'jaeger-thrift-http' } } }, 't', {}).sink.name).toBe(
+      'jaeger-thrift-http',
+    );
+  });
+
+  it('ignores a malformed OTEL_KAFKA_FORWARDER_SINK_URL instead of throwing', () => {
+    const warnings: string[] = [];
+    const logger = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (m: string) => warnings.push(m),
+      error: () => undefined,
+    };
+    const f = resolveForwarderConfig({}, 't', { OTEL_KAFKA_FORWARDER_SINK_URL: '::nonsense::' }, logger);
+    expect(f.sink.name).toBe('otlp-http');
+    expect(warnings.join('\n')).toMatch(/ignoring OTEL_KAFKA_FORWARDER_SINK_URL=\(redacted\)/);
+  });
+
+  it('still lets the sink check header names in detail', () => {
+    expect(
+      fieldOf(() =>
+        resolveForwarderConfig(
+          { forwarder: { sink: { type: 'otlp-http', headers: { 'content-type': 'x' } } } },
+          't',
+          {},
+        ),
+      ),
+    ).toBe('forwarder.sink.headers.content-type');
+  });
+});

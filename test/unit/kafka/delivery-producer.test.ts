@@ -1,0 +1,149 @@
+// DeliveryProducer against a fake native producer: delivery reports by message, foreign reports, and the
+// fatal state (which librdkafka reports as an `event.error` whose text is "Local: Fatal error").
+import { EventEmitter } from 'node:events';
+
+import { ProduceError } from '../../../src/errors/errors';
+import { DeliveryProducer } from '../../../src/kafka/delivery-producer';
+import type { NativeProducer, ProducerMessage } from '../../../src/kafka/delivery-producer';
+import type { Logger } from '../../../src/logging/logger';
+
+interface Produced {
+  key: string | undefined;
+  opaque: unknown;
+}
+
+class FakeNative extends EventEmitter {
+  readonly produced: Produced[] = [];
+  throwOnProduce: Error | undefined;
+  disconnected = false;
+
+  connect(_options: object, callback: (err: null) => void): void {
+    setImmediate(() => callback(null));
+  }
+
+  setPollInBackground(): void {}
+
+  produce(_topic: string, _partition: null, _value: Buffer, key: string | undefined, _ts: null, opaque: unknown): void {
+    if (this.throwOnProduce) throw this.throwOnProduce;
+    this.produced.push({ key, opaque });
+  }
+
+  disconnect(_timeout: number, callback: () => void): void {
+    this.disconnected = true;
+    callback();
+  }
+
+  /** Emits the delivery report of produced message `i`. */
+  report(i: number, err: { message: string; code: number } | null = null): void {
+    this.emit('delivery-report', err, { opaque: this.produced[i]?.opaque });
+  }
+}
+
+const logger: Logger & { errors: string[] } = {
+  errors: [],
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error(m: string) {
+    this.errors.push(m);
+  },
+};
+
+const messages = (n: number): ProducerMessage[] =>
+  Array.from({ length: n }, (_, i) => ({ key: `k${i}`, value: Buffer.from(`v${i}`), headers: { h: 'v' } }));
+
+async function connected(): Promise<{ native: FakeNative; producer: DeliveryProducer }> {
+  const native = new FakeNative();
+  const producer = await DeliveryProducer.connect({}, logger, (): NativeProducer => native);
+  return { native, producer };
+}
+
+const settled = (p: Promise<unknown>): Promise<{ ok: boolean; error?: unknown }> =>
+  p.then(
+    () => ({ ok: true }),
+    (error: unknown) => ({ ok: false, error }),
+  );
+
+describe('DeliveryProducer', () => {
+  it('resolves once every message is acknowledged, telling which', async () => {
+    const { native, producer } = await connected();
+    const acked: number[] = [];
+    const sent = settled(producer.send('t', messages(3), (i) => acked.push(i)));
+    native.report(2);
+    native.report(0);
+    native.report(1);
+    expect(await sent).toEqual({ ok: true });
+    expect(acked).toEqual([2, 0, 1]);
+  });
+
+  it('rejects with the first failure after every report, having told the acknowledged ones', async () => {
+    const { native, producer } = await connected();
+    const acked: number[] = [];
+    const sent = settled(producer.send('t', messages(3), (i) => acked.push(i)));
+    native.report(0);
+    native.report(1, { message: 'Local: Message timed out', code: -192 });
+    native.report(2);
+    const result = await sent;
+    expect(result.ok).toBe(false);
+    expect((result.error as { code: number }).code).toBe(-192);
+    expect(acked).toEqual([0, 2]);
+  });
+
+  it('ignores delivery reports that are not its own', async () => {
+    const { native, producer } = await connected();
+    const sent = settled(producer.send('t', messages(1)));
+    expect(() => native.emit('delivery-report', null, { opaque: { report: 'not ours' } })).not.toThrow();
+    expect(() => native.emit('delivery-report', null, undefined)).not.toThrow();
+    expect(() => native.emit('delivery-report', null, { opaque: 42 })).not.toThrow();
+    native.report(0);
+    expect(await sent).toEqual({ ok: true });
+  });
+
+  it('on a fatal error fails what is pending at once, and every later send', async () => {
+    const { native, producer } = await connected();
+    const acked: number[] = [];
+    const sent = settled(producer.send('t', messages(3), (i) => acked.push(i)));
+    native.report(0);
+    // What the client emits for RD_KAFKA_RESP_ERR__FATAL: the text only, code -1.
+    native.emit('event.error', Object.assign(new Error('fatal error'), { code: -1, origin: 'local' }));
+
+    const result = await sent;
+    expect(result.ok).toBe(false);
+    expect(result.error).toBeInstanceOf(ProduceError);
+    expect((result.error as ProduceError).kafkaName).toBe('ERR__FATAL');
+    expect((result.error as ProduceError).message).toMatch(/fatal error.*new producer/);
+    expect(acked).toEqual([0]);
+    expect(producer.fatalError).toBe(result.error);
+    expect(logger.errors.join('\n')).toMatch(/fatal/);
+
+    // Late reports of the failed send change nothing.
+    native.report(1);
+    expect((await settled(producer.send('t', messages(1)))).error).toBe(producer.fatalError);
+  });
+
+  it('treats a produce refused with ERR__FATAL as fatal and stops producing the rest', async () => {
+    const { native, producer } = await connected();
+    native.throwOnProduce = Object.assign(new Error('Local: Fatal error'), { code: -150 });
+    const produce = jest.spyOn(native, 'produce');
+    const result = await settled(producer.send('t', messages(3)));
+    expect(produce).toHaveBeenCalledTimes(1);
+    expect(result.error).toBeInstanceOf(ProduceError);
+    expect(producer.fatalError).toBeDefined();
+  });
+
+  it('counts a message the local queue refused as failed, and still waits for the others', async () => {
+    const { native, producer } = await connected();
+    let calls = 0;
+    const produce = native.produce.bind(native);
+    native.produce = (...args: Parameters<FakeNative['produce']>) => {
+      if (calls++ === 1) throw Object.assign(new Error('Local: Queue full'), { code: -184 });
+      produce(...args);
+    };
+    const sent = settled(producer.send('t', messages(3)));
+    native.report(0);
+    native.report(1);
+    const result = await sent;
+    expect((result.error as { code: number }).code).toBe(-184);
+    expect(producer.fatalError).toBeUndefined();
+  });
+});
