@@ -6,6 +6,7 @@ import type { ResolvedKafkaConfig } from '../config/resolve-config';
 import { SinkError } from '../errors/errors';
 import type { OtelKafkaJaegerError } from '../errors/errors';
 import { commonRdKafkaConfig } from '../kafka/client-config';
+import { isFatal } from '../kafka/delivery-producer';
 import { toProduceError } from '../kafka/kafka-errors';
 import { kafkaLogger } from '../kafka/kafka-logger';
 import type { Logger } from '../logging/logger';
@@ -129,6 +130,9 @@ export class DeadLetterWriter {
         metrics.deadLettered.add(1, { 'error.type': errorType(error) });
         return true;
       } catch (err) {
+        // A producer in a fatal state (e.g. the idempotent producer lost its sequence) never recovers: the
+        // next attempt gets a new one.
+        if (isFatal(err)) void this.close();
         const failure = toProduceError(err, `dead-letter write to ${topic} failed`);
         onFailure(failure);
         const decision = retry.nextDelay(attempt, new SinkError(failure.message, { retriable: true }));

@@ -47,7 +47,7 @@ const ERR__FATAL = -150;
  * Whether `err` says the producer is in a fatal state. An `event.error` arrives as a plain Error carrying
  * only librdkafka's text ("Local: Fatal error"), which the client parses into code -1, so the text counts.
  */
-function isFatal(err: unknown): boolean {
+export function isFatal(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
   if (kafkaCodeOf(err) === ERR__FATAL || (err as { isFatal?: unknown }).isFatal === true) return true;
   const message = (err as { message?: unknown }).message;
