@@ -378,7 +378,7 @@ async function main(): Promise<number> {
       `\ntime to drain after Jaeger came back: ${drainedAfter === undefined ? 'did not drain within 180 s' : `${(drainedAfter / 1000).toFixed(1)} s`}\n`,
     );
     process.stdout.write(
-      `\nVERDICT: ${total.lost} lost — ${total.lost} of ${total.sent} spans (${total.traces} traces) sent, ` +
+      `\nVERDICT: ${total.lost} lost — ${total.sent - total.lost} of ${total.sent} spans sent (${total.traces} traces) are in Jaeger, ` +
         `${outageSeconds} s outage, Jaeger query ${jaeger.queryUrl}\n`,
     );
     return total.lost === 0 && spansExported > 0 ? 0 : 1;
