@@ -24,6 +24,8 @@ const ERR_ASSIGN_PARTITIONS = -175;
 const ERR_REVOKE_PARTITIONS = -174;
 /** librdkafka's logical offset for the beginning of a partition. */
 const OFFSET_BEGINNING = -2;
+/** How often the consumer refreshes topic metadata: a topic created or grown later is seen within this. */
+const TOPIC_METADATA_REFRESH_MILLIS = 10_000;
 /** How often the end offsets of paused partitions are asked of the broker (they fetch nothing meanwhile). */
 const WATERMARK_REFRESH_MILLIS = 5_000;
 
@@ -312,6 +314,9 @@ export class KafkaToJaegerForwarder {
       'auto.offset.reset': 'earliest',
       'partition.assignment.strategy': 'cooperative-sticky',
       'js.consumer.max.batch.size': Math.max(32, Math.min(this.#options.maxRecords, 10_000)),
+      // librdkafka's default is 5 minutes: a forwarder started before its topic exists (or before partitions
+      // are added) would wait that long to see them.
+      'topic.metadata.refresh.interval.ms': TOPIC_METADATA_REFRESH_MILLIS,
       ...consumerPassthrough(this.#kafka.rdkafka),
       rebalance_cb: (err: RebalanceError, assignment: Assignment) => this.#onRebalance(err, assignment),
     });

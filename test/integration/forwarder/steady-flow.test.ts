@@ -57,6 +57,21 @@ describe('forwarder: steady flow', () => {
     }
   });
 
+  it('started before its topic exists, forwards once the topic is created', async () => {
+    const topic = uniqueName('okj-late-topic');
+    const service = uniqueName('late-topic');
+    const config = forwarderConfig(topic);
+    await startForwarder(config);
+    await delay(1_000);
+    await createTopic({ name: topic, partitions: 2 });
+    const expected = await produceTraces(topic, service, 20);
+
+    // Within the metadata refresh (10 s), not librdkafka's default 5 minutes.
+    const account = await waitForAllSpans(expected, service, { timeoutMillis: 30_000 });
+    expect(account.missing).toBe(0);
+    await waitForCommitsAtEnd(config.forwarder!.groupId!, topic);
+  });
+
   it('end to end: KafkaSpanExporter in the traced process → topic → forwarder → Jaeger', async () => {
     const topic = await createTopic({ partitions: 3 });
     const service = uniqueName('e2e');
