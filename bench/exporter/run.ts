@@ -54,9 +54,9 @@ interface ContenderDef {
 const CONTENDERS: ContenderDef[] = [
   { id: 'noop', label: '(a) no-op exporter', kind: 'noop' },
   { id: 'serializer', label: '(b) ProtobufTraceSerializer only', kind: 'serializer' },
-  { id: 'kafka', label: '(c) KafkaSpanExporter, defaults (linger 5 ms, no compression)', kind: 'kafka' },
+  { id: 'kafka', label: '(c) KafkaSpanExporter, defaults (linger 0, no compression)', kind: 'kafka' },
   { id: 'otlp-http', label: '(d) OTLPTraceExporter (proto) → local HTTP server', kind: 'otlp-http' },
-  { id: 'kafka-linger0', label: '(c) lingerMillis: 0', kind: 'kafka', extra: true, lingerMillis: 0 },
+  { id: 'kafka-linger5', label: '(c) lingerMillis: 5', kind: 'kafka', extra: true, lingerMillis: 5 },
   { id: 'kafka-lz4', label: "(c) compression: 'lz4'", kind: 'kafka', extra: true, compression: 'lz4' },
   { id: 'kafka-zstd', label: "(c) compression: 'zstd'", kind: 'kafka', extra: true, compression: 'zstd' },
   {
