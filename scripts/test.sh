@@ -8,7 +8,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
 npm run --silent build >/dev/null
 results=$(mktemp -t okj-jest-XXXXXX.json)
-trap 'rm -f "$results"' EXIT
+# OKJ_TEST_RESULTS=<file> keeps jest's JSON results (per-test durations) there.
+trap 'if [ -n "${OKJ_TEST_RESULTS:-}" ]; then cp "$results" "$OKJ_TEST_RESULTS" || true; fi; rm -f "$results"' EXIT
 status=0
 npx jest --ci --json --outputFile="$results" "$@" || status=$?
 node -e '
