@@ -94,11 +94,14 @@ export function oneOf<T extends string>(allowed: readonly T[]): EnvParser<T> {
   };
 }
 
+/** The longest timer Node (and librdkafka's `message.timeout.ms`) accepts: 2^31 - 1 ms, about 24.8 days. */
+const MAX_ENV_MILLIS = 2 ** 31 - 1;
+
 export const positiveMillis: EnvParser<number> = (raw) => {
   const n = Number(raw);
-  return /^\d+(\.\d+)?$/.test(raw) && Number.isFinite(n) && n > 0
+  return /^\d+(\.\d+)?$/.test(raw) && Number.isFinite(n) && n > 0 && n <= MAX_ENV_MILLIS
     ? { value: n }
-    : { error: 'expected a positive number of milliseconds' };
+    : { error: `expected a positive number of milliseconds, at most ${MAX_ENV_MILLIS}` };
 };
 
 export const booleanValue: EnvParser<boolean> = (raw) => {

@@ -124,15 +124,16 @@ export class DeadLetterWriter {
     const { topic, group, retry, logger, metrics } = this.#opts;
     for (let attempt = 1; ; attempt++) {
       if (signal.aborted) return false;
+      const used = this.#connect();
       try {
-        const producer = await this.#connect();
+        const producer = await used;
         await producer.send({ topic, messages: [deadLetterMessage(source, error, attempts, group)] });
         metrics.deadLettered.add(1, { 'error.type': errorType(error) });
         return true;
       } catch (err) {
         // A producer in a fatal state (e.g. the idempotent producer lost its sequence) never recovers: the
-        // next attempt gets a new one.
-        if (isFatal(err)) void this.close();
+        // next attempt gets a new one (unless another write replaced it already).
+        if (isFatal(err) && this.#producer === used) void this.close();
         const failure = toProduceError(err, `dead-letter write to ${topic} failed`);
         onFailure(failure);
         const decision = retry.nextDelay(attempt, new SinkError(failure.message, { retriable: true }));

@@ -50,17 +50,18 @@ export async function deliverBatch<R extends DeliverableRecord>(records: R[], ct
   let good = records;
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
-    if (r.contentType !== OTLP_PROTO_CONTENT_TYPE || r.spans !== undefined) continue;
-    try {
-      r.spans = countSpans(r.value);
-    } catch (err) {
-      if (!(err instanceof SerializationError)) throw err;
-      if (!broken) {
-        broken = [];
-        good = records.slice(0, i);
+    if (r.contentType === OTLP_PROTO_CONTENT_TYPE && r.spans === undefined) {
+      try {
+        r.spans = countSpans(r.value);
+      } catch (err) {
+        if (!(err instanceof SerializationError)) throw err;
+        if (!broken) {
+          broken = [];
+          good = records.slice(0, i);
+        }
+        broken.push({ record: r, error: err });
+        continue;
       }
-      broken.push({ record: r, error: err });
-      continue;
     }
     if (broken) good.push(r);
   }

@@ -100,6 +100,8 @@ interface PartitionState {
   resumeToken: number;
   revoked: boolean;
   blockers: number;
+  /** Undeliverable records retried one after the other (`onUndeliverable: 'block'`). */
+  blockChain: Promise<void>;
   highWatermark: number | undefined;
   lastError: PartitionHealth['lastError'];
 }
@@ -520,7 +522,8 @@ export class KafkaToJaegerForwarder {
           for (const r of batch) if (r.done || r.state.revoked) this.#release(r);
           this.#pump();
           this.#notifyIdle();
-        });
+        })
+        .catch(ignore);
     }
   }
 
@@ -585,7 +588,6 @@ export class KafkaToJaegerForwarder {
    * yet settled go back to the head of their partitions' queues, and those partitions wait a second.
    */
   #recover(batch: ForwardRecord[], err: unknown): void {
-    this.#logger.error('delivery failed unexpectedly; records requeued', { error: String(err) });
     const byState = new Map<PartitionState, ForwardRecord[]>();
     for (const r of batch) {
       if (r.done || r.state.revoked || r.settling) continue;
@@ -601,6 +603,11 @@ export class KafkaToJaegerForwarder {
         this.#unblock(s);
         this.#pump();
       }, 1_000).unref();
+    }
+    try {
+      this.#logger.error('delivery failed unexpectedly; records requeued', { error: String(err) });
+    } catch {
+      // The logger may be what failed.
     }
   }
 
@@ -640,7 +647,8 @@ export class KafkaToJaegerForwarder {
             if (record.done || record.state.revoked) this.#release(record);
             this.#pump();
             this.#notifyIdle();
-          });
+          })
+          .catch(ignore);
         return Promise.resolve();
       },
     });
@@ -692,7 +700,11 @@ export class KafkaToJaegerForwarder {
         "undeliverable record; partition blocked until it is accepted (onUndeliverable: 'block')",
         where,
       );
-      await this.#retryUntilAccepted(record, error, attempts);
+      // One record of a partition at a time (retries running out can hand over a whole batch at once).
+      const s = record.state;
+      const turn = s.blockChain.then(() => this.#retryUntilAccepted(record, error, attempts));
+      s.blockChain = turn.catch(ignore);
+      await turn;
       return;
     }
     this.#logger.warn('undeliverable record; writing it to the dead-letter topic', {
@@ -861,6 +873,10 @@ export class KafkaToJaegerForwarder {
       if (!this.#admin) {
         const admin = consumer.dependentAdmin();
         await admin.connect();
+        if (this.#stopping || this.#consumer !== consumer) {
+          await admin.disconnect().catch(ignore);
+          return;
+        }
         this.#admin = admin;
       }
       const offsets = await this.#admin.fetchTopicOffsets(this.#kafka.topic, {
@@ -903,6 +919,7 @@ function newPartitionState(topic: string, partition: number): PartitionState {
     resumeToken: 0,
     revoked: false,
     blockers: 0,
+    blockChain: Promise.resolve(),
     highWatermark: undefined,
     lastError: undefined,
   };
@@ -922,6 +939,8 @@ function consumerPassthrough(
     /^(acks|linger\.ms|compression\.|enable\.idempotence|message\.timeout\.ms|queue\.buffering|batch\.|retries|delivery\.)/;
   return Object.fromEntries(Object.entries(props).filter(([k]) => !producerOnly.test(k)));
 }
+
+function ignore(): void {}
 
 function errorInfo(error: OtelKafkaJaegerError): PartitionError {
   return { code: errorType(error), message: error.message, at: new Date().toISOString() };

@@ -164,6 +164,13 @@ describe('resolveExporterConfig', () => {
     expect(logger.warnings).toHaveLength(2);
   });
 
+  it('ignores (with a warning) an environment timeout beyond what timers and librdkafka accept', () => {
+    const logger = recordingLogger();
+    const x = resolveExporterConfig({}, { OTEL_EXPORTER_KAFKA_TIMEOUT: '3000000000' }, logger);
+    expect(x.timeoutMillis).toBe(10_000);
+    expect(logger.warnings).toHaveLength(1);
+  });
+
   it.each([
     [{ timeoutMillis: -1 }, 'exporter.timeoutMillis'],
     [{ timeoutMillis: 0 }, 'exporter.timeoutMillis'],

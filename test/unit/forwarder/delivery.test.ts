@@ -97,6 +97,28 @@ describe('deliverBatch', () => {
     }
   });
 
+  it('keeps every record after a broken one: other content types and records already counted', async () => {
+    const broken: TestRecord = {
+      id: 'broken',
+      value: Buffer.from([0x0a, 0x7f, 1]),
+      contentType: OTLP_PROTO_CONTENT_TYPE,
+    };
+    const json: TestRecord = {
+      id: 'json',
+      value: Buffer.from('{"resourceSpans":[]}'),
+      contentType: OTLP_JSON_CONTENT_TYPE,
+    };
+    const counted: TestRecord = { ...proto('counted', 2), spans: 2 };
+    const fresh = proto('fresh', 1);
+    const { ctx, sent, accepted, undeliverable } = context();
+
+    await deliverBatch([broken, json, counted, fresh], ctx);
+
+    expect(undeliverable.map((u) => u.record.id)).toEqual(['broken']);
+    expect(sent).toHaveLength(1);
+    expect(accepted.map((r) => r.id)).toEqual(['json', 'counted', 'fresh']);
+  });
+
   it('leaves records of other content types to the sink', async () => {
     const json: TestRecord = {
       id: 'json',
