@@ -10,7 +10,8 @@ import {
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
 import { KafkaSpanExporter } from '../../../src/exporter/kafka-span-exporter';
-import { MessageTooLargeError } from '../../../src/errors/errors';
+import { ConfigError, MessageTooLargeError } from '../../../src/errors/errors';
+import type { OtelKafkaJaegerConfig } from '../../../src/config/types';
 import { decodeTraceRequest } from '../../../src/serializers/otlp-decoder';
 import type { DecodedSpan } from '../../../src/serializers/otlp-decoder';
 import { consumeRaw, createTopic } from '../harness/kafka';
@@ -231,5 +232,30 @@ describe('KafkaSpanExporter on the real broker', () => {
     const after = await exportSpans(exporter, truth.getFinishedSpans());
     expect(after.code).toBe(FAILED);
     expect(after.error?.name).toBe('ShutdownError');
+  });
+
+  it.each<[string, (base: OtelKafkaJaegerConfig) => OtelKafkaJaegerConfig, string]>([
+    ['no brokers', (base) => ({ ...base, kafka: { topic: base.kafka?.topic } }), 'kafka.brokers'],
+    [
+      'an unknown compression',
+      (base) => ({ ...base, exporter: { compression: 'brotli' as 'gzip' } }),
+      'exporter.compression',
+    ],
+    ['a negative timeout', (base) => ({ ...base, exporter: { timeoutMillis: -1 } }), 'exporter.timeoutMillis'],
+    [
+      'a property librdkafka rejects',
+      (base) => ({ ...base, kafka: { ...base.kafka, rdkafka: { 'no.such.property': 1 } } }),
+      "kafka.rdkafka['no.such.property']",
+    ],
+  ])('refuses %s at construction with a ConfigError naming the field', async (_what, make, field) => {
+    const config = make(testConfig(await createTopic()));
+    // An empty environment: nothing may fill in what the code left out.
+    expect(() => new KafkaSpanExporter(config, {})).toThrow(ConfigError);
+    try {
+      new KafkaSpanExporter(config, {});
+    } catch (err) {
+      expect((err as ConfigError).field).toBe(field);
+      expect((err as ConfigError).message).toContain(field);
+    }
   });
 });
