@@ -15,6 +15,7 @@ import { otlpGrpcSink } from '../sinks/otlp-grpc-sink';
 import { jaegerThriftHttpSink } from '../sinks/jaeger-thrift-http-sink';
 import type { Sink } from '../sinks/sink';
 import { booleanValue, brokerList, brokerProblem, ENV, EnvReader, oneOf, positiveMillis } from './env';
+import { unknownConfigFields } from './unknown-keys';
 import type {
   Compression,
   OnUndeliverable,
@@ -419,6 +420,12 @@ export function resolveConfig(config?: OtelKafkaJaegerConfig, env: NodeJS.Proces
 export function resolveCommon(config: unknown): ResolvedCommon {
   const c = checkRoot(config);
   const logger = resolveLogger(c.logger);
+  const unknown = unknownConfigFields(c);
+  if (unknown.length > 0) {
+    logger.warn('configuration fields not known to otel-kafka-jaeger are ignored; check their spelling', {
+      fields: unknown.join(', '),
+    });
+  }
   checkMeterProvider(c.meterProvider);
   const meter = c.meterProvider ? c.meterProvider.getMeter('otel-kafka-jaeger') : createNoopMeter();
   const name = resolveSerializer(c.serializer);
