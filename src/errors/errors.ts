@@ -18,7 +18,8 @@ export type ErrorCode =
   | 'EXPORT_TIMEOUT'
   | 'SHUTDOWN'
   | 'SINK_FAILED'
-  | 'RETRIES_EXHAUSTED';
+  | 'RETRIES_EXHAUSTED'
+  | 'KAFKA_UNAVAILABLE';
 
 /** Options every error of this library accepts. */
 export interface OtelKafkaJaegerErrorOptions {

@@ -3,8 +3,7 @@ import { KafkaJS } from '@confluentinc/kafka-javascript';
 import { resolveCommon, resolveForwarderConfig, resolveKafkaConfig } from '../config/resolve-config';
 import type { ResolvedForwarderConfig, ResolvedKafkaConfig } from '../config/resolve-config';
 import type { OtelKafkaJaegerConfig } from '../config/types';
-import { SerializationError, ShutdownError, SinkError } from '../errors/errors';
-import type { OtelKafkaJaegerError } from '../errors/errors';
+import { OtelKafkaJaegerError, SerializationError, ShutdownError, SinkError } from '../errors/errors';
 import { commonRdKafkaConfig } from '../kafka/client-config';
 import { kafkaLogger } from '../kafka/kafka-logger';
 import type { Logger } from '../logging/logger';
@@ -226,6 +225,9 @@ export class KafkaToJaegerForwarder {
   /**
    * Joins the consumer group and starts forwarding. Resolves once the consumer is connected and subscribed.
    * Calling it again returns the same promise.
+   *
+   * @throws an {@link OtelKafkaJaegerError} with code `KAFKA_UNAVAILABLE` (retriable) when no broker could
+   * be reached (librdkafka gives up connecting after about 30 s); `start()` may then be called again.
    */
   start(): Promise<void> {
     this.#starting ??= this.#doStart();
@@ -323,8 +325,21 @@ export class KafkaToJaegerForwarder {
       rebalance_cb: (err: RebalanceError, assignment: Assignment) => this.#onRebalance(err, assignment),
     });
     this.#consumer = consumer;
-    await consumer.connect();
-    await consumer.subscribe({ topics: [this.#kafka.topic] });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [this.#kafka.topic] });
+    } catch (err) {
+      // Leave it as it was before start(), so that start() can be called again (e.g. once Kafka is up).
+      this.#consumer = undefined;
+      this.#state = 'created';
+      this.#starting = undefined;
+      await consumer.disconnect().catch(ignore);
+      throw new OtelKafkaJaegerError(
+        `cannot join consumer group ${this.#options.groupId} at ${this.#kafka.brokers.join(',')}: ` +
+          (err instanceof Error ? err.message : String(err)),
+        { code: 'KAFKA_UNAVAILABLE', retriable: true, cause: err },
+      );
+    }
     void consumer
       .run({
         eachBatchAutoResolve: true,
