@@ -45,7 +45,11 @@ describe.each(sinks)('forwarder with the %s sink', (_name, sinkAt, deadUrl) => {
 
   it('pauses the partitions while the sink is unreachable', async () => {
     const topic = await createTopic({ partitions: 2 });
-    await produceRaw(topic, traceRecords(makeTraces(uniqueName('dead-sink'), 10)));
+    // Both partitions get records (10 keys could all hash to one partition).
+    await produceRaw(
+      topic,
+      traceRecords(makeTraces(uniqueName('dead-sink'), 10)).map((r, i) => ({ ...r, partition: i % 2 })),
+    );
     const base = forwarderConfig(topic);
     const forwarder = await startForwarder({
       ...base,
