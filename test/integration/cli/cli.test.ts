@@ -10,7 +10,7 @@ import { DEAD_LETTER_HEADERS } from '../../../src/forwarder/dead-letter';
 import { consumeRaw, createTopic, endOffsets, produceRaw } from '../harness/kafka';
 import { uniqueName } from '../harness/names';
 import { endpoints } from '../harness/stack';
-import { ledgerOf, makeTraces, traceRecords, waitForAllSpans } from '../harness/traffic';
+import { accountInJaeger, ledgerOf, makeTraces, traceRecords, waitForAllSpans } from '../harness/traffic';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const BROKERS = endpoints.kafkaBrokers.join(',');
@@ -248,5 +248,59 @@ describe('otel-kafka-jaeger CLI', () => {
     // stderr is not a terminal here: progress comes as JSON lines.
     expect(jsonLines(result.stderr).some((l) => l.msg === 'replay progress')).toBe(true);
     await waitForAllSpans(ledgerOf(traces), service, { timeoutMillis: 20_000 });
+  });
+
+  it('replay --from --to on a terminal: a progress bar, and only the records of that range', async () => {
+    const topic = await createTopic({ prefix: 'okj-cli-replay-tty', partitions: 2 });
+    const before = makeTraces(uniqueName('cli-tty-before'), 10);
+    const insideService = uniqueName('cli-tty-inside');
+    const inside = makeTraces(insideService, 15);
+    const afterService = uniqueName('cli-tty-after');
+    const after = makeTraces(afterService, 10);
+    const spread = (traces: typeof before) => traceRecords(traces).map((r, i) => ({ ...r, partition: i % 2 }));
+    await produceRaw(topic, spread(before));
+    await delay(20); // record timestamps have millisecond resolution
+    const from = new Date().toISOString();
+    await delay(20);
+    await produceRaw(topic, spread(inside));
+    await delay(20);
+    const to = new Date().toISOString();
+    await delay(20);
+    await produceRaw(topic, spread(after));
+
+    // `script` runs the CLI on a pseudo-terminal (util-linux, part of every Debian system).
+    const cli = ['replay', '--from', from, '--to', to, '--brokers', BROKERS, '--topic', topic];
+    const command = [process.execPath, '--import', 'tsx', 'src/cli/main.ts', ...cli, '--sink-url']
+      .concat(endpoints.jaegerOtlpHttpUrl)
+      .map((a) => `'${a}'`)
+      .join(' ');
+    const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`replay on a terminal timed out: ${output}`));
+      }, 45_000);
+      child.on('close', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+
+    expect({ code, output }).toMatchObject({ code: 0 });
+    // The bar is redrawn in place (carriage returns) and ends complete.
+    expect(output).toMatch(/\r\[#{30}\] 2\/2 partitions 15 records 75 spans 0 undeliverable/);
+    const summary = output
+      .split(/\r?\n/)
+      .map((line) => line.slice(line.lastIndexOf('\r') + 1).trim())
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(summary).toEqual([expect.objectContaining({ topic, from, to, records: 15, undeliverable: 0 })]);
+    const account = await waitForAllSpans(ledgerOf(inside), insideService, { timeoutMillis: 20_000 });
+    expect(account.missing).toBe(0);
+    // Nothing after --to was sent (replay returned only after the sink accepted everything it sent).
+    expect((await accountInJaeger(ledgerOf(after), afterService)).found.size).toBe(0);
   });
 });
