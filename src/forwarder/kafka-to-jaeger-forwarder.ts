@@ -166,7 +166,6 @@ export class KafkaToJaegerForwarder {
   readonly #logger: Logger;
   readonly #metrics: ForwarderMetrics;
   readonly #deadLetters: DeadLetterWriter;
-  readonly #defaultContentType: string;
   readonly #partitions = new Map<string, PartitionState>();
   readonly #abort = new AbortController();
   #state: ForwarderHealth['state'] = 'created';
@@ -188,8 +187,9 @@ export class KafkaToJaegerForwarder {
   #stopping: Promise<void> | undefined;
 
   /**
-   * @param config - the shared configuration object; this reads `kafka`, `forwarder`, `retry`, `serializer`,
-   * `meterProvider` and `logger`.
+   * @param config - the shared configuration object; this reads `kafka`, `forwarder`, `retry`,
+   * `meterProvider` and `logger` (`serializer` is only validated: each record is read by its `content-type`
+   * header, or, without one, as OTLP/JSON when it starts with `{` and as OTLP protobuf otherwise).
    * @param env - where environment variables are read from.
    * @throws {@link ConfigError} when a value in `config` is invalid (naming the field).
    */
@@ -199,8 +199,6 @@ export class KafkaToJaegerForwarder {
     this.#kafka = resolveKafkaConfig(config, env, common.logger);
     this.#options = resolveForwarderConfig(config, this.#kafka.topic, env, common.logger);
     this.#sink = this.#options.sink;
-    this.#defaultContentType =
-      common.serializer.contentType === OTLP_JSON_CONTENT_TYPE ? OTLP_JSON_CONTENT_TYPE : OTLP_PROTO_CONTENT_TYPE;
     this.#metrics = new ForwarderMetrics(common.meter, () => this.#gaugeValues());
     this.#deadLetters = new DeadLetterWriter({
       kafka: this.#kafka,
@@ -270,7 +268,7 @@ export class KafkaToJaegerForwarder {
         metrics: this.#metrics,
         deadLetters: this.#deadLetters,
         spansIn,
-        contentTypeOf: (headers) => this.#contentTypeOf(headers),
+        contentTypeOf: (headers, value) => this.#contentTypeOf(headers, value),
         signal: this.#abort.signal,
       },
       options,
@@ -478,7 +476,7 @@ export class KafkaToJaegerForwarder {
         value: m.value,
         headers,
         timestamp: m.timestamp,
-        contentType: this.#contentTypeOf(headers),
+        contentType: this.#contentTypeOf(headers, m.value),
         enqueuedAt: now,
         released: false,
         done: false,
@@ -492,10 +490,16 @@ export class KafkaToJaegerForwarder {
     this.#pump();
   }
 
-  #contentTypeOf(headers: ForwardRecord['headers']): string {
+  /**
+   * The record's `content-type` header; without one, OTLP/JSON when the value opens with `{` (a byte no
+   * protobuf `ExportTraceServiceRequest` can start with: it would be field 15 of the obsolete group wire
+   * type), else OTLP protobuf. Records of producers that set no header (e.g. a collector's Kafka exporter)
+   * are thus read right whatever `serializer` says.
+   */
+  #contentTypeOf(headers: ForwardRecord['headers'], recordValue: Buffer | null): string {
     const raw = headers['content-type'];
     const value = Array.isArray(raw) ? raw[0] : raw;
-    if (value === undefined) return this.#defaultContentType;
+    if (value === undefined) return looksLikeJson(recordValue) ? OTLP_JSON_CONTENT_TYPE : OTLP_PROTO_CONTENT_TYPE;
     const type = value.toString().split(';')[0]!.trim().toLowerCase();
     if (type === 'application/protobuf' || type === 'application/x-protobuf') return OTLP_PROTO_CONTENT_TYPE;
     return type;
@@ -956,6 +960,15 @@ function consumerPassthrough(
 }
 
 function ignore(): void {}
+
+/**
+ * Whether a record without a `content-type` header is OTLP/JSON: its first byte is `{`. Leading whitespace
+ * is not skipped on purpose: a protobuf request starts with 0x0a (field 1), which is also a newline, and may
+ * be followed by 0x7b (a length of 123).
+ */
+export function looksLikeJson(value: Buffer | null): boolean {
+  return value !== null && value.length > 0 && value[0] === 0x7b;
+}
 
 function errorInfo(error: OtelKafkaJaegerError): PartitionError {
   return { code: errorType(error), message: error.message, at: new Date().toISOString() };

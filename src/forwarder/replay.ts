@@ -86,7 +86,7 @@ export interface ReplayDeps {
   metrics: ForwarderMetrics;
   deadLetters: DeadLetterWriter;
   spansIn: (value: Buffer, contentType: string) => number;
-  contentTypeOf: (headers: Record<string, string | Buffer>) => string;
+  contentTypeOf: (headers: Record<string, string | Buffer>, value: Buffer | null) => string;
   signal: AbortSignal;
 }
 
@@ -180,7 +180,7 @@ export async function replayRange(deps: ReplayDeps, request: ReplayOptions): Pro
             value: m.value,
             headers,
             timestamp: String(m.timestamp ?? ''),
-            contentType: deps.contentTypeOf(headers),
+            contentType: deps.contentTypeOf(headers, m.value),
           });
           bytes += m.value.length;
         }

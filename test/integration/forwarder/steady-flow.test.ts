@@ -3,6 +3,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { context, trace } from '@opentelemetry/api';
+import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BasicTracerProvider,
@@ -12,12 +13,29 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 
 import { KafkaSpanExporter } from '../../../src/exporter/kafka-span-exporter';
-import { committedOffsets, createTopic, endOffsets } from '../harness/kafka';
+import { committedOffsets, createTopic, endOffsets, produceRaw } from '../harness/kafka';
+import type { RawRecord } from '../harness/kafka';
 import { testMeter } from '../harness/metrics';
 import { uniqueName } from '../harness/names';
 import { endpoints } from '../harness/stack';
-import { ledgerOf, produceTraces, spanCount, waitForAllSpans } from '../harness/traffic';
+import {
+  ledgerOf,
+  makeTraces,
+  mergeLedgers,
+  produceTraces,
+  spanCount,
+  traceRecords,
+  waitForAllSpans,
+} from '../harness/traffic';
 import { forwarderConfig, startForwarder } from './helpers';
+
+async function endOffsetsSum(topic: string): Promise<number> {
+  try {
+    return [...(await endOffsets(topic)).values()].reduce((a, b) => a + b, 0);
+  } catch {
+    return 0; // never created: nothing was written
+  }
+}
 
 async function waitForCommitsAtEnd(groupId: string, topic: string, timeoutMillis = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMillis;
@@ -55,6 +73,30 @@ describe('forwarder: steady flow', () => {
       expect(p.paused).toBe(false);
       expect(p.lastError).toBeUndefined();
     }
+  });
+
+  it('reads records without a content-type header: OTLP/JSON by its first byte, protobuf otherwise', async () => {
+    const topic = await createTopic({ partitions: 2 });
+    const service = uniqueName('headerless');
+    const protoTraces = makeTraces(service, 10);
+    const jsonTraces = makeTraces(service, 10);
+    const records: RawRecord[] = [
+      ...traceRecords(protoTraces).map(({ key, value }) => ({ key, value })),
+      ...jsonTraces.map((spans) => ({
+        key: spans[0]!.spanContext().traceId,
+        value: Buffer.from(JsonTraceSerializer.serializeRequest(spans)!),
+      })),
+    ];
+    await produceRaw(topic, records);
+    const config = forwarderConfig(topic);
+    const forwarder = await startForwarder(config);
+
+    const account = await waitForAllSpans(mergeLedgers(ledgerOf(protoTraces), ledgerOf(jsonTraces)), service, {
+      timeoutMillis: 60_000,
+    });
+    expect(account.missing).toBe(0);
+    await waitForCommitsAtEnd(config.forwarder!.groupId!, topic);
+    expect(await endOffsetsSum(forwarder.deadLetterTopic)).toBe(0);
   });
 
   it('started before its topic exists, forwards once the topic is created', async () => {

@@ -4,6 +4,7 @@ import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { SerializationError, SinkError } from '../../../src/errors/errors';
 import type { OtelKafkaJaegerError } from '../../../src/errors/errors';
 import { deliverBatch } from '../../../src/forwarder/delivery';
+import { looksLikeJson } from '../../../src/forwarder/kafka-to-jaeger-forwarder';
 import type { DeliveryContext } from '../../../src/forwarder/delivery';
 import { ForwarderMetrics } from '../../../src/forwarder/forwarder-metrics';
 import { noRetry } from '../../../src/retry/no-retry';
@@ -144,5 +145,16 @@ describe('deliverBatch', () => {
     await deliverBatch(records, ctx);
     expect(accepted.map((r) => r.id).sort()).toEqual(['r0', 'r1', 'r3', 'r4']);
     expect(undeliverable.map((u) => u.record.id)).toEqual(['bad']);
+  });
+});
+
+describe('looksLikeJson', () => {
+  it('tells OTLP/JSON from protobuf by the first byte', () => {
+    expect(looksLikeJson(Buffer.from('{"resourceSpans":[]}'))).toBe(true);
+    // 0x0a opens every protobuf request (field 1) and is also a newline; 0x7b after it is a length.
+    expect(looksLikeJson(proto('p', 1).value)).toBe(false);
+    expect(looksLikeJson(Buffer.from([0x0a, 0x7b]))).toBe(false);
+    expect(looksLikeJson(Buffer.alloc(0))).toBe(false);
+    expect(looksLikeJson(null)).toBe(false);
   });
 });
