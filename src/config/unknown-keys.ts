@@ -8,7 +8,7 @@ const KNOWN: Record<string, readonly string[]> = {
   kafka: ['brokers', 'topic', 'clientId', 'securityProtocol', 'ssl', 'sasl', 'rdkafka'],
   'kafka.ssl': ['caFile', 'certFile', 'keyFile', 'keyPassword', 'rejectUnauthorized'],
   'kafka.sasl': ['mechanism', 'username', 'password'],
-  retry: ['initialDelayMillis', 'maxDelayMillis', 'multiplier', 'jitter', 'maxAttempts'],
+  retry: ['initialDelayMillis', 'maxDelayMillis', 'multiplier', 'jitter', 'maxAttempts', 'random'],
   exporter: ['timeoutMillis', 'partitionByTraceId', 'compression', 'maxMessageBytes', 'lingerMillis', 'maxQueueBytes'],
   forwarder: [
     'groupId',

@@ -5,6 +5,7 @@ import type { ResolvedForwarderConfig, ResolvedKafkaConfig } from '../config/res
 import type { OtelKafkaJaegerConfig } from '../config/types';
 import { OtelKafkaJaegerError, SerializationError, ShutdownError, SinkError } from '../errors/errors';
 import { commonRdKafkaConfig } from '../kafka/client-config';
+import { isRetriableKafkaCode, kafkaCodeOf } from '../kafka/kafka-errors';
 import { kafkaLogger } from '../kafka/kafka-logger';
 import type { Logger } from '../logging/logger';
 import { sleep } from '../retry/sleep';
@@ -332,10 +333,16 @@ export class KafkaToJaegerForwarder {
       this.#state = 'created';
       this.#starting = undefined;
       await consumer.disconnect().catch(ignore);
+      // Unreachable brokers may come back; failed authentication or TLS will not by itself.
+      const code = kafkaCodeOf(err);
       throw new OtelKafkaJaegerError(
         `cannot join consumer group ${this.#options.groupId} at ${this.#kafka.brokers.join(',')}: ` +
           (err instanceof Error ? err.message : String(err)),
-        { code: 'KAFKA_UNAVAILABLE', retriable: true, cause: err },
+        {
+          code: 'KAFKA_UNAVAILABLE',
+          retriable: (code === undefined ? undefined : isRetriableKafkaCode(code)) ?? true,
+          cause: err,
+        },
       );
     }
     void consumer
@@ -739,6 +746,7 @@ export class KafkaToJaegerForwarder {
     try {
       let attempt = attempts;
       for (;;) {
+        if (this.#abort.signal.aborted || s.revoked) return;
         const decision = this.#options.retry.nextDelay(attempt, new SinkError(error.message, { retriable: true }));
         await sleep(decision.retry ? decision.delayMillis : 30_000, this.#abort.signal).catch(() => undefined);
         if (this.#abort.signal.aborted || s.revoked) return;
@@ -814,11 +822,24 @@ export class KafkaToJaegerForwarder {
     s.paused = want;
     s.resumeToken++;
     if (want) {
+      let failure: unknown;
       try {
         consumer.pause([{ topic: s.topic, partitions: [s.partition] }]);
-        this.#logger.info('partition paused', { partition: s.partition, reasons: [...s.pauseReasons].join(',') });
       } catch (err) {
-        this.#logger.warn('could not pause partition', { partition: s.partition, error: String(err) });
+        failure = err;
+      }
+      // Logging last, and never throwing: a failing custom logger must not leave a blocker behind.
+      try {
+        if (failure === undefined) {
+          this.#logger.info('partition paused', { partition: s.partition, reasons: [...s.pauseReasons].join(',') });
+        } else {
+          this.#logger.warn('could not pause partition', {
+            partition: s.partition,
+            error: failure instanceof Error ? failure.message : JSON.stringify(failure),
+          });
+        }
+      } catch {
+        // nothing to do
       }
       return;
     }
@@ -962,12 +983,16 @@ function consumerPassthrough(
 function ignore(): void {}
 
 /**
- * Whether a record without a `content-type` header is OTLP/JSON: its first byte is `{`. Leading whitespace
- * is not skipped on purpose: a protobuf request starts with 0x0a (field 1), which is also a newline, and may
- * be followed by 0x7b (a length of 123).
+ * Whether a record without a `content-type` header is OTLP/JSON: it opens with `{`, after an optional byte
+ * order mark, spaces, tabs or carriage returns. Newlines are not skipped on purpose: a protobuf request starts
+ * with 0x0a (field 1), which is also a newline, and may be followed by 0x7b (a length of 123).
  */
 export function looksLikeJson(value: Buffer | null): boolean {
-  return value !== null && value.length > 0 && value[0] === 0x7b;
+  if (value === null) return false;
+  let i = value[0] === 0xef && value[1] === 0xbb && value[2] === 0xbf ? 3 : 0; // a UTF-8 byte order mark
+  // Spaces, tabs and carriage returns: none can open an ExportTraceServiceRequest. A newline can (0x0a).
+  while (i < value.length && (value[i] === 0x20 || value[i] === 0x09 || value[i] === 0x0d)) i++;
+  return value[i] === 0x7b;
 }
 
 function errorInfo(error: OtelKafkaJaegerError): PartitionError {

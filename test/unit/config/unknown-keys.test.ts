@@ -47,7 +47,14 @@ describe('unknownConfigFields', () => {
           rdkafka: { 'socket.keepalive.enable': true },
         },
         serializer: 'otlp_proto',
-        retry: { initialDelayMillis: 1, maxDelayMillis: 2, multiplier: 2, jitter: 0, maxAttempts: 3 },
+        retry: {
+          initialDelayMillis: 1,
+          maxDelayMillis: 2,
+          multiplier: 2,
+          jitter: 0,
+          maxAttempts: 3,
+          random: () => 0.5,
+        },
         exporter: {
           timeoutMillis: 1,
           partitionByTraceId: true,

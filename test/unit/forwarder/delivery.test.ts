@@ -151,6 +151,7 @@ describe('deliverBatch', () => {
 describe('looksLikeJson', () => {
   it('tells OTLP/JSON from protobuf by the first byte', () => {
     expect(looksLikeJson(Buffer.from('{"resourceSpans":[]}'))).toBe(true);
+    expect(looksLikeJson(Buffer.from('\ufeff \t\r{"resourceSpans":[]}'))).toBe(true);
     // 0x0a opens every protobuf request (field 1) and is also a newline; 0x7b after it is a length.
     expect(looksLikeJson(proto('p', 1).value)).toBe(false);
     expect(looksLikeJson(Buffer.from([0x0a, 0x7b]))).toBe(false);
