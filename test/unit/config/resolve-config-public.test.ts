@@ -11,6 +11,7 @@ import { otlpGrpcSink } from '../../../src/sinks/otlp-grpc-sink';
 import type * as GrpcSinkModule from '../../../src/sinks/otlp-grpc-sink';
 import { otlpHttpSink } from '../../../src/sinks/otlp-http-sink';
 import type * as HttpSinkModule from '../../../src/sinks/otlp-http-sink';
+import { fieldOf, recordingLogger } from '../helpers/config';
 
 jest.mock('../../../src/sinks/otlp-http-sink', () => {
   const actual = jest.requireActual<typeof HttpSinkModule>('../../../src/sinks/otlp-http-sink');
@@ -22,27 +23,6 @@ jest.mock('../../../src/sinks/otlp-grpc-sink', () => {
 });
 
 const brokers = ['127.0.0.1:9092'];
-
-function recordingLogger(): { warnings: string[]; debug(): void; info(): void; warn(m: string): void; error(): void } {
-  const warnings: string[] = [];
-  return {
-    warnings,
-    debug: () => undefined,
-    info: () => undefined,
-    warn: (m) => warnings.push(m),
-    error: () => undefined,
-  };
-}
-
-function fieldOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err.field;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 afterEach(() => jest.restoreAllMocks());
 

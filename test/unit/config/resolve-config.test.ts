@@ -6,18 +6,7 @@ import {
   resolveKafkaConfig,
   resolveRetryPolicy,
 } from '../../../src/config/resolve-config';
-import type { Logger } from '../../../src/logging/logger';
-
-function recordingLogger(): Logger & { warnings: string[] } {
-  const warnings: string[] = [];
-  return {
-    warnings,
-    debug: () => undefined,
-    info: () => undefined,
-    warn: (m: string) => warnings.push(m),
-    error: () => undefined,
-  };
-}
+import { recordingLogger } from '../helpers/config';
 
 function configError(fn: () => unknown): ConfigError {
   try {

@@ -1,16 +1,6 @@
 import { DEFAULTS, resolveForwarderConfig } from '../../../src/config/resolve-config';
-import { ConfigError } from '../../../src/errors/errors';
 import type { Sink } from '../../../src/sinks/sink';
-
-function fieldOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err.field;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { fieldOf } from '../helpers/config';
 
 describe('resolveForwarderConfig', () => {
   it('applies defaults: group, OTLP/HTTP sink, <topic>.dlq, dead-letter mode', () => {

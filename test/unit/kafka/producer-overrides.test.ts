@@ -1,7 +1,7 @@
 import { resolveExporterConfig, resolveKafkaConfig } from '../../../src/config/resolve-config';
 import type { RdKafkaValue } from '../../../src/config/types';
-import { ConfigError } from '../../../src/errors/errors';
 import { checkProducerOverrides } from '../../../src/kafka/producer-overrides';
+import { fieldOf } from '../helpers/config';
 
 function check(rdkafka: Record<string, RdKafkaValue>): string[] {
   const warnings: string[] = [];
@@ -14,16 +14,6 @@ function check(rdkafka: Record<string, RdKafkaValue>): string[] {
   const config = { kafka: { brokers: ['a:9092'], rdkafka } };
   checkProducerOverrides(resolveKafkaConfig(config, {}), resolveExporterConfig(config, {}), logger);
   return warnings;
-}
-
-function fieldOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err.field;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 describe('checkProducerOverrides', () => {
