@@ -1,3 +1,5 @@
+import { boundedText } from './bounded-text';
+
 /**
  * The codes every error of this library carries in {@link OtelKafkaJaegerError.code}.
  *
@@ -49,8 +51,13 @@ export class OtelKafkaJaegerError extends Error {
   /** Whether trying the same operation again may succeed. */
   readonly retriable: boolean;
 
+  /**
+   * @param message - What went wrong; control characters are escaped and it is cut at 2,048 characters (it
+   *   may quote record content, which a hostile producer controls).
+   * @param options - Code, retriability and cause.
+   */
   constructor(message: string, options: OtelKafkaJaegerErrorOptions) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(boundedText(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = options.code;
     this.retriable = options.retriable ?? false;

@@ -5,8 +5,9 @@ import { OtelKafkaJaegerError, RetriesExhaustedError, SerializationError, SinkEr
 import type { Logger } from '../logging/logger';
 import type { RetryPolicy } from '../retry/retry-policy';
 import { sleep } from '../retry/sleep';
-import { countSpans } from '../serializers/otlp-decoder';
-import { OTLP_PROTO_CONTENT_TYPE } from '../serializers/otlp-serializers';
+import { findDuplicateKey } from '../serializers/json-duplicate-keys';
+import { countSpans, decodeTraceRequest } from '../serializers/otlp-decoder';
+import { OTLP_JSON_CONTENT_TYPE, OTLP_PROTO_CONTENT_TYPE } from '../serializers/otlp-serializers';
 import type { Sink, SinkResult } from '../sinks/sink';
 import type { ForwarderMetrics } from './forwarder-metrics';
 
@@ -14,7 +15,7 @@ import type { ForwarderMetrics } from './forwarder-metrics';
 export interface DeliverableRecord {
   readonly value: Buffer;
   readonly contentType: string;
-  /** Spans in the record, once {@link deliverBatch} checked it (protobuf records only). */
+  /** Spans in the record, once {@link deliverBatch} checked it (OTLP protobuf and JSON records). */
   spans?: number;
 }
 
@@ -35,8 +36,8 @@ export interface DeliveryContext<R extends DeliverableRecord> {
 }
 
 /**
- * Delivers a batch: protobuf records whose framing is broken are undeliverable at once and never sent, the
- * rest goes to {@link deliverRecords}.
+ * Delivers a batch: records that cannot be a valid export are undeliverable at once and never sent, the rest
+ * goes to {@link deliverRecords}.
  *
  * @remarks
  * Sinks concatenate protobuf records into one request (concatenated `ExportTraceServiceRequest`s are one valid
@@ -44,24 +45,26 @@ export interface DeliveryContext<R extends DeliverableRecord> {
  * after it; a receiver that skips unknown fields would then answer 200 and those spans would be lost without
  * an error. Walking each record's framing down to its spans (no decoding) rules that out, and gives the span
  * count for the metrics.
+ *
+ * A non-empty record holding no span is not a valid export either: a flipped bit that turns `resource_spans`
+ * into an unknown field, or `{"not":"protobuf"}` read as OTLP/JSON, would be accepted by a receiver (200, 0
+ * spans) and committed, its spans gone. Such a record is undeliverable, with the reason. OTLP/JSON records are
+ * decoded here (one at a time, so a batch never holds more than one decoded record) and refused when an object
+ * repeats a key, which readers resolve differently (`JSON.parse` keeps the last one).
  */
 export async function deliverBatch<R extends DeliverableRecord>(records: R[], ctx: DeliveryContext<R>): Promise<void> {
   let broken: { record: R; error: SerializationError }[] | undefined;
   let good = records;
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
-    if (r.contentType === OTLP_PROTO_CONTENT_TYPE && r.spans === undefined) {
-      try {
-        r.spans = countSpans(r.value);
-      } catch (err) {
-        if (!(err instanceof SerializationError)) throw err;
-        if (!broken) {
-          broken = [];
-          good = records.slice(0, i);
-        }
-        broken.push({ record: r, error: err });
-        continue;
+    const error = checkRecord(r);
+    if (error !== undefined) {
+      if (!broken) {
+        broken = [];
+        good = records.slice(0, i);
       }
+      broken.push({ record: r, error });
+      continue;
     }
     if (broken) good.push(r);
   }
@@ -70,6 +73,51 @@ export async function deliverBatch<R extends DeliverableRecord>(records: R[], ct
     good.length > 0 ? deliverRecords(good, ctx) : undefined,
     ...broken.map(({ record, error }) => (ctx.isLive(record) ? ctx.undeliverable(record, error, 0) : undefined)),
   ]);
+}
+
+/** Counts the record's spans (into `spans`) and returns why it cannot be sent, if it cannot. */
+function checkRecord(r: DeliverableRecord): SerializationError | undefined {
+  if (r.spans === undefined) {
+    try {
+      if (r.contentType === OTLP_PROTO_CONTENT_TYPE) r.spans = countSpans(r.value);
+      else if (r.contentType === OTLP_JSON_CONTENT_TYPE) r.spans = countJsonSpans(r.value);
+      // Any other content type: the sink says why it cannot send it.
+      else return undefined;
+    } catch (err) {
+      if (err instanceof SerializationError) return err;
+      // A record nothing can read, however it fails (e.g. a RangeError deep in a parser): its own fault.
+      return new SerializationError(`record cannot be read: ${err instanceof Error ? err.message : String(err)}`, err);
+    }
+  }
+  if (r.spans === 0 && r.value.length > 0) {
+    const format = r.contentType === OTLP_JSON_CONTENT_TYPE ? 'OTLP/JSON' : 'OTLP protobuf';
+    return new SerializationError(
+      `record of ${r.value.length} bytes holds no span as ${format} (a trace export with no span: damaged, ` +
+        `or not OTLP traces); sending it would commit it with nothing stored`,
+    );
+  }
+  return undefined;
+}
+
+/** Spans of an OTLP/JSON record, after checking that no object repeats a key. */
+function countJsonSpans(value: Buffer): number {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(value);
+  } catch (err) {
+    throw new SerializationError('not an OTLP/JSON ExportTraceServiceRequest: invalid UTF-8', err);
+  }
+  const request = decodeTraceRequest(value, OTLP_JSON_CONTENT_TYPE);
+  const duplicate = findDuplicateKey(text);
+  if (duplicate !== undefined) {
+    throw new SerializationError(
+      `not an OTLP/JSON ExportTraceServiceRequest: key '${duplicate.key.slice(0, 100)}' appears twice in one ` +
+        `object (at character ${duplicate.position}); readers disagree on which to keep, so spans could be lost`,
+    );
+  }
+  let spans = 0;
+  for (const rs of request.resourceSpans) for (const ss of rs.scopeSpans) spans += ss.spans.length;
+  return spans;
 }
 
 /** Delivers `records` as one sink request (or, after a permanent failure, as halves, recursively). */

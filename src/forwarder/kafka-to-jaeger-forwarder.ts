@@ -7,16 +7,19 @@ import { OtelKafkaJaegerError, SerializationError, ShutdownError, SinkError } fr
 import { commonRdKafkaConfig } from '../kafka/client-config';
 import { isRetriableKafkaCode, kafkaCodeOf } from '../kafka/kafka-errors';
 import { kafkaLogger } from '../kafka/kafka-logger';
+import { boundedLogger } from '../logging/logger';
 import type { Logger } from '../logging/logger';
 import { sleep } from '../retry/sleep';
 import { OTLP_JSON_CONTENT_TYPE, OTLP_PROTO_CONTENT_TYPE } from '../serializers/otlp-serializers';
 import { countSpans, decodeTraceRequest } from '../serializers/otlp-decoder';
+import { recordContentType } from '../serializers/record-content';
 import type { Sink, SinkResult } from '../sinks/sink';
 import { DeadLetterWriter } from './dead-letter';
 import { asSinkError, deliverBatch, errorType } from './delivery';
 import { ForwarderMetrics } from './forwarder-metrics';
 import type { PartitionGaugeValue } from './forwarder-metrics';
 import { OffsetLedger } from './offset-ledger';
+import { putBack } from './record-queue';
 import { replayRange } from './replay';
 import type { ReplayOptions, ReplayResult } from './replay';
 
@@ -196,7 +199,7 @@ export class KafkaToJaegerForwarder {
    */
   constructor(config: OtelKafkaJaegerConfig = {}, env: NodeJS.ProcessEnv = process.env) {
     const common = resolveCommon(config);
-    this.#logger = common.logger;
+    this.#logger = boundedLogger(common.logger);
     this.#kafka = resolveKafkaConfig(config, env, common.logger);
     this.#options = resolveForwarderConfig(config, this.#kafka.topic, env, common.logger);
     this.#sink = this.#options.sink;
@@ -269,7 +272,7 @@ export class KafkaToJaegerForwarder {
         metrics: this.#metrics,
         deadLetters: this.#deadLetters,
         spansIn,
-        contentTypeOf: (headers, value) => this.#contentTypeOf(headers, value),
+        contentTypeOf: recordContentType,
         signal: this.#abort.signal,
       },
       options,
@@ -483,7 +486,7 @@ export class KafkaToJaegerForwarder {
         value: m.value,
         headers,
         timestamp: m.timestamp,
-        contentType: this.#contentTypeOf(headers, m.value),
+        contentType: recordContentType(headers, m.value),
         enqueuedAt: now,
         released: false,
         done: false,
@@ -495,21 +498,6 @@ export class KafkaToJaegerForwarder {
       for (const s of this.#partitions.values()) this.#addPause(s, 'buffer-full');
     }
     this.#pump();
-  }
-
-  /**
-   * The record's `content-type` header; without one, OTLP/JSON when the value opens with `{` (a byte no
-   * protobuf `ExportTraceServiceRequest` can start with: it would be field 15 of the obsolete group wire
-   * type), else OTLP protobuf. Records of producers that set no header (e.g. a collector's Kafka exporter)
-   * are thus read right whatever `serializer` says.
-   */
-  #contentTypeOf(headers: ForwardRecord['headers'], recordValue: Buffer | null): string {
-    const raw = headers['content-type'];
-    const value = Array.isArray(raw) ? raw[0] : raw;
-    if (value === undefined) return looksLikeJson(recordValue) ? OTLP_JSON_CONTENT_TYPE : OTLP_PROTO_CONTENT_TYPE;
-    const type = value.toString().split(';')[0]!.trim().toLowerCase();
-    if (type === 'application/protobuf' || type === 'application/x-protobuf') return OTLP_PROTO_CONTENT_TYPE;
-    return type;
   }
 
   #release(record: ForwardRecord): void {
@@ -623,7 +611,7 @@ export class KafkaToJaegerForwarder {
     }
     const error = asSinkError(err);
     for (const [s, records] of byState) {
-      s.queue.splice(s.queueHead, 0, ...records);
+      s.queueHead = putBack(s.queue, s.queueHead, records);
       this.#block(s, error);
       setTimeout(() => {
         this.#unblock(s);
@@ -981,19 +969,6 @@ function consumerPassthrough(
 }
 
 function ignore(): void {}
-
-/**
- * Whether a record without a `content-type` header is OTLP/JSON: it opens with `{`, after an optional byte
- * order mark, spaces, tabs or carriage returns. Newlines are not skipped on purpose: a protobuf request starts
- * with 0x0a (field 1), which is also a newline, and may be followed by 0x7b (a length of 123).
- */
-export function looksLikeJson(value: Buffer | null): boolean {
-  if (value === null) return false;
-  let i = value[0] === 0xef && value[1] === 0xbb && value[2] === 0xbf ? 3 : 0; // a UTF-8 byte order mark
-  // Spaces, tabs and carriage returns: none can open an ExportTraceServiceRequest. A newline can (0x0a).
-  while (i < value.length && (value[i] === 0x20 || value[i] === 0x09 || value[i] === 0x0d)) i++;
-  return value[i] === 0x7b;
-}
 
 function errorInfo(error: OtelKafkaJaegerError): PartitionError {
   return { code: errorType(error), message: error.message, at: new Date().toISOString() };

@@ -1,5 +1,7 @@
 import { diag } from '@opentelemetry/api';
 
+import { boundedText } from '../errors/bounded-text';
+
 /**
  * Where this library writes its log lines. Attributes never contain secrets (passwords, SASL or TLS key
  * material are redacted before they reach a logger).
@@ -35,3 +37,28 @@ export const diagLogger: Logger = {
   warn: (message, attributes) => diag.warn(message, ...(attributes ? [attributes] : [])),
   error: (message, attributes) => diag.error(message, ...(attributes ? [attributes] : [])),
 };
+
+/**
+ * `logger` with every string attribute (and the message) passed through {@link boundedText}: what the
+ * forwarder logs may quote record content, which a hostile producer controls. A logger that throws is
+ * contained: logging never breaks forwarding.
+ */
+export function boundedLogger(logger: Logger): Logger {
+  const wrap =
+    (level: keyof Logger) =>
+    (message: string, attributes?: Record<string, unknown>): void => {
+      try {
+        logger[level](boundedText(message), attributes === undefined ? undefined : boundAttributes(attributes));
+      } catch {
+        // A failing custom logger must not turn a handled condition into a failed delivery.
+      }
+    };
+  return { debug: wrap('debug'), info: wrap('info'), warn: wrap('warn'), error: wrap('error') };
+}
+
+function boundAttributes(attributes: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(attributes))
+    out[key] = typeof value === 'string' ? boundedText(value) : value;
+  return out;
+}

@@ -4,7 +4,6 @@ import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { SerializationError, SinkError } from '../../../src/errors/errors';
 import type { OtelKafkaJaegerError } from '../../../src/errors/errors';
 import { deliverBatch } from '../../../src/forwarder/delivery';
-import { looksLikeJson } from '../../../src/forwarder/kafka-to-jaeger-forwarder';
 import type { DeliveryContext } from '../../../src/forwarder/delivery';
 import { ForwarderMetrics } from '../../../src/forwarder/forwarder-metrics';
 import { noRetry } from '../../../src/retry/no-retry';
@@ -106,7 +105,7 @@ describe('deliverBatch', () => {
     };
     const json: TestRecord = {
       id: 'json',
-      value: Buffer.from('{"resourceSpans":[]}'),
+      value: Buffer.from(`{"resourceSpans":[${jsonResourceSpans()}]}`),
       contentType: OTLP_JSON_CONTENT_TYPE,
     };
     const counted: TestRecord = { ...proto('counted', 2), spans: 2 };
@@ -120,11 +119,25 @@ describe('deliverBatch', () => {
     expect(accepted.map((r) => r.id)).toEqual(['json', 'counted', 'fresh']);
   });
 
-  it('leaves records of other content types to the sink', async () => {
+  it('dead-letters invalid OTLP/JSON before sending it', async () => {
     const json: TestRecord = {
       id: 'json',
       value: Buffer.from('{"resourceSpans": ['),
       contentType: OTLP_JSON_CONTENT_TYPE,
+    };
+    const { ctx, sent, undeliverable } = context();
+    await deliverBatch([json], ctx);
+    expect(sent).toHaveLength(0);
+    expect(undeliverable.map((u) => [u.record.id, u.attempts, u.error.code])).toEqual([
+      ['json', 0, 'SERIALIZATION_FAILED'],
+    ]);
+  });
+
+  it('leaves records of other content types to the sink', async () => {
+    const json: TestRecord = {
+      id: 'json',
+      value: Buffer.from('{"resourceSpans": ['),
+      contentType: 'text/plain',
     };
     const { ctx, sent, undeliverable } = context((records) =>
       Promise.reject(new SinkError(`HTTP 400 for ${records.length}`, { retriable: false, httpStatus: 400 })),
@@ -148,14 +161,92 @@ describe('deliverBatch', () => {
   });
 });
 
-describe('looksLikeJson', () => {
-  it('tells OTLP/JSON from protobuf by the first byte', () => {
-    expect(looksLikeJson(Buffer.from('{"resourceSpans":[]}'))).toBe(true);
-    expect(looksLikeJson(Buffer.from('\ufeff \t\r{"resourceSpans":[]}'))).toBe(true);
-    // 0x0a opens every protobuf request (field 1) and is also a newline; 0x7b after it is a length.
-    expect(looksLikeJson(proto('p', 1).value)).toBe(false);
-    expect(looksLikeJson(Buffer.from([0x0a, 0x7b]))).toBe(false);
-    expect(looksLikeJson(Buffer.alloc(0))).toBe(false);
-    expect(looksLikeJson(null)).toBe(false);
+describe('deliverBatch: records that hold no span, or that readers disagree on', () => {
+  it('dead-letters a protobuf record whose resource_spans tag lost a bit (0 spans), and sends its neighbours', async () => {
+    const good = proto('good', 3);
+    const flipped = proto('flipped', 3);
+    const value = Buffer.from(flipped.value);
+    expect(value[0]).toBe(0x0a);
+    value[0] = 0x1a; // field 3, length-delimited: an unknown field a receiver skips, answering 200
+    const { ctx, accepted, undeliverable, sent } = context();
+    await deliverBatch([good, { ...flipped, value }], ctx);
+    expect(accepted.map((r) => r.id)).toEqual(['good']);
+    expect(sent.flat().map((r) => r.value)).toEqual([good.value]);
+    expect(undeliverable).toHaveLength(1);
+    expect(undeliverable[0]!.record.id).toBe('flipped');
+    expect(undeliverable[0]!.error).toBeInstanceOf(SerializationError);
+    expect(undeliverable[0]!.error.message).toMatch(/holds no span/);
+  });
+
+  it.each([
+    ['an object that is not a request', '{"not":"protobuf"}'],
+    ['an empty object', '{}'],
+    ['an empty list of resource spans', '{"resourceSpans":[]}'],
+    ['resource spans without spans', '{"resourceSpans":[{"resource":{},"scopeSpans":[{"spans":[]}]}]}'],
+  ])('dead-letters OTLP/JSON with no span: %s', async (_what, json) => {
+    const { ctx, accepted, undeliverable, sent } = context();
+    await deliverBatch([{ id: 'j', value: Buffer.from(json), contentType: OTLP_JSON_CONTENT_TYPE }], ctx);
+    expect(sent).toHaveLength(0);
+    expect(accepted).toHaveLength(0);
+    expect(undeliverable.map((u) => u.error.message)).toEqual([expect.stringMatching(/holds no span as OTLP\/JSON/)]);
+  });
+
+  it.each([
+    ['resourceSpans twice', (rs: string) => `{"resourceSpans":[${rs}],"resourceSpans":[${rs}]}`],
+    ['resourceSpans and resource_spans', (rs: string) => `{"resourceSpans":[${rs}],"resource_spans":[${rs}]}`],
+    [
+      'spans twice',
+      (rs: string) => rs.replace('"spans":[', '"spans":[],"spans":[').replace(/^/, '{"resourceSpans":[') + ']}',
+    ],
+  ])('dead-letters OTLP/JSON that repeats a key (%s) instead of forwarding one of them', async (_what, build) => {
+    const rs = jsonResourceSpans();
+    const json = build(rs);
+    expect(() => JSON.parse(json) as unknown).not.toThrow();
+    const { ctx, accepted, undeliverable } = context();
+    await deliverBatch([{ id: 'dup', value: Buffer.from(json), contentType: OTLP_JSON_CONTENT_TYPE }], ctx);
+    expect(accepted).toHaveLength(0);
+    expect(undeliverable.map((u) => u.error.message)).toEqual([expect.stringMatching(/appears twice in one object/)]);
+  });
+
+  it('sends OTLP/JSON with spans, and counts them', async () => {
+    const record: TestRecord = {
+      id: 'ok',
+      value: Buffer.from(`{"resourceSpans":[${jsonResourceSpans()}]}`),
+      contentType: OTLP_JSON_CONTENT_TYPE,
+    };
+    const { ctx, accepted, undeliverable } = context();
+    await deliverBatch([record], ctx);
+    expect(undeliverable).toHaveLength(0);
+    expect(accepted.map((r) => r.spans)).toEqual([1]);
+  });
+
+  it('dead-letters JSON nested too deep for the JSON body builder before any request', async () => {
+    const json = `{"resourceSpans":${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
+    const { ctx, undeliverable, sent } = context();
+    await deliverBatch([{ id: 'deep', value: Buffer.from(json), contentType: OTLP_JSON_CONTENT_TYPE }], ctx);
+    expect(sent).toHaveLength(0);
+    expect(undeliverable).toHaveLength(1);
+    expect(undeliverable[0]!.error).toBeInstanceOf(SerializationError);
   });
 });
+
+function jsonResourceSpans(): string {
+  return JSON.stringify({
+    resource: { attributes: [{ key: 'service.name', value: { stringValue: 'svc' } }] },
+    scopeSpans: [
+      {
+        scope: { name: 's' },
+        spans: [
+          {
+            traceId: '0af7651916cd43dd8448eb211c80319c',
+            spanId: 'b7ad6b7169203331',
+            name: 'op',
+            kind: 1,
+            startTimeUnixNano: '1700000000000000000',
+            endTimeUnixNano: '1700000000000001000',
+          },
+        ],
+      },
+    ],
+  });
+}

@@ -1,0 +1,50 @@
+// How the forwarder (and replay) decides what a Kafka record holds: its `content-type` header, or, when the
+// header is missing or empty, the record's first bytes. Records of producers that set no header (e.g. an OTel
+// Collector's Kafka exporter) are thus read right whatever `serializer` says.
+import { OTLP_JSON_CONTENT_TYPE, OTLP_PROTO_CONTENT_TYPE } from './otlp-serializers';
+
+/** Record headers as the Kafka client hands them over. */
+export type RecordHeaders = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+
+/**
+ * The content type a record is read as: the media type of its `content-type` header (lowercased, parameters
+ * dropped; `application/protobuf` is read as `application/x-protobuf`), or, when the header is missing,
+ * empty or blank, OTLP/JSON when {@link looksLikeJson} and OTLP protobuf otherwise.
+ *
+ * @remarks
+ * Any other media type is returned as it is (control characters escaped, at most 100 characters), and the
+ * record is dead-lettered as undeliverable: its producer said it is not OTLP.
+ */
+export function recordContentType(headers: RecordHeaders, value: Buffer | null): string {
+  const raw = headers['content-type'];
+  const header = Array.isArray(raw) ? raw[0] : raw;
+  const type = header === undefined ? '' : header.toString().split(';', 1)[0]!.trim().toLowerCase();
+  // An empty header says nothing: as good as none (seen from producers that always set the header).
+  if (type === '') return looksLikeJson(value) ? OTLP_JSON_CONTENT_TYPE : OTLP_PROTO_CONTENT_TYPE;
+  if (type === 'application/protobuf' || type === OTLP_PROTO_CONTENT_TYPE) return OTLP_PROTO_CONTENT_TYPE;
+  if (type === OTLP_JSON_CONTENT_TYPE) return OTLP_JSON_CONTENT_TYPE;
+  return printable(type.slice(0, 100));
+}
+
+/**
+ * Whether a record without a content type is OTLP/JSON: it opens with `{`, after an optional UTF-8 byte order
+ * mark and spaces, tabs or carriage returns.
+ *
+ * @remarks
+ * Newlines are not skipped on purpose: a protobuf request starts with 0x0a (field 1), which is also a
+ * newline, and may be followed by 0x7b (a length of 123). A non-breaking space, or a byte order mark after
+ * a space, is not JSON whitespace (`JSON.parse` and the Collector's reader both refuse it), so such a record
+ * is read as protobuf, fails, and is dead-lettered with a reason rather than guessed at.
+ */
+export function looksLikeJson(value: Buffer | null): boolean {
+  if (value === null) return false;
+  let i = value[0] === 0xef && value[1] === 0xbb && value[2] === 0xbf ? 3 : 0; // a UTF-8 byte order mark
+  while (i < value.length && (value[i] === 0x20 || value[i] === 0x09 || value[i] === 0x0d)) i++;
+  return value[i] === 0x7b;
+}
+
+/** Escapes control characters (and lone surrogates' replacement) so a header cannot inject into a log line. */
+function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
