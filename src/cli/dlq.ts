@@ -15,7 +15,7 @@ import {
   parseCommand,
   stringFlag,
 } from './args';
-import { kafkaClient, partitionBounds, readTopic, withAdmin } from './kafka-clients';
+import { connectedRedriveProducer, partitionBounds, readTopic, withAdmin } from './kafka-clients';
 import { printJson } from './output';
 
 /** Help of `dlq`. */
@@ -72,8 +72,7 @@ export async function dlqCommand(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const producer = kafkaClient(kafka).producer({ acks: -1, 'enable.idempotence': true });
-  await producer.connect();
+  const producer = await connectedRedriveProducer(kafka);
   const counts = new Map<string, number>();
   let skipped = 0;
   try {

@@ -6,28 +6,34 @@ import kafkaJavascript, { KafkaJS } from '@confluentinc/kafka-javascript';
 import type { KafkaConsumer, Message } from '@confluentinc/kafka-javascript';
 
 import type { ResolvedKafkaConfig } from '../config/resolve-config';
-import { commonRdKafkaConfig } from '../kafka/client-config';
+import { adminRdKafkaConfig, consumerRdKafkaConfig, deadLetterProducerRdKafkaConfig } from '../kafka/client-config';
 import { kafkaLogger } from '../kafka/kafka-logger';
 import { silentLogger } from './output';
 
 /** A KafkaJS-style client whose own logging is silenced (errors surface as rejections instead). */
-export function kafkaClient(kafka: ResolvedKafkaConfig): KafkaJS.Kafka {
-  return new KafkaJS.Kafka({
-    ...commonRdKafkaConfig(kafka),
-    ...kafka.rdkafka,
-    kafkaJS: { logger: kafkaLogger(silentLogger) } as KafkaJS.KafkaConfig,
-  });
+function kafkaClient(props: Record<string, string | number | boolean>): KafkaJS.Kafka {
+  return new KafkaJS.Kafka({ ...props, kafkaJS: { logger: kafkaLogger(silentLogger) } as KafkaJS.KafkaConfig });
 }
 
 /** Runs `fn` with a connected admin client, always disconnecting it. */
 export async function withAdmin<T>(kafka: ResolvedKafkaConfig, fn: (admin: KafkaJS.Admin) => Promise<T>): Promise<T> {
-  const admin = kafkaClient(kafka).admin();
+  const admin = kafkaClient(adminRdKafkaConfig(kafka)).admin();
   await admin.connect();
   try {
     return await fn(admin);
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * A connected producer that re-produces records someone else sized (a redrive of dead letters): the dead
+ * letter writer's configuration, acks from all replicas, idempotent, no local size limit below the topic's.
+ */
+export async function connectedRedriveProducer(kafka: ResolvedKafkaConfig): Promise<KafkaJS.Producer> {
+  const producer = kafkaClient({}).producer(deadLetterProducerRdKafkaConfig(kafka));
+  await producer.connect();
+  return producer;
 }
 
 /** Start (low) and end (high) offset of every partition of `topic`. */
@@ -57,14 +63,16 @@ export async function readTopic(
   const pending = bounds.filter((b) => b.high > b.low);
   if (pending.length === 0 || limit <= 0) return 0;
   const consumer: KafkaConsumer = new kafkaJavascript.KafkaConsumer(
-    {
-      ...commonRdKafkaConfig(kafka),
-      ...kafka.rdkafka,
-      'group.id': `okj-cli-${randomBytes(6).toString('hex')}`,
-      'enable.auto.commit': false,
-      'enable.auto.offset.store': false,
-      'enable.partition.eof': true,
-    },
+    consumerRdKafkaConfig(
+      kafka,
+      {},
+      {
+        'group.id': `okj-cli-${randomBytes(6).toString('hex')}`,
+        'enable.auto.commit': false,
+        'enable.auto.offset.store': false,
+        'enable.partition.eof': true,
+      },
+    ),
     {},
   );
   const end = new Map(pending.map((b) => [b.partition, b.high]));

@@ -8,7 +8,7 @@ import type { KafkaConsumer, Message } from '@confluentinc/kafka-javascript';
 
 import type { ResolvedForwarderConfig, ResolvedKafkaConfig } from '../config/resolve-config';
 import { ConfigError, OtelKafkaJaegerError, ShutdownError } from '../errors/errors';
-import { commonRdKafkaConfig } from '../kafka/client-config';
+import { adminRdKafkaConfig, consumerRdKafkaConfig } from '../kafka/client-config';
 import { kafkaLogger } from '../kafka/kafka-logger';
 import type { Logger } from '../logging/logger';
 import type { Sink } from '../sinks/sink';
@@ -126,14 +126,18 @@ export async function replayRange(deps: ReplayDeps, request: ReplayOptions): Pro
 
   // A default import: Node's ESM loader cannot see KafkaConsumer as a named export of this CommonJS module.
   const consumer = new kafkaJavascript.KafkaConsumer(
-    {
-      ...commonRdKafkaConfig(deps.kafka),
-      // A group id is required by librdkafka; with assign() and no commits it never joins a group.
-      'group.id': `okj-replay-${randomBytes(6).toString('hex')}`,
-      'enable.auto.commit': false,
-      'enable.auto.offset.store': false,
-      'enable.partition.eof': true,
-    },
+    // The passthrough applies (SASL, TLS...), but cannot turn commits back on or name a real group.
+    consumerRdKafkaConfig(
+      deps.kafka,
+      {},
+      {
+        // A group id is required by librdkafka; with assign() and no commits it never joins a group.
+        'group.id': `okj-replay-${randomBytes(6).toString('hex')}`,
+        'enable.auto.commit': false,
+        'enable.auto.offset.store': false,
+        'enable.partition.eof': true,
+      },
+    ),
     {},
   );
   const next = new Map(ranges.map((r) => [r.partition, r.fromOffset]));
@@ -281,7 +285,7 @@ function abortReason(signal: AbortSignal): Error {
 /** Turns the request's bounds into offsets per partition, with the admin API (times → offsets). */
 async function resolveRanges(kafka: ResolvedKafkaConfig, request: ReplayOptions): Promise<ReplayRange[]> {
   const admin = new KafkaJS.Kafka({
-    ...commonRdKafkaConfig(kafka),
+    ...adminRdKafkaConfig(kafka),
     kafkaJS: { logger: kafkaLogger({ debug: noop, info: noop, warn: noop, error: noop }) } as KafkaJS.KafkaConfig,
   }).admin();
   await admin.connect();

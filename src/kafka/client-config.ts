@@ -29,6 +29,143 @@ export function commonRdKafkaConfig(kafka: ResolvedKafkaConfig): RdKafkaConfig {
   return props;
 }
 
+// librdkafka's own role of each property (the C/P column of CONFIGURATION.md, librdkafka 2.15): one set on
+// a client of the other role is ignored with a warning at every start. The `kafka.rdkafka` passthrough is
+// shared by both sides, so each client takes the part meant for its role.
+const PRODUCER_ONLY = new Set([
+  'transactional.id',
+  'transaction.timeout.ms',
+  'enable.idempotence',
+  'enable.gapless.guarantee',
+  'queue.buffering.max.messages',
+  'queue.buffering.max.kbytes',
+  'queue.buffering.max.ms',
+  'queue.buffering.backpressure.threshold',
+  'linger.ms',
+  'message.send.max.retries',
+  'retries',
+  'compression.codec',
+  'compression.type',
+  'compression.level',
+  'batch.num.messages',
+  'batch.size',
+  'delivery.report.only.error',
+  'dr_cb',
+  'dr_msg_cb',
+  'sticky.partitioning.linger.ms',
+  'request.required.acks',
+  'acks',
+  'request.timeout.ms',
+  'message.timeout.ms',
+  'delivery.timeout.ms',
+  'queuing.strategy',
+  'produce.offset.report',
+  'partitioner',
+  'partitioner_cb',
+  'msg_order_cmp',
+]);
+
+const CONSUMER_ONLY = new Set([
+  'group.id',
+  'group.instance.id',
+  'partition.assignment.strategy',
+  'session.timeout.ms',
+  'heartbeat.interval.ms',
+  'group.protocol.type',
+  'group.protocol',
+  'group.remote.assignor',
+  'coordinator.query.interval.ms',
+  'max.poll.interval.ms',
+  'enable.auto.commit',
+  'auto.commit.enable',
+  'auto.commit.interval.ms',
+  'enable.auto.offset.store',
+  'queued.min.messages',
+  'queued.max.messages.kbytes',
+  'fetch.wait.max.ms',
+  'fetch.queue.backoff.ms',
+  'fetch.message.max.bytes',
+  'max.partition.fetch.bytes',
+  'fetch.max.bytes',
+  'fetch.min.bytes',
+  'fetch.error.backoff.ms',
+  'offset.store.method',
+  'offset.store.path',
+  'offset.store.sync.interval.ms',
+  'isolation.level',
+  'consume_cb',
+  'rebalance_cb',
+  'offset_commit_cb',
+  'enable.partition.eof',
+  'check.crcs',
+  'max.poll.records',
+  'share.acknowledgement.mode',
+  'auto.offset.reset',
+  'consume.callback.max.messages',
+]);
+
+function without(props: RdKafkaConfig, ...excluded: ReadonlySet<string>[]): RdKafkaConfig {
+  return Object.fromEntries(Object.entries(props).filter(([k]) => !excluded.some((set) => set.has(k))));
+}
+
+/** The passthrough properties a consumer takes: all but the producer-only ones. */
+export function consumerPassthrough(props: RdKafkaConfig): RdKafkaConfig {
+  return without(props, PRODUCER_ONLY);
+}
+
+/** The passthrough properties a producer takes: all but the consumer-only ones. */
+export function producerPassthrough(props: RdKafkaConfig): RdKafkaConfig {
+  return without(props, CONSUMER_ONLY);
+}
+
+/**
+ * An admin client's properties: connection and security (SASL, TLS, anything else of the passthrough that
+ * is neither producer- nor consumer-only). An admin client is a producer-type handle in librdkafka, which
+ * would warn about consumer properties, and it produces nothing.
+ */
+export function adminRdKafkaConfig(kafka: ResolvedKafkaConfig): RdKafkaConfig {
+  return { ...commonRdKafkaConfig(kafka), ...without(kafka.rdkafka, PRODUCER_ONLY, CONSUMER_ONLY) };
+}
+
+/**
+ * A consumer's properties: the common ones, the client's own (`own`), then the passthrough minus its
+ * producer-only properties, then `fixed` — properties the client's correctness depends on (e.g. a replay
+ * consumer's random group and disabled commits), which the passthrough must not override.
+ */
+export function consumerRdKafkaConfig(
+  kafka: ResolvedKafkaConfig,
+  own: RdKafkaConfig = {},
+  fixed: RdKafkaConfig = {},
+): RdKafkaConfig {
+  return { ...commonRdKafkaConfig(kafka), ...own, ...consumerPassthrough(kafka.rdkafka), ...fixed };
+}
+
+/**
+ * librdkafka's largest `message.max.bytes`. A producer of records someone else sized (dead letters, a DLQ
+ * redrive) must not refuse them locally: librdkafka checks the uncompressed size against this limit, while
+ * the broker checks the compressed batch against the topic's `max.message.bytes`, the limit that matters.
+ */
+export const UNBOUNDED_MESSAGE_MAX_BYTES = 1_000_000_000;
+
+/**
+ * The producer of dead letters (and of a redrive): acks from all in-sync replicas, idempotent, compressed
+ * (the broker checks the compressed size), the passthrough minus consumer-only properties, then a local
+ * size limit that never refuses a record: a record of up to the source topic's `max.message.bytes` plus
+ * its provenance headers must be accepted here, whatever `message.max.bytes` the exporter uses.
+ */
+export function deadLetterProducerRdKafkaConfig(kafka: ResolvedKafkaConfig): RdKafkaConfig {
+  return {
+    ...commonRdKafkaConfig(kafka),
+    acks: -1,
+    'enable.idempotence': true,
+    'compression.codec': 'zstd',
+    'linger.ms': 5,
+    'message.timeout.ms': 30_000,
+    ...producerPassthrough(kafka.rdkafka),
+    'message.max.bytes': UNBOUNDED_MESSAGE_MAX_BYTES,
+  };
+}
+
 /**
  * The exporter's producer: acks from all in-sync replicas, idempotent (no duplicates or reordering from
  * librdkafka's own retries), bounded queue, and a message timeout inside the export timeout so a delivery
@@ -46,7 +183,7 @@ export function producerRdKafkaConfig(kafka: ResolvedKafkaConfig, exporter: Reso
     'queue.buffering.max.kbytes': Math.max(1, Math.floor(exporter.maxQueueBytes / 1024)),
     // Many small in-flight exports: count is not the bound, bytes are.
     'queue.buffering.max.messages': 1_000_000,
-    ...kafka.rdkafka,
+    ...producerPassthrough(kafka.rdkafka),
   };
 }
 

@@ -61,10 +61,59 @@ const PERMANENT = new Set(
     'ERR_UNSUPPORTED_VERSION',
     'ERR_UNSUPPORTED_COMPRESSION_TYPE',
     'ERR_POLICY_VIOLATION',
+    'ERR_INVALID_CONFIG',
+    'ERR_UNSUPPORTED_SASL_MECHANISM',
+    'ERR_ILLEGAL_SASL_STATE',
   ]
     .map((n) => CODES[n])
     .filter((c): c is number => c !== undefined),
 );
+
+/** Why a permanent produce error happens and what the operator does about it, by librdkafka name. */
+const REMEDIES: Readonly<Record<string, (topic: string) => string>> = {
+  ERR__AUTHENTICATION: () =>
+    'authentication failed: check kafka.sasl (or the sasl.* properties of kafka.rdkafka) and the security protocol',
+  ERR_SASL_AUTHENTICATION_FAILED: () =>
+    'the broker rejected the SASL credentials: check kafka.sasl (or sasl.* in kafka.rdkafka)',
+  ERR_UNSUPPORTED_SASL_MECHANISM: () =>
+    'the broker does not offer this SASL mechanism: check kafka.sasl.mechanism (or sasl.mechanisms in kafka.rdkafka)',
+  ERR_ILLEGAL_SASL_STATE: () => 'the SASL handshake failed: check kafka.securityProtocol and kafka.sasl',
+  ERR__SSL: () =>
+    'the TLS handshake failed: check kafka.tls (or the ssl.* properties of kafka.rdkafka: CA, certificate, key)',
+  ERR_TOPIC_AUTHORIZATION_FAILED: (topic) =>
+    `the principal may not write to ${topic}: grant it WRITE (and DESCRIBE) on topic ${topic}`,
+  ERR_CLUSTER_AUTHORIZATION_FAILED: () =>
+    'the principal lacks a cluster permission: grant it IDEMPOTENT_WRITE on the cluster (idempotent producer)',
+  ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED: () =>
+    'the principal may not use its transactional id: grant it WRITE on the transactional id',
+  ERR_MSG_SIZE_TOO_LARGE: (topic) => `the message is larger than ${topic} accepts: raise ${topic}'s max.message.bytes`,
+  ERR_RECORD_LIST_TOO_LARGE: (topic) =>
+    `the message is larger than ${topic} accepts: raise ${topic}'s max.message.bytes`,
+  ERR__INVALID_ARG: () => 'librdkafka refused an argument: check kafka.rdkafka',
+  ERR_INVALID_CONFIG: () => 'the broker refused a configuration value: check kafka.rdkafka',
+  ERR_INVALID_REQUIRED_ACKS: () => "the broker refused the acks setting: check kafka.rdkafka['acks']",
+  ERR_UNSUPPORTED_COMPRESSION_TYPE: () =>
+    "the broker does not support the compression codec: set kafka.rdkafka['compression.codec']",
+  ERR_POLICY_VIOLATION: (topic) => `a broker policy refused the request on ${topic}: check the topic's settings`,
+  ERR_TOPIC_EXCEPTION: (topic) => `${topic} is not a valid topic name`,
+};
+
+/**
+ * What an operator must fix for a produce to `topic` that failed permanently with this librdkafka code: a
+ * sentence naming the cause and the remedy (a generic one for codes without their own).
+ */
+export function permanentProduceRemedy(code: number | undefined, topic: string): string {
+  const name = code === undefined ? undefined : kafkaErrorName(code);
+  const remedy = name === undefined ? undefined : REMEDIES[name];
+  return remedy
+    ? remedy(topic)
+    : `fix the cause of ${name ?? 'this error'} (the broker, kafka.rdkafka, or the permissions on ${topic})`;
+}
+
+/** Whether a librdkafka code says a message is larger than the client or the topic accepts. */
+export function isMessageTooLargeCode(code: number | undefined): boolean {
+  return code !== undefined && (code === CODES.ERR_MSG_SIZE_TOO_LARGE || code === CODES.ERR_RECORD_LIST_TOO_LARGE);
+}
 
 /** The librdkafka name of a code, e.g. -192 → `ERR__MSG_TIMED_OUT`. */
 export function kafkaErrorName(code: number): string | undefined {

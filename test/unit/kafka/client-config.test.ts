@@ -1,5 +1,14 @@
 import { resolveExporterConfig, resolveKafkaConfig } from '../../../src/config/resolve-config';
-import { messageTimeoutMillis, producerRdKafkaConfig, redact } from '../../../src/kafka/client-config';
+import {
+  adminRdKafkaConfig,
+  consumerPassthrough,
+  consumerRdKafkaConfig,
+  deadLetterProducerRdKafkaConfig,
+  messageTimeoutMillis,
+  producerPassthrough,
+  producerRdKafkaConfig,
+  redact,
+} from '../../../src/kafka/client-config';
 
 const noEnv = {};
 
@@ -54,5 +63,68 @@ describe('producerRdKafkaConfig', () => {
     const shown = redact({ 'sasl.password': 'hunter2', 'ssl.key.password': 'k', 'client.id': 'svc' });
     expect(JSON.stringify(shown)).not.toMatch(/hunter2|"k"/);
     expect(shown['client.id']).toBe('svc');
+  });
+});
+
+describe('passthrough by role', () => {
+  const passthrough = {
+    'security.protocol': 'ssl',
+    'ssl.ca.location': '/ca.pem',
+    'sasl.username': 'u',
+    'socket.keepalive.enable': true,
+    acks: 'all',
+    'compression.codec': 'lz4',
+    'queue.buffering.max.ms': 3,
+    'group.id': 'x',
+    'fetch.max.bytes': 1_000,
+    'auto.offset.reset': 'latest',
+  };
+  const common = { 'security.protocol': 'ssl', 'ssl.ca.location': '/ca.pem', 'sasl.username': 'u' };
+
+  it('gives a consumer everything but the producer-only properties', () => {
+    expect(consumerPassthrough(passthrough)).toEqual({
+      ...common,
+      'socket.keepalive.enable': true,
+      'group.id': 'x',
+      'fetch.max.bytes': 1_000,
+      'auto.offset.reset': 'latest',
+    });
+  });
+
+  it('gives a producer everything but the consumer-only properties', () => {
+    expect(producerPassthrough(passthrough)).toEqual({
+      ...common,
+      'socket.keepalive.enable': true,
+      acks: 'all',
+      'compression.codec': 'lz4',
+      'queue.buffering.max.ms': 3,
+    });
+  });
+
+  it('gives an admin client the connection and security properties only', () => {
+    const kafka = resolveKafkaConfig({ kafka: { brokers: ['a:9092'], rdkafka: passthrough } }, noEnv);
+    expect(adminRdKafkaConfig(kafka)).toEqual({
+      'bootstrap.servers': 'a:9092',
+      'client.id': kafka.clientId,
+      ...common,
+      'socket.keepalive.enable': true,
+    });
+  });
+
+  it('lets a consumer fix what its correctness depends on, whatever the passthrough says', () => {
+    const kafka = resolveKafkaConfig({ kafka: { brokers: ['a:9092'], rdkafka: passthrough } }, noEnv);
+    const props = consumerRdKafkaConfig(kafka, { 'fetch.max.bytes': 5 }, { 'group.id': 'mine' });
+    expect(props).toMatchObject({ ...common, 'group.id': 'mine', 'fetch.max.bytes': 1_000 });
+    expect(props).not.toHaveProperty('acks');
+  });
+
+  it("never lets the passthrough's message.max.bytes refuse a dead letter locally", () => {
+    const kafka = resolveKafkaConfig(
+      { kafka: { brokers: ['a:9092'], rdkafka: { ...passthrough, 'message.max.bytes': 100_000 } } },
+      noEnv,
+    );
+    const props = deadLetterProducerRdKafkaConfig(kafka);
+    expect(props).toMatchObject({ ...common, 'message.max.bytes': 1_000_000_000, 'compression.codec': 'lz4' });
+    expect(props).not.toHaveProperty('group.id');
   });
 });

@@ -1,7 +1,13 @@
 import { KafkaJS } from '@confluentinc/kafka-javascript';
 
 import { ConfigError, ProduceError } from '../../../src/errors/errors';
-import { isRetriableKafkaCode, kafkaErrorName, toProduceError } from '../../../src/kafka/kafka-errors';
+import {
+  isMessageTooLargeCode,
+  isRetriableKafkaCode,
+  kafkaErrorName,
+  permanentProduceRemedy,
+  toProduceError,
+} from '../../../src/kafka/kafka-errors';
 
 const code = (name: string): number => {
   const c = (KafkaJS.ErrorCodes as Record<string, number>)[name];
@@ -42,5 +48,35 @@ describe('Kafka error classification', () => {
     expect(toProduceError(unlisted, 'x').retriable).toBe(false);
     const ours = new ConfigError('kafka.brokers', 'bad');
     expect(toProduceError(ours, 'x')).toBe(ours);
+  });
+});
+
+describe('permanent produce errors', () => {
+  it.each([
+    ['ERR__AUTHENTICATION', /kafka\.sasl/],
+    ['ERR_SASL_AUTHENTICATION_FAILED', /kafka\.sasl/],
+    ['ERR_UNSUPPORTED_SASL_MECHANISM', /mechanism/],
+    ['ERR__SSL', /kafka\.tls/],
+    ['ERR_TOPIC_AUTHORIZATION_FAILED', /WRITE .*topic t\.dlq/],
+    ['ERR_CLUSTER_AUTHORIZATION_FAILED', /IDEMPOTENT_WRITE/],
+    ['ERR_MSG_SIZE_TOO_LARGE', /t\.dlq's max\.message\.bytes/],
+    ['ERR_RECORD_LIST_TOO_LARGE', /max\.message\.bytes/],
+    ['ERR__INVALID_ARG', /kafka\.rdkafka/],
+    ['ERR_INVALID_CONFIG', /kafka\.rdkafka/],
+  ])('%s is permanent and has a remedy', (name, remedy) => {
+    expect(isRetriableKafkaCode(code(name))).toBe(false);
+    expect(permanentProduceRemedy(code(name), 't.dlq')).toMatch(remedy);
+  });
+
+  it('has a generic remedy for other codes', () => {
+    expect(permanentProduceRemedy(code('ERR_POLICY_VIOLATION'), 't')).toMatch(/policy/);
+    expect(permanentProduceRemedy(undefined, 't')).toMatch(/fix the cause/);
+  });
+
+  it('knows which codes say a message is too large', () => {
+    expect(isMessageTooLargeCode(code('ERR_MSG_SIZE_TOO_LARGE'))).toBe(true);
+    expect(isMessageTooLargeCode(code('ERR_RECORD_LIST_TOO_LARGE'))).toBe(true);
+    expect(isMessageTooLargeCode(code('ERR__TRANSPORT'))).toBe(false);
+    expect(isMessageTooLargeCode(undefined)).toBe(false);
   });
 });
