@@ -1,13 +1,13 @@
 // Shared argument handling of the CLI: strict flag parsing with node:util (no CLI framework), the config
 // file + flags → config object merge, and the small value parsers. Every problem with what the user typed
 // is a UsageError, which main.ts turns into exit code 2.
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 import { ENV } from '../config/env';
 import { DEFAULTS } from '../config/resolve-config';
 import type { OtelKafkaJaegerConfig } from '../config/types';
 import type { Logger } from '../logging/logger';
+import { ConfigFileError, readConfigFile } from './config-file';
 
 /** A mistake in the command line (unknown flag, missing or malformed value): exit code 2. */
 export class UsageError extends Error {
@@ -143,24 +143,13 @@ function brokersFlag(flags: Flags): string[] | undefined {
   return brokers;
 }
 
-function readConfigFile(path: string): OtelKafkaJaegerConfig {
-  let text: string;
+function configFile(path: string): OtelKafkaJaegerConfig {
   try {
-    text = readFileSync(path, 'utf8');
+    return readConfigFile(path);
   } catch (err) {
-    throw new UsageError(`--config: cannot read '${path}': ${err instanceof Error ? err.message : String(err)}`);
+    if (err instanceof ConfigFileError) throw new UsageError(err.message);
+    throw err;
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`--config: '${path}' is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new UsageError(`--config: '${path}' must hold a JSON object (the config object)`);
-  }
-  // Only the shape is checked here: the library validates every field and names the bad one.
-  return parsed;
 }
 
 /**
@@ -169,7 +158,7 @@ function readConfigFile(path: string): OtelKafkaJaegerConfig {
  */
 export function buildConfig(flags: Flags, logger?: Logger): OtelKafkaJaegerConfig {
   const path = stringFlag(flags, 'config');
-  const file = path === undefined ? {} : readConfigFile(path);
+  const file = path === undefined ? {} : configFile(path);
   const brokers = brokersFlag(flags);
   const topic = stringFlag(flags, 'topic');
   const group = stringFlag(flags, 'group');

@@ -3,6 +3,7 @@
 import type { Message, MessageHeader } from '@confluentinc/kafka-javascript';
 
 import { ENV } from '../config/env';
+import { boundedText } from '../errors/bounded-text';
 import { resolveKafkaConfig } from '../config/resolve-config';
 import type { OtelKafkaJaegerConfig } from '../config/types';
 import { DEAD_LETTER_HEADERS } from '../forwarder/dead-letter';
@@ -36,6 +37,9 @@ ${COMMON_OPTIONS_HELP}
   -h, --help            this help`;
 
 const PROVENANCE_PREFIX = 'okj.';
+/** Anyone who can write to the dead-letter topic controls its records: what peek shows of them is capped. */
+const MAX_SHOWN_CHARS = 1_000;
+const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 
 /** Runs `dlq <subcommand>`; returns the exit code. */
 export async function dlqCommand(argv: string[]): Promise<number> {
@@ -57,6 +61,9 @@ export async function dlqCommand(argv: string[]): Promise<number> {
   const limit = integerFlag(flags, 'limit', 1);
   const toTopic = stringFlag(flags, 'to-topic');
   if (toTopic !== undefined && sub !== 'redrive') throw new UsageError('--to-topic applies to redrive only');
+  if (toTopic !== undefined && !TOPIC_NAME.test(toTopic)) {
+    throw new UsageError('--to-topic: not a valid topic name (1-249 of [a-zA-Z0-9._-])');
+  }
   const config = buildConfig(flags);
   const kafka = resolveKafkaConfig(config);
   const topic = stringFlag(flags, 'topic') ?? deadLetterTopicOf(config, kafka.topic);
@@ -79,10 +86,11 @@ export async function dlqCommand(argv: string[]): Promise<number> {
     await readTopic(kafka, topic, bounds, limit ?? Number.MAX_SAFE_INTEGER, async (m) => {
       const headers = headersOf(m.headers);
       const target = toTopic ?? firstString(headers[DEAD_LETTER_HEADERS.sourceTopic]);
-      if (target === undefined) {
+      if (target === undefined || !TOPIC_NAME.test(target)) {
         skipped++;
         process.stderr.write(
-          `skipped partition ${m.partition} offset ${m.offset}: no ${DEAD_LETTER_HEADERS.sourceTopic} header (use --to-topic)\n`,
+          `skipped partition ${m.partition} offset ${m.offset}: ${target === undefined ? 'no' : 'an invalid'} ` +
+            `${DEAD_LETTER_HEADERS.sourceTopic} header (use --to-topic)\n`,
         );
         return;
       }
@@ -130,12 +138,13 @@ function describeDeadLetter(m: Message): Record<string, unknown> {
   const provenance: Record<string, string> = {};
   for (const name of Object.values(DEAD_LETTER_HEADERS)) {
     const v = firstString(headers[name]);
-    if (v !== undefined) provenance[name] = v;
+    if (v !== undefined) provenance[name] = boundedText(v, MAX_SHOWN_CHARS);
   }
   return {
     partition: m.partition,
     offset: m.offset,
-    key: m.key === undefined || m.key === null ? null : Buffer.from(m.key).toString('utf8'),
+    key:
+      m.key === undefined || m.key === null ? null : boundedText(Buffer.from(m.key).toString('utf8'), MAX_SHOWN_CHARS),
     headers: provenance,
     error: provenance[DEAD_LETTER_HEADERS.errorMessage] ?? null,
     valueBytes: m.value?.length ?? 0,

@@ -1,5 +1,6 @@
 // Entry point of the `otel-kafka-jaeger` command: dispatch to one subcommand, map errors to exit codes
 // (2: the command line or config is wrong, 1: it failed at run time).
+import { boundedText } from '../errors/bounded-text';
 import { OtelKafkaJaegerError } from '../errors/errors';
 import { VERSION } from '../version';
 import { UsageError } from './args';
@@ -41,21 +42,23 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const run = COMMANDS[command];
+  // Messages may quote what the user typed, a broker's or a record's text: one capped line, no control bytes.
+  const say = (text: string): boolean => process.stderr.write(`${boundedText(text).replace(/\n/g, '\\n')}\n`);
   try {
     if (!run) throw new UsageError(`unknown command '${command}'`);
     return await run(rest);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`otel-kafka-jaeger: ${err.message}\n`);
+      say(`otel-kafka-jaeger: ${err.message}`);
       process.stderr.write(`Run 'otel-kafka-jaeger ${run ? `${command} ` : ''}--help' for usage.\n`);
       return err.exitCode;
     }
     // The library rejects bad config values before any I/O; that is the user's input too.
     if (err instanceof OtelKafkaJaegerError && err.code === 'CONFIG_INVALID') {
-      process.stderr.write(`otel-kafka-jaeger: ${err.message}\n`);
+      say(`otel-kafka-jaeger: ${err.message}`);
       return 2;
     }
-    process.stderr.write(`otel-kafka-jaeger ${command}: ${err instanceof Error ? err.message : String(err)}\n`);
+    say(`otel-kafka-jaeger ${command}: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
   }
 }

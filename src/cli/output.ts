@@ -6,7 +6,15 @@ const ORDER: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
 /** Writes `value` as one JSON line to stdout. */
 export function printJson(value: Record<string, unknown>, stream: NodeJS.WritableStream = process.stdout): void {
-  stream.write(`${JSON.stringify(value, jsonReplacer)}\n`);
+  stream.write(`${JSON.stringify(value, jsonReplacer).replace(C1_CONTROLS, unicodeEscape)}\n`);
+}
+
+// JSON.stringify escapes C0 controls only; DEL and the C1 range (U+009B is a terminal's CSI) may come from
+// record keys and headers, and the line separators break line-oriented readers.
+const C1_CONTROLS = /[\u007f-\u009f\u2028\u2029]/g;
+
+function unicodeEscape(c: string): string {
+  return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 }
 
 // Errors and bigints do not survive JSON.stringify as is; log attributes may hold either.

@@ -3,6 +3,8 @@
 // inspection and redrive, and replay.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 
@@ -85,6 +87,25 @@ describe('otel-kafka-jaeger CLI', () => {
       expect({ args, code: r.code }).toEqual({ args, code: 2 });
       expect(r.stderr).toContain(problem);
     });
+  });
+
+  it('names the file, line and column of a bad --config file, and never prints its content', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'okj-cli-config-'));
+    const secret = 'Tr0ub4dor-and-3';
+    const config = join(dir, 'forwarder.json');
+    writeFileSync(config, `{\n  "kafka": {\n    "sasl": { "username": "svc", "password": ${secret} }\n  }\n}\n`);
+    const commands = [['forward'], ['replay', '--from', '0'], ['topic', 'create', 't'], ['lag'], ['dlq', 'count']];
+    const results = await Promise.all(commands.map((c) => runCli([...c, '--config', config])));
+    results.forEach((r, i) => {
+      expect({ command: commands[i], code: r.code }).toEqual({ command: commands[i], code: 2 });
+      expect(r.stderr).toContain(`'${config}' is not valid JSON at line 3, column 46`);
+      expect(r.stderr + r.stdout).not.toContain(secret);
+    });
+
+    const passwd = await runCli(['forward', '--config', '/etc/passwd']);
+    expect(passwd.code).toBe(2);
+    expect(passwd.stderr).toContain("'/etc/passwd' is not valid JSON at line 1, column 1");
+    expect(passwd.stderr + passwd.stdout).not.toContain('root:');
   });
 
   it('creates a topic (once) and shows the lag of a fresh group', async () => {

@@ -132,7 +132,7 @@ describe('DeadLetterWriter', () => {
       'compression.codec': 'zstd',
       'message.max.bytes': 1_000_000_000,
     });
-    expect(configs[0]).not.toHaveProperty('group.id');
+    expect(configs[0]).not.toHaveProperty(['group.id']);
   });
 
   it('creates the dead-letter topic with room for any record before the first write', async () => {
