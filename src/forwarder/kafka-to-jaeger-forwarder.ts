@@ -4,7 +4,7 @@ import { resolveCommon, resolveForwarderConfig, resolveKafkaConfig } from '../co
 import type { ResolvedForwarderConfig, ResolvedKafkaConfig } from '../config/resolve-config';
 import type { OtelKafkaJaegerConfig } from '../config/types';
 import { OtelKafkaJaegerError, SerializationError, ShutdownError, SinkError } from '../errors/errors';
-import { commonRdKafkaConfig } from '../kafka/client-config';
+import { consumerRdKafkaConfig } from '../kafka/client-config';
 import { isRetriableKafkaCode, kafkaCodeOf } from '../kafka/kafka-errors';
 import { kafkaLogger } from '../kafka/kafka-logger';
 import { boundedLogger } from '../logging/logger';
@@ -314,16 +314,19 @@ export class KafkaToJaegerForwarder {
       kafkaJS: { logger: kafkaLogger(this.#logger, 'kafka.consumer') } as KafkaJS.KafkaConfig,
     });
     const consumer = kafka.consumer({
-      ...commonRdKafkaConfig(this.#kafka),
-      'group.id': this.#options.groupId,
-      'enable.auto.commit': false,
-      'auto.offset.reset': 'earliest',
-      'partition.assignment.strategy': 'cooperative-sticky',
-      'js.consumer.max.batch.size': Math.max(32, Math.min(this.#options.maxRecords, 10_000)),
-      // librdkafka's default is 5 minutes: a forwarder started before its topic exists (or before partitions
-      // are added) would wait that long to see them.
-      'topic.metadata.refresh.interval.ms': TOPIC_METADATA_REFRESH_MILLIS,
-      ...consumerPassthrough(this.#kafka.rdkafka),
+      ...consumerRdKafkaConfig(
+        this.#kafka,
+        {
+          'auto.offset.reset': 'earliest',
+          'partition.assignment.strategy': 'cooperative-sticky',
+          'js.consumer.max.batch.size': Math.max(32, Math.min(this.#options.maxRecords, 10_000)),
+          // librdkafka's default is 5 minutes: a forwarder started before its topic exists (or before partitions
+          // are added) would wait that long to see them.
+          'topic.metadata.refresh.interval.ms': TOPIC_METADATA_REFRESH_MILLIS,
+        },
+        // Commit-after-success depends on these: the passthrough cannot turn auto-commit back on.
+        { 'group.id': this.#options.groupId, 'enable.auto.commit': false },
+      ),
       rebalance_cb: (err: RebalanceError, assignment: Assignment) => this.#onRebalance(err, assignment),
     });
     this.#consumer = consumer;
@@ -957,15 +960,6 @@ function lagOf(s: PartitionState): number | undefined {
   if (s.highWatermark === undefined) return undefined;
   const position = s.ledger.position() ?? s.ledger.committed;
   return position === undefined ? undefined : Math.max(0, s.highWatermark - position);
-}
-
-/** librdkafka producer-only properties would only produce warnings on a consumer. */
-function consumerPassthrough(
-  props: Record<string, string | number | boolean>,
-): Record<string, string | number | boolean> {
-  const producerOnly =
-    /^(acks|linger\.ms|compression\.|enable\.idempotence|message\.timeout\.ms|queue\.buffering|batch\.|retries|delivery\.)/;
-  return Object.fromEntries(Object.entries(props).filter(([k]) => !producerOnly.test(k)));
 }
 
 function ignore(): void {}

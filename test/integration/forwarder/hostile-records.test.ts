@@ -21,7 +21,7 @@ function jsonRecords(traces: ReadableSpan[][], contentType: string | undefined):
   return traces.map((spans) => ({
     key: spans[0]!.spanContext().traceId,
     value: Buffer.from(JsonTraceSerializer.serializeRequest(spans)!),
-    headers: contentType === undefined ? {} : { 'content-type': contentType },
+    headers: contentType === undefined ? {} : ({ 'content-type': contentType } as Record<string, string>),
   }));
 }
 
