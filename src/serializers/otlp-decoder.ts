@@ -2,8 +2,10 @@
 // model. Both formats go through the same tree walk (`toRequest` and below); a `FieldReader` hides how each
 // format spells a field (protobufjs objects with Long/Uint8Array values, or JSON with hex ids, decimal
 // strings and enum names), so the two cannot drift apart in what they accept.
+import protobuf from 'protobufjs/light.js';
+import type { Enum, Type } from 'protobufjs/light.js';
+
 import { SerializationError } from '../errors/errors';
-import type { Enum } from 'protobufjs/light.js';
 
 import { ExportTraceServiceRequest, ExportTraceServiceResponse, SpanKind, StatusCode } from './otlp-schema';
 
@@ -680,6 +682,101 @@ function enter(c: WireCursor, tag: number, end: number, tagStart: number, name: 
   return c.delimited(end, tagStart);
 }
 
+/** A known field as the object-counting walk reads it. */
+interface WireField {
+  /** The proto field name, for messages. */
+  readonly name: string;
+  readonly wireType: number;
+  /** The field's message type, when it is a message field. */
+  readonly message?: WireMessage;
+}
+type WireMessage = ReadonlyMap<number, WireField>;
+
+/** The wire shape of `type` and the messages below it, derived from the schema protobufjs decodes with. */
+function wireMessage(type: Type, seen = new Map<Type, Map<number, WireField>>()): WireMessage {
+  const known = seen.get(type);
+  if (known !== undefined) return known;
+  const fields = new Map<number, WireField>();
+  seen.set(type, fields);
+  for (const f of type.fieldsArray) {
+    const resolved = f.resolve().resolvedType;
+    const name = snake(f.name);
+    if (resolved instanceof protobuf.Type)
+      fields.set(f.id, { name, wireType: 2, message: wireMessage(resolved, seen) });
+    // An enum is a varint; the trace schema has no packed repeated scalars.
+    else fields.set(f.id, { name, wireType: resolved === null ? (BASIC_WIRE_TYPES[f.type] ?? 2) : 0 });
+  }
+  return fields;
+}
+
+const BASIC_WIRE_TYPES: Readonly<Record<string, number | undefined>> = protobuf.types.basic;
+let requestWire: WireMessage | undefined;
+
+/** protoc's (and protobufjs's) default recursion limit. */
+const MAX_MESSAGE_DEPTH = 100;
+
+/**
+ * Checks the framing of a whole request down to attribute values and counts the messages in it (every
+ * resource spans, scope spans, span, event, link, attribute, ..., at any depth), without allocating.
+ *
+ * @remarks
+ * protobufjs decodes a known field whatever its wire type (reading a varint field as a length, say), so it
+ * would build objects from bytes this walk read differently; a known field of the wrong wire type is rejected
+ * here, which keeps the count exactly the number of messages protobufjs creates.
+ */
+function countMessages(buf: Uint8Array): number {
+  requestWire ??= wireMessage(ExportTraceServiceRequest);
+  return walkMessage(new WireCursor(buf), buf.length, requestWire, 0);
+}
+
+function walkMessage(c: WireCursor, end: number, schema: WireMessage, depth: number): number {
+  let messages = 0;
+  while (c.pos < end) {
+    const tagStart = c.pos;
+    const tag = c.tag(end);
+    const field = schema.get(tag >>> 3);
+    const wireType = tag & 7;
+    if (field === undefined || wireType > 5) {
+      c.skip(tag, end, tagStart);
+      continue;
+    }
+    if (wireType !== field.wireType) {
+      throw new Invalid(`${field.name} at offset ${tagStart} has wire type ${wireType}, expected ${field.wireType}`);
+    }
+    if (field.message === undefined) {
+      c.skip(tag, end, tagStart);
+      continue;
+    }
+    if (depth >= MAX_MESSAGE_DEPTH) throw new Invalid(`messages nested deeper than ${MAX_MESSAGE_DEPTH} levels`);
+    const fieldEnd = c.delimited(end, tagStart);
+    messages += 1 + walkMessage(c, fieldEnd, field.message, depth + 1);
+  }
+  return messages;
+}
+
+/**
+ * The JSON objects in a parsed JSON value: in OTLP/JSON every message is an object and every object a
+ * message. Iterative, so that no nesting depth can overflow the stack.
+ */
+function countJsonObjects(root: unknown): number {
+  let objects = 0;
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value !== 'object' || value === null) continue;
+    if (Array.isArray(value)) {
+      for (const item of value) if (typeof item === 'object' && item !== null) pending.push(item);
+      continue;
+    }
+    objects++;
+    for (const key in value) {
+      const item = (value as Obj)[key];
+      if (typeof item === 'object' && item !== null) pending.push(item);
+    }
+  }
+  return objects;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Encoding (the model back to protobuf); defaults become `undefined`, which protobufjs leaves out.
 
@@ -869,15 +966,28 @@ function guarded<T>(prefix: string, fn: () => T): T {
   }
 }
 
+/** Options of {@link decodeTraceRequest}. */
+export interface DecodeOptions {
+  /**
+   * Most messages (resource spans, scope spans, spans, events, links, attributes and attribute values, at
+   * any depth) the request may hold; a larger one is refused before the decoded model is built, since that
+   * model takes some 100-300 bytes of heap per message whatever the bytes on the wire (2 for an empty one).
+   * @defaultValue no limit
+   */
+  readonly maxObjects?: number;
+}
+
 /**
  * Decodes a Kafka record value holding an OTLP `ExportTraceServiceRequest`.
  *
  * @param bytes - The record value; 0 bytes is a valid empty request.
  * @param contentType - The record's `content-type` header; one containing `json` selects OTLP/JSON,
  *   anything else (or none) protobuf.
+ * @param options - A limit on the size of the decoded request.
  * @returns The request as plain objects (ids as lowercase hex, times as bigint nanoseconds).
  * @throws {@link SerializationError} when the bytes are not such a request: malformed or truncated
- *   protobuf, invalid JSON, ids of the wrong length, ... The message names the offset or field path.
+ *   protobuf, invalid JSON, ids of the wrong length, ... The message names the offset or field path. Also
+ *   when the request holds more messages than `options.maxObjects`; the message names both numbers.
  *
  * @remarks
  * Unknown fields are ignored (newer OTLP versions add fields). Concatenated protobuf requests decode as one
@@ -888,10 +998,16 @@ function guarded<T>(prefix: string, fn: () => T): T {
  * const request = decodeTraceRequest(record.value, headers['content-type']);
  * ```
  */
-export function decodeTraceRequest(bytes: Uint8Array, contentType?: string): DecodedTraceRequest {
+export function decodeTraceRequest(
+  bytes: Uint8Array,
+  contentType?: string,
+  options: DecodeOptions = {},
+): DecodedTraceRequest {
   if (bytes.length === 0) return { resourceSpans: [] };
+  const { maxObjects } = options;
   if (isJson(contentType)) {
     const parsed = parseJson(bytes, JSON_PREFIX);
+    if (maxObjects !== undefined) checkObjects(countJsonObjects(parsed), maxObjects);
     return guarded(JSON_PREFIX, () => {
       if (!isObj(parsed)) throw new Invalid('expected a JSON object');
       return toRequest(jsonReader, parsed);
@@ -899,14 +1015,22 @@ export function decodeTraceRequest(bytes: Uint8Array, contentType?: string): Dec
   }
   // A JSON value sent without its content-type header is a common misconfiguration: say so.
   const prefix = bytes[0] === 0x7b ? `${PROTO_PREFIX}(starts with '{': JSON without content-type?) ` : PROTO_PREFIX;
+  const objects = guarded(prefix, () => countMessages(bytes));
+  if (maxObjects !== undefined) checkObjects(objects, maxObjects);
   return guarded(prefix, () => {
-    // protobufjs decodes a known field whatever its wire type; the walk rejects such framing errors first,
-    // which also keeps countSpans and this function in agreement on every input both accept.
-    walkRequest(bytes);
     const message: unknown = ExportTraceServiceRequest.decode(bytes);
     if (!isObj(message)) throw new Invalid('decoder returned no message');
     return toRequest(protoReader, message);
   });
+}
+
+function checkObjects(objects: number, maxObjects: number): void {
+  if (objects > maxObjects) {
+    throw new SerializationError(
+      `too large to decode: ${objects} messages (spans, events, links, attributes, ...), more than the ` +
+        `${maxObjects} one record may hold`,
+    );
+  }
 }
 
 /**

@@ -209,6 +209,18 @@ export class ThriftBinaryWriter {
     this.#pos += 4 + value.length;
   }
 
+  /** How many bytes were written so far. */
+  get length(): number {
+    return this.#pos;
+  }
+
+  /** Bytes already encoded (a struct or list elements written by another writer), as they are. */
+  raw(bytes: Uint8Array): void {
+    this.#reserve(bytes.length);
+    this.#buf.set(bytes, this.#pos);
+    this.#pos += bytes.length;
+  }
+
   /** The bytes written so far (a view, not a copy). */
   finish(): Buffer {
     return this.#buf.subarray(0, this.#pos);
@@ -239,11 +251,36 @@ export function encodeJaegerBatch(batch: JaegerBatch): Buffer {
   writeProcess(w, batch.process);
   w.fieldBegin(ThriftType.LIST, 2);
   w.listBegin(ThriftType.STRUCT, batch.spans.length);
-  for (const span of batch.spans) writeSpan(w, span);
+  for (const span of batch.spans) writeJaegerSpan(w, span);
   if (batch.seqNo !== undefined) {
     w.fieldBegin(ThriftType.I64, 3);
     w.i64(batch.seqNo);
   }
+  w.fieldStop();
+  return w.finish();
+}
+
+/** Bytes a `jaeger.Batch` without `seqNo` adds to its encoded process and spans: three headers and a stop. */
+export const JAEGER_BATCH_OVERHEAD_BYTES = 3 + 3 + 5 + 1;
+
+/**
+ * Encodes a `jaeger.Batch` (without `seqNo`) from parts encoded beforehand: the process, as
+ * {@link encodeJaegerProcess} writes it, and `spanCount` spans, as {@link writeJaegerSpan} writes them, one
+ * after the other. The same bytes as {@link encodeJaegerBatch} of the same batch, so spans can be encoded
+ * as they are converted and batches cut later by size.
+ *
+ * @example
+ * ```ts
+ * const body = assembleJaegerBatch(encodeJaegerProcess(process), 2, spansWriter.finish());
+ * ```
+ */
+export function assembleJaegerBatch(encodedProcess: Uint8Array, spanCount: number, encodedSpans: Uint8Array): Buffer {
+  const w = new ThriftBinaryWriter(JAEGER_BATCH_OVERHEAD_BYTES + encodedProcess.length + encodedSpans.length);
+  w.fieldBegin(ThriftType.STRUCT, 1);
+  w.raw(encodedProcess);
+  w.fieldBegin(ThriftType.LIST, 2);
+  w.listBegin(ThriftType.STRUCT, spanCount);
+  w.raw(encodedSpans);
   w.fieldStop();
   return w.finish();
 }
@@ -272,7 +309,15 @@ function writeProcess(w: ThriftBinaryWriter, process: JaegerProcess): void {
   w.fieldStop();
 }
 
-function writeSpan(w: ThriftBinaryWriter, span: JaegerSpan): void {
+/**
+ * Writes a `jaeger.Span` struct, an element of a batch's span list (see {@link assembleJaegerBatch}).
+ *
+ * @example
+ * ```ts
+ * for (const span of spans) writeJaegerSpan(spansWriter, span);
+ * ```
+ */
+export function writeJaegerSpan(w: ThriftBinaryWriter, span: JaegerSpan): void {
   w.fieldBegin(ThriftType.I64, 1);
   w.i64(span.traceIdLow);
   w.fieldBegin(ThriftType.I64, 2);
