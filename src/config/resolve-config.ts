@@ -68,6 +68,7 @@ export const DEFAULTS = {
     compression: 'none' as const,
     encoding: 'protobuf' as const,
     maxRequestBytes: 8 * 1024 * 1024,
+    endpointErrors: 'retry' as const,
   },
   /** `exponentialBackoff()`'s defaults. */
   retry: { initialDelayMillis: 100, maxDelayMillis: 30_000, multiplier: 2, jitter: 0.2, maxAttempts: Infinity },
@@ -156,6 +157,8 @@ export interface ResolvedOtlpHttpSinkConfig {
   compression: 'none' | 'gzip';
   /** What the sink sends. */
   encoding: 'protobuf' | 'json';
+  /** What a response saying the URL is wrong means. */
+  endpointErrors: 'retry' | 'permanent';
 }
 
 /** The resolved options of the built-in OTLP/gRPC sink. */
@@ -170,6 +173,8 @@ export interface ResolvedOtlpGrpcSinkConfig {
   timeoutMillis: number;
   /** Message compression. */
   compression: 'none' | 'gzip';
+  /** What a response saying the URL is wrong means. */
+  endpointErrors: 'retry' | 'permanent';
 }
 
 /** The resolved options of the built-in Jaeger Thrift sink. */
@@ -184,6 +189,8 @@ export interface ResolvedJaegerThriftHttpSinkConfig {
   timeoutMillis: number;
   /** Largest request body. */
   maxRequestBytes: number;
+  /** What a response saying the URL is wrong means. */
+  endpointErrors: 'retry' | 'permanent';
 }
 
 /** A {@link Sink} object given in `forwarder.sink`, passed through unchanged. */
@@ -804,6 +811,9 @@ function builtInSink(type: SinkType, o: Record<string, unknown>, e: EnvReader): 
     timeoutMillis:
       checkNumber(`${SINK}.timeoutMillis`, o.timeoutMillis, { min: 0, exclusiveMin: true, max: MAX_TIMER_MILLIS }) ??
       DEFAULTS.sink.timeoutMillis,
+    endpointErrors:
+      checkOneOf(`${SINK}.endpointErrors`, o.endpointErrors, ['retry', 'permanent'] as const) ??
+      DEFAULTS.sink.endpointErrors,
   };
   const compression = (): 'none' | 'gzip' =>
     checkOneOf(`${SINK}.compression`, o.compression, ['none', 'gzip'] as const) ?? DEFAULTS.sink.compression;

@@ -196,6 +196,13 @@ export interface OtlpHttpSinkConfig {
    * @defaultValue `protobuf`
    */
   encoding?: 'protobuf' | 'json';
+  /**
+   * What a response saying the URL is wrong (3xx, 404, 405, 415) means: `retry` pauses and retries with
+   * backoff (the endpoint, not the data, is at fault: a wrong path, an ingress during a rollout), with an
+   * error naming the URL, the status and the likely cause; `permanent` dead-letters the records.
+   * @defaultValue `retry`
+   */
+  endpointErrors?: 'retry' | 'permanent';
 }
 
 /** The built-in OTLP/gRPC sink: `TraceService/Export` on Jaeger v2's (or any OTLP receiver's) gRPC port. */
@@ -225,6 +232,12 @@ export interface OtlpGrpcSinkConfig {
    * @defaultValue `none`
    */
   compression?: 'none' | 'gzip';
+  /**
+   * What UNIMPLEMENTED (a port that is not OTLP/gRPC, a proxy's 404) means: `retry` pauses and retries with
+   * backoff, with an error naming the endpoint and the likely cause; `permanent` dead-letters the records.
+   * @defaultValue `retry`
+   */
+  endpointErrors?: 'retry' | 'permanent';
 }
 
 /** The built-in Jaeger Thrift sink: a Jaeger collector's `/api/traces` (Thrift binary over HTTP). */
@@ -250,10 +263,18 @@ export interface JaegerThriftHttpSinkConfig {
    */
   timeoutMillis?: number;
   /**
-   * Largest request body; a larger batch is split.
+   * Largest request body; a larger batch is split, and a record holding a span that alone encodes larger is
+   * dead-lettered.
    * @defaultValue `8388608` (8 MiB)
    */
   maxRequestBytes?: number;
+  /**
+   * What a response saying the URL is wrong (3xx, 404, 405, 415) means: `retry` pauses and retries with
+   * backoff (the endpoint, not the data, is at fault: a wrong path, an ingress during a rollout), with an
+   * error naming the URL, the status and the likely cause; `permanent` dead-letters the records.
+   * @defaultValue `retry`
+   */
+  endpointErrors?: 'retry' | 'permanent';
 }
 
 /** The dead-letter topic for records that can never be delivered. */

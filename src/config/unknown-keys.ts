@@ -23,9 +23,9 @@ const KNOWN: Record<string, readonly string[]> = {
   ],
   'forwarder.deadLetter': ['topic', 'onUndeliverable'],
   'forwarder.batch': ['maxRecords', 'maxBytes', 'lingerMillis'],
-  'forwarder.sink:otlp-http': ['type', 'url', 'headers', 'timeoutMillis', 'compression', 'encoding'],
-  'forwarder.sink:otlp-grpc': ['type', 'url', 'headers', 'timeoutMillis', 'compression'],
-  'forwarder.sink:jaeger-thrift-http': ['type', 'url', 'headers', 'timeoutMillis', 'maxRequestBytes'],
+  'forwarder.sink:otlp-http': ['type', 'url', 'headers', 'timeoutMillis', 'compression', 'encoding', 'endpointErrors'],
+  'forwarder.sink:otlp-grpc': ['type', 'url', 'headers', 'timeoutMillis', 'compression', 'endpointErrors'],
+  'forwarder.sink:jaeger-thrift-http': ['type', 'url', 'headers', 'timeoutMillis', 'maxRequestBytes', 'endpointErrors'],
 };
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -17,6 +17,26 @@ export interface HttpEndpointInput {
   readonly url?: unknown;
   readonly headers?: unknown;
   readonly timeoutMillis?: unknown;
+  readonly endpointErrors?: unknown;
+}
+
+/**
+ * What a response that says the URL is wrong (3xx, 404, 405, 415; gRPC UNIMPLEMENTED) means: `retry`, the
+ * endpoint is at fault (a wrong URL, an ingress during a rollout) and the forwarder pauses and retries; or
+ * `permanent`, the records are refused for good and dead-lettered.
+ */
+export type EndpointErrors = 'retry' | 'permanent';
+
+/** The default of the sinks' `endpointErrors` option. */
+export const DEFAULT_ENDPOINT_ERRORS: EndpointErrors = 'retry';
+
+/** Checks a sink's `endpointErrors` option, throwing a {@link ConfigError} that names `field`. */
+export function resolveEndpointErrors(value: unknown, field: string): EndpointErrors {
+  const endpointErrors = value ?? DEFAULT_ENDPOINT_ERRORS;
+  if (endpointErrors !== 'retry' && endpointErrors !== 'permanent') {
+    throw new ConfigError(field, `expected 'retry' or 'permanent', got ${describeValue(endpointErrors)}`);
+  }
+  return endpointErrors;
 }
 
 /** Checked endpoint settings. */
@@ -28,6 +48,10 @@ export interface HttpEndpoint {
   readonly timeoutMillis: number;
   /** User header values and the URL password, to blank out of any message. */
   readonly secrets: readonly string[];
+  /** Whether a response saying the URL is wrong is retried. */
+  readonly endpointErrors: EndpointErrors;
+  /** What messages about a wrong URL suggest, e.g. `the OTLP/HTTP traces path is /v1/traces`. */
+  readonly urlHint: string;
 }
 
 /** A complete response: status, headers and (up to 64 KiB of) the body. */
@@ -75,10 +99,16 @@ const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE']);
 // Options
 
 /**
- * Checks `url`, `headers` and `timeoutMillis`, throwing a {@link ConfigError} that names `${prefix}.<option>`.
- * Neither the URL nor header values are ever echoed in an error: they may hold credentials.
+ * Checks `url`, `headers`, `timeoutMillis` and `endpointErrors`, throwing a {@link ConfigError} that names
+ * `${prefix}.<option>`. Neither the URL nor header values are ever echoed in an error: they may hold
+ * credentials. `protocol` names what the sink speaks in messages about a wrong URL, e.g. `OTLP/HTTP traces`.
  */
-export function resolveHttpEndpoint(o: HttpEndpointInput, prefix: string, defaultUrl: string): HttpEndpoint {
+export function resolveHttpEndpoint(
+  o: HttpEndpointInput,
+  prefix: string,
+  defaultUrl: string,
+  protocol: string,
+): HttpEndpoint {
   const urlText = o.url ?? defaultUrl;
   if (typeof urlText !== 'string') throw new ConfigError(`${prefix}.url`, `expected a string, got ${typeof urlText}`);
   let url: URL;
@@ -103,7 +133,15 @@ export function resolveHttpEndpoint(o: HttpEndpointInput, prefix: string, defaul
   const secrets = Object.values(headers).filter((v) => v.length >= MIN_REDACTED_LENGTH);
   if (url.password !== '') secrets.push(url.password, safeDecode(url.password));
 
-  return { url, displayUrl: `${url.protocol}//${url.host}${url.pathname}`, headers, timeoutMillis, secrets };
+  return {
+    url,
+    displayUrl: `${url.protocol}//${url.host}${url.pathname}`,
+    headers,
+    timeoutMillis,
+    secrets,
+    endpointErrors: resolveEndpointErrors(o.endpointErrors, `${prefix}.endpointErrors`),
+    urlHint: `the ${protocol} path is ${new URL(defaultUrl).pathname}`,
+  };
 }
 
 function resolveHeaders(value: unknown, field: string): Record<string, string> {
@@ -280,12 +318,16 @@ function readBody(res: IncomingMessage, done: (error: Error | undefined, body: B
 // ---------------------------------------------------------------------------------------------------------
 // Responses
 
+/** Statuses that say the request went to the wrong place (or the wrong kind of server), not that its data is bad. */
+const ENDPOINT_STATUSES = new Set([404, 405, 415]);
+
 /**
  * The {@link SinkError} a non-2xx response stands for, or undefined for a 2xx.
  *
- * 429, 408, 401, 403 and 5xx are retriable (with `retryAfterMillis` from `Retry-After`); 3xx (redirects are
- * not followed) and other 4xx are permanent. The message holds an excerpt of the body: what `readMessage`
- * extracts, else the body as text.
+ * 429, 408, 401, 403 and 5xx are retriable (with `retryAfterMillis` from `Retry-After`). 3xx (redirects are
+ * not followed), 404, 405 and 415 say the URL is wrong: retriable with a message that says so, unless the
+ * endpoint's `endpointErrors` is `permanent`. Other 4xx are permanent. The message holds an excerpt of the
+ * body: what `readMessage` extracts, else the body as text.
  */
 export function responseError(
   response: HttpResponse,
@@ -296,15 +338,14 @@ export function responseError(
   if (status >= 200 && status < 300) return undefined;
 
   const where = `HTTP ${status} from POST ${endpoint.displayUrl}`;
-  if (status >= 300 && status < 400) {
-    const location = safeLocation(headers.location, endpoint.url);
-    return new SinkError(
-      redact(
-        `${where}: redirects are not followed${location ? ` (Location: ${location})` : ''}; configure the final URL`,
-        endpoint.secrets,
-      ),
-      { retriable: false, httpStatus: status },
-    );
+  if ((status >= 300 && status < 400) || ENDPOINT_STATUSES.has(status)) {
+    const location = status < 400 ? safeLocation(headers.location, endpoint.url) : undefined;
+    const excerpt = status < 400 ? '' : errorExcerpt(body, headers['content-type'], readMessage);
+    const said =
+      status < 400
+        ? `redirects are not followed${location ? ` (Location: ${location})` : ''}; configure the final URL`
+        : excerpt;
+    return endpointError(endpoint, said === '' ? where : `${where}: ${said}`, status);
   }
   const excerpt = errorExcerpt(body, headers['content-type'], readMessage);
   const message = redact(excerpt === '' ? where : `${where}: ${excerpt}`, endpoint.secrets);
@@ -320,6 +361,19 @@ export function responseError(
     });
   }
   return new SinkError(message, { retriable: false, httpStatus: status });
+}
+
+/**
+ * A response about the endpoint rather than the records: by default retriable, since dead-lettering every
+ * record while an ingress answers 404 during a rollout (or until someone fixes a URL) loses the stream to
+ * the dead-letter topic; the forwarder pauses the partition and retries with backoff instead.
+ */
+function endpointError(endpoint: HttpEndpoint, what: string, status: number): SinkError {
+  const retriable = endpoint.endpointErrors === 'retry';
+  const advice =
+    `the endpoint refused the request, not its data: is the URL right? (${endpoint.urlHint})` +
+    (retriable ? "; retrying until it answers (endpointErrors: 'retry')" : '');
+  return new SinkError(redact(`${what} — ${advice}`, endpoint.secrets), { retriable, httpStatus: status });
 }
 
 /** `Retry-After` in milliseconds: delay-seconds, or an HTTP date (a past one gives 0). */

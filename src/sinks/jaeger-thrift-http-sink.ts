@@ -4,7 +4,6 @@
 // so that spans sent this way read back from Jaeger as close as the Jaeger model allows to spans sent as OTLP.
 import { ConfigError, SinkError } from '../errors/errors';
 import { abortError } from '../retry/sleep';
-import { decodeTraceRequest } from '../serializers/otlp-decoder';
 import type {
   AttrValue,
   DecodedAttributes,
@@ -12,12 +11,22 @@ import type {
   DecodedLink,
   DecodedResource,
   DecodedScope,
+  DecodedScopeSpans,
   DecodedSpan,
   DecodedTraceRequest,
 } from '../serializers/otlp-decoder';
 import { HttpTransport, describeValue, resolveHttpEndpoint, responseError } from './http-transport';
+import { ConversionPacer, convertRecord, decodeRecord, recordEncoding } from './record-conversion';
 import type { Sink, SinkRecord, SinkResult, SinkSendOptions } from './sink';
-import { JaegerSpanRefType, JaegerTagType, encodeJaegerBatch, encodeJaegerProcess } from './thrift-binary';
+import {
+  JAEGER_BATCH_OVERHEAD_BYTES,
+  JaegerSpanRefType,
+  JaegerTagType,
+  ThriftBinaryWriter,
+  assembleJaegerBatch,
+  encodeJaegerProcess,
+  writeJaegerSpan,
+} from './thrift-binary';
 import type { JaegerBatch, JaegerLog, JaegerProcess, JaegerSpan, JaegerSpanRef, JaegerTag } from './thrift-binary';
 
 /**
@@ -51,19 +60,26 @@ export interface JaegerThriftHttpSinkOptions {
    */
   timeoutMillis?: number;
   /**
-   * Largest request body. A batch whose encoding is larger is split into several requests (down to one span
-   * each), because a collector answers an oversized body with an error that retrying cannot fix: Jaeger v2
-   * and the OTel Collector refuse bodies over 20 MiB (`max_request_body_size`) with HTTP 500.
+   * Largest request body. A batch whose encoding is larger is split into several requests, because a
+   * collector answers an oversized body with an error that retrying cannot fix: Jaeger v2 and the OTel
+   * Collector refuse bodies over 20 MiB (`max_request_body_size`) with HTTP 500. A span that alone (with its
+   * process) encodes larger fails its record permanently, before any request of the send.
    * @defaultValue `8388608` (8 MiB)
    */
   maxRequestBytes?: number;
+  /**
+   * What a response that says the URL is wrong means: 3xx (redirects are not followed), 404, 405 or 415.
+   * `retry`: the endpoint, not the data, is at fault (a wrong path, an ingress answering 404 during a
+   * rollout), so the forwarder pauses and retries with backoff, logging an error that names the URL, the
+   * status and the likely cause. `permanent`: the records are undeliverable and dead-lettered.
+   * @defaultValue `retry`
+   */
+  endpointErrors?: 'retry' | 'permanent';
 }
 
 const DEFAULT_URL = 'http://localhost:14268/api/traces';
 const DEFAULT_MAX_REQUEST_BYTES = 8 * 1024 * 1024;
 const THRIFT_CONTENT_TYPE = 'application/x-thrift';
-const PROTOBUF_CONTENT_TYPE = 'application/x-protobuf';
-const JSON_CONTENT_TYPE = 'application/json';
 /** The OTel SDK's fallback service name when a resource has none. */
 const UNKNOWN_SERVICE = 'unknown_service';
 const SERVICE_NAME = 'service.name';
@@ -92,15 +108,20 @@ const EVENT_FIELD = 'event';
  * Each record (OTLP protobuf or JSON) is decoded and converted to Jaeger's Thrift model: one `Batch` per
  * distinct resource, so all spans of one service in a `send()` go in one request. The conversion mirrors
  * the OTel Collector's Jaeger translator; see `docs/jaeger-thrift-mapping.md` for the field-by-field table
- * and what the Jaeger model cannot hold (scope attributes, link attributes, dropped counts, ...).
+ * and what the Jaeger model cannot hold (scope attributes, link attributes, dropped counts, ...). Records
+ * are decoded one at a time and their spans encoded at once, so a send holds one decoded record at most;
+ * a record that decodes to more than 250,000 messages (spans, events, links, attributes, ...; a 1 MiB record
+ * of ordinary spans holds about 56,000) is refused.
  *
- * A `send()` makes one POST per batch, one after the other, and resolves when every one was answered 2xx. A
- * batch whose encoding exceeds `maxRequestBytes` is split into several POSTs (a single span is always sent,
- * however large). A record that cannot be decoded rejects with a permanent {@link SinkError} before any
- * request. HTTP outcomes are classified as by the OTLP/HTTP sink: 429, 408, 401, 403, 5xx, timeouts and
- * connection failures are retriable, other 4xx (Jaeger answers 400 to a body it cannot read) and 3xx
- * permanent. When a later request fails, earlier ones were already accepted and are sent again on retry:
- * spans may be stored twice. Connections are kept alive (at most 8) and never traced.
+ * A `send()` encodes every request body first, then makes one POST per body, one after the other, and
+ * resolves when every one was answered 2xx. A batch whose encoding exceeds `maxRequestBytes` is split into
+ * several POSTs. A record that cannot be decoded, converted or encoded, is too large to decode, or holds a
+ * span that alone exceeds `maxRequestBytes`, rejects with a permanent {@link SinkError} naming the record,
+ * before any request. HTTP outcomes are classified as by the OTLP/HTTP sink: 429, 408, 401, 403, 5xx,
+ * timeouts and connection failures are retriable, other 4xx (Jaeger answers 400 to a body it cannot read)
+ * permanent; 3xx, 404, 405 and 415 say the URL is wrong and are retriable unless `endpointErrors` is
+ * `'permanent'`. When a later request fails, earlier ones were already accepted and are sent again on
+ * retry: spans may be stored twice. Connections are kept alive (at most 8) and never traced.
  *
  * Delivery: Jaeger v2 (and an OTel Collector) answer 202 once their pipeline consumed the batch, which,
  * without a batch processor or sending queue, is after storage accepted it. A Jaeger v1 collector answers
@@ -120,7 +141,7 @@ const EVENT_FIELD = 'event';
 export function jaegerThriftHttpSink(options?: JaegerThriftHttpSinkOptions, fieldPrefix = 'forwarder.sink'): Sink {
   const o: Partial<Record<keyof JaegerThriftHttpSinkOptions, unknown>> = options ?? {};
   if (typeof o !== 'object' || o === null) throw new ConfigError(fieldPrefix, `expected an object, got ${typeof o}`);
-  const endpoint = resolveHttpEndpoint(o, fieldPrefix, DEFAULT_URL);
+  const endpoint = resolveHttpEndpoint(o, fieldPrefix, DEFAULT_URL, 'Jaeger Thrift/HTTP');
   const maxRequestBytes = o.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   if (typeof maxRequestBytes !== 'number' || !Number.isSafeInteger(maxRequestBytes) || maxRequestBytes <= 0) {
     throw new ConfigError(
@@ -148,13 +169,20 @@ class JaegerThriftHttpSink implements Sink {
       throw new SinkError(`jaeger-thrift-http sink for ${endpoint.displayUrl} is closed`, { retriable: true });
     }
     if (signal.aborted) throw abortError(signal);
-    const batches = toJaegerBatches(records.map((record, i) => decodeRecord(record, i, records.length)));
-    for (const batch of batches) {
-      for (const body of encodeWithin(batch, this.#maxRequestBytes)) {
-        const response = await this.#transport.post(body, { contentType: THRIFT_CONTENT_TYPE }, signal);
-        const error = responseError(response, endpoint);
-        if (error !== undefined) throw error;
-      }
+    // Every body before the first POST: a record that cannot be sent must fail the send before any part of
+    // it was accepted, or each retry of the batch would store the accepted parts again.
+    const encoder = new ThriftBatchEncoder();
+    const pacer = new ConversionPacer(signal);
+    for (let i = 0; i < records.length; i++) {
+      await pacer.pace();
+      const record = records[i] as SinkRecord;
+      const request = decodeRecord(record, recordEncoding(record, i, records.length), i, records.length);
+      convertRecord(i, records.length, () => encoder.add(request, i));
+    }
+    for (const body of encoder.bodies(this.#maxRequestBytes, records.length)) {
+      const response = await this.#transport.post(body, { contentType: THRIFT_CONTENT_TYPE }, signal);
+      const error = responseError(response, endpoint);
+      if (error !== undefined) throw error;
     }
     return {};
   }
@@ -166,34 +194,70 @@ class JaegerThriftHttpSink implements Sink {
   }
 }
 
-/** The batch encoded as one body, or as several (halving its spans) when it is larger than `maxBytes`. */
-function encodeWithin(batch: JaegerBatch, maxBytes: number): Buffer[] {
-  const body = encodeJaegerBatch(batch);
-  if (body.length <= maxBytes || batch.spans.length <= 1) return [body];
-  const half = Math.ceil(batch.spans.length / 2);
-  return [
-    ...encodeWithin({ ...batch, spans: batch.spans.slice(0, half) }, maxBytes),
-    ...encodeWithin({ ...batch, spans: batch.spans.slice(half) }, maxBytes),
-  ];
+/** The spans of one process in a send, Thrift-encoded one after the other. */
+interface ProcessSpans {
+  readonly process: Buffer;
+  readonly spans: ThriftBinaryWriter;
+  /** Where each span's encoding ends in `spans`. */
+  readonly ends: number[];
+  /** The index of the record each span came from. */
+  readonly records: number[];
 }
 
-function decodeRecord(record: SinkRecord, index: number, count: number): DecodedTraceRequest {
-  const mediaType = String(record.contentType).split(';', 1)[0]?.trim().toLowerCase();
-  if (mediaType !== PROTOBUF_CONTENT_TYPE && mediaType !== 'application/protobuf' && mediaType !== JSON_CONTENT_TYPE) {
-    throw new SinkError(
-      `record ${index + 1} of ${count} has content type '${String(record.contentType).slice(0, 100)}', ` +
-        `expected '${PROTOBUF_CONTENT_TYPE}' or '${JSON_CONTENT_TYPE}'`,
-      { retriable: false },
-    );
+/**
+ * Converts records to Thrift as they come, grouped by process, keeping only the encoded spans: a decoded
+ * record (a few hundred bytes of heap per span, event or attribute) is garbage once added, so a send never
+ * holds more than one record decoded.
+ */
+class ThriftBatchEncoder {
+  readonly #byProcess = new Map<string, ProcessSpans>();
+
+  add(request: DecodedTraceRequest, recordIndex: number): void {
+    for (const { process, key, spans } of jaegerResources(request)) {
+      let group = this.#byProcess.get(key);
+      if (group === undefined) {
+        group = { process: encodeJaegerProcess(process), spans: new ThriftBinaryWriter(), ends: [], records: [] };
+        this.#byProcess.set(key, group);
+      }
+      for (const span of spans) {
+        writeJaegerSpan(group.spans, span);
+        group.ends.push(group.spans.length);
+        group.records.push(recordIndex);
+      }
+    }
   }
-  try {
-    return decodeTraceRequest(record.value, mediaType);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new SinkError(`record ${index + 1} of ${count} cannot be sent: ${reason}`, {
-      retriable: false,
-      cause: error,
-    });
+
+  /**
+   * The request bodies: one batch per process, cut into as few bodies of at most `maxBytes` as hold its spans
+   * in order. A span too large for a body of its own rejects permanently, naming its record.
+   */
+  bodies(maxBytes: number, recordCount: number): Buffer[] {
+    const bodies: Buffer[] = [];
+    for (const { process, spans, ends, records } of this.#byProcess.values()) {
+      const encoded = spans.finish();
+      const overhead = JAEGER_BATCH_OVERHEAD_BYTES + process.length;
+      let first = 0;
+      let start = 0;
+      for (let i = 0; i < ends.length; i++) {
+        const spanStart = i === 0 ? 0 : (ends[i - 1] as number);
+        const spanEnd = ends[i] as number;
+        if (overhead + spanEnd - spanStart > maxBytes) {
+          throw new SinkError(
+            `record ${(records[i] as number) + 1} of ${recordCount} holds a span of ${spanEnd - spanStart} bytes ` +
+              `in Thrift, a request of ${overhead + spanEnd - spanStart} bytes with its process: more than ` +
+              `maxRequestBytes (${maxBytes}), which no collector accepts however often it is sent`,
+            { retriable: false },
+          );
+        }
+        if (overhead + spanEnd - start > maxBytes) {
+          bodies.push(assembleJaegerBatch(process, i - first, encoded.subarray(start, spanStart)));
+          first = i;
+          start = spanStart;
+        }
+      }
+      if (ends.length > first) bodies.push(assembleJaegerBatch(process, ends.length - first, encoded.subarray(start)));
+    }
+    return bodies;
   }
 }
 
@@ -213,22 +277,40 @@ function decodeRecord(record: SinkRecord, index: number, count: number): Decoded
  * ```
  */
 export function toJaegerBatches(requests: readonly DecodedTraceRequest[]): JaegerBatch[] {
-  // Keyed by the encoded process: equal bytes are exactly what Jaeger would see as the same process.
   const byProcess = new Map<string, JaegerBatch>();
   for (const request of requests) {
-    for (const rs of request.resourceSpans) {
-      if (!rs.scopeSpans.some((ss) => ss.spans.length > 0)) continue;
-      const process = toJaegerProcess(rs.resource);
-      const key = encodeJaegerProcess(process).toString('latin1');
+    for (const { process, key, spans } of jaegerResources(request)) {
       let batch = byProcess.get(key);
       if (batch === undefined) {
         batch = { process, spans: [] };
         byProcess.set(key, batch);
       }
-      for (const ss of rs.scopeSpans) for (const span of ss.spans) batch.spans.push(toJaegerSpan(span, ss.scope));
+      for (const span of spans) batch.spans.push(span);
     }
   }
   return [...byProcess.values()];
+}
+
+/** A resource of a request, converted: its process, a key equal for equal processes, and its spans. */
+interface JaegerResource {
+  readonly process: JaegerProcess;
+  readonly key: string;
+  /** Converted as they are iterated, so that the caller need not hold them all. */
+  readonly spans: Iterable<JaegerSpan>;
+}
+
+/** The resources of `request` that hold spans. Resources without spans give none. */
+function* jaegerResources(request: DecodedTraceRequest): Generator<JaegerResource> {
+  for (const rs of request.resourceSpans) {
+    if (!rs.scopeSpans.some((ss) => ss.spans.length > 0)) continue;
+    const process = toJaegerProcess(rs.resource);
+    // Keyed by the encoded process: equal bytes are exactly what Jaeger would see as the same process.
+    yield { process, key: encodeJaegerProcess(process).toString('latin1'), spans: jaegerSpans(rs.scopeSpans) };
+  }
+}
+
+function* jaegerSpans(scopeSpans: readonly DecodedScopeSpans[]): Generator<JaegerSpan> {
+  for (const ss of scopeSpans) for (const span of ss.spans) yield toJaegerSpan(span, ss.scope);
 }
 
 function toJaegerProcess(resource: DecodedResource): JaegerProcess {

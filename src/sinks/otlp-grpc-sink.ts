@@ -10,8 +10,11 @@ import protobuf from 'protobufjs/light.js';
 
 import { ConfigError, SinkError } from '../errors/errors';
 import { abortError } from '../retry/sleep';
-import { decodeExportTraceServiceResponse, decodeTraceRequest, encodeTraceRequest } from '../serializers/otlp-decoder';
+import { decodeExportTraceServiceResponse } from '../serializers/otlp-decoder';
 import { VERSION } from '../version';
+import { resolveEndpointErrors } from './http-transport';
+import type { EndpointErrors } from './http-transport';
+import { protobufRequest } from './record-conversion';
 import type { Sink, SinkRecord, SinkResult, SinkSendOptions } from './sink';
 
 /**
@@ -52,6 +55,14 @@ export interface OtlpGrpcSinkOptions {
    * @defaultValue `none`
    */
   compression?: 'none' | 'gzip';
+  /**
+   * What UNIMPLEMENTED means (the server has no `TraceService/Export`, or a proxy answered HTTP 404): `retry`,
+   * the endpoint, not the data, is at fault (a wrong port, an ingress during a rollout), so the forwarder
+   * pauses and retries with backoff, logging an error that names the endpoint and the likely cause;
+   * `permanent`: the records are undeliverable and dead-lettered.
+   * @defaultValue `retry`
+   */
+  endpointErrors?: 'retry' | 'permanent';
 }
 
 const DEFAULT_URL = 'http://localhost:4317';
@@ -72,8 +83,6 @@ const UNPRINTABLE = /[\u0000-\u001f\u007f\ufffd]+/g;
 /** Shorter header values are not secrets worth redacting, and redacting them would garble messages. */
 const MIN_REDACTED_LENGTH = 4;
 
-const PROTOBUF_CONTENT_TYPE = 'application/x-protobuf';
-const JSON_CONTENT_TYPE = 'application/json';
 const USER_AGENT = `otel-kafka-jaeger/${VERSION}`;
 /** Valid gRPC metadata names once lowercased (the gRPC over HTTP/2 spec's `Header-Name`). */
 const METADATA_NAME = /^[0-9a-z_.-]+$/;
@@ -111,10 +120,15 @@ const RETRIABLE_CODES: ReadonlySet<GrpcStatus> = new Set([
 ]);
 /** What servers say when a request exceeds their receive limit (grpc-go, grpc-js/C-core, grpc-java). */
 const MESSAGE_TOO_LARGE = /larger than max|exceeds maximum size/i;
-/** Statuses grpc-js makes up when a stream was reset without a gRPC status: a transport fault. */
-const STREAM_RESET = /^Received RST_STREAM/;
 /** grpc-js's status for a non-gRPC HTTP response (a proxy's error page, say). */
 const HTTP_STATUS_DETAILS = /^Received HTTP status code (\d+)/;
+/**
+ * What servers say with INTERNAL when they cannot read the request message: grpc-go `grpc: error
+ * unmarshalling request: ...` (Jaeger, the Collector: a string field with invalid UTF-8, say) or `failed to
+ * decompress`, grpc-java `Invalid protobuf byte sequence`, Python `Exception deserializing request`. The
+ * data's fault: sent again, it fails again.
+ */
+const UNREADABLE_REQUEST = /unmarshal|decompress|invalid protobuf|deserializ/i;
 
 interface Settings {
   /** The grpc-js target, `host:port`. */
@@ -127,6 +141,8 @@ interface Settings {
   readonly gzip: boolean;
   /** User header values to blank out of any message. */
   readonly secrets: readonly string[];
+  /** Whether UNIMPLEMENTED is retried. */
+  readonly endpointErrors: EndpointErrors;
 }
 
 const identity = (bytes: Buffer): Buffer => bytes;
@@ -145,15 +161,19 @@ const identity = (bytes: Buffer): Buffer => bytes;
  * UNAVAILABLE (connection refused or lost included), DEADLINE_EXCEEDED (`timeoutMillis` passed), CANCELLED
  * (by the server or a proxy), ABORTED, OUT_OF_RANGE, DATA_LOSS, UNAUTHENTICATED, PERMISSION_DENIED and
  * RESOURCE_EXHAUSTED reject with a retriable {@link SinkError} (`retryAfterMillis` from a `google.rpc.RetryInfo`
- * in the status details). RESOURCE_EXHAUSTED because the request exceeds the server's size limit, and every
- * other code (INVALID_ARGUMENT, INTERNAL — what Jaeger answers for a request it cannot parse —, UNKNOWN,
- * UNIMPLEMENTED, ...) reject with a permanent one, so the forwarder splits the batch and dead-letters only
- * what cannot be delivered. Exceptions: INTERNAL for a stream reset without a status, and UNKNOWN for an
- * HTTP 5xx, 408 or 429 from something that does not speak gRPC, are transport faults and retriable. Records
- * that cannot be converted reject with a permanent error before any call. An abort of the caller's signal
- * cancels the call and rejects with its reason. `grpcCode` is set whenever there was a status.
+ * in the status details), and so does INTERNAL (a stream reset, a server fault), except for a request the
+ * server could not read (grpc-go's `error unmarshalling request`: what Jaeger answers for a string field
+ * that is not UTF-8), which fails again whenever it is sent. UNIMPLEMENTED (a port that is not OTLP/gRPC, a
+ * proxy's 404) is about the endpoint, not the data: retriable, with a message saying so, unless
+ * `endpointErrors` is `'permanent'`. RESOURCE_EXHAUSTED because the request exceeds the server's size limit,
+ * unreadable requests and every other code (INVALID_ARGUMENT, UNKNOWN, ...) reject with a permanent one, so
+ * the forwarder splits the batch and dead-letters only what cannot be delivered; UNKNOWN for an HTTP 5xx,
+ * 408 or 429 from something that does not speak gRPC is a transport fault and retriable. Records that cannot
+ * be converted reject with a permanent error naming the record, before any call (a record that decodes to
+ * more than 250,000 messages is refused). An abort of the caller's signal cancels the call and rejects with
+ * its reason. `grpcCode` is set whenever there was a status.
  *
- * @param options - Endpoint, metadata, deadline and compression.
+ * @param options - Endpoint, metadata, deadline, compression and endpoint errors.
  * @param fieldPrefix - The config path that {@link ConfigError}s name, e.g. `forwarder.sink.url`.
  * @throws {@link ConfigError} when an option is invalid.
  *
@@ -191,7 +211,7 @@ class OtlpGrpcSink implements Sink {
       throw new SinkError(`otlp-grpc sink for ${this.#settings.displayUrl} is closed`, { retriable: true });
     if (signal.aborted) throw abortError(signal);
     if (records.length === 0) return {};
-    return this.#export(requestMessage(records), signal);
+    return this.#export(await protobufRequest(records, signal), signal);
   }
 
   close(): Promise<void> {
@@ -269,6 +289,7 @@ function resolveSettings(options: OtlpGrpcSinkOptions | undefined, prefix: strin
     timeoutMillis,
     gzip: compression === 'gzip',
     secrets: [...headers.values()].filter((v) => v.length >= MIN_REDACTED_LENGTH),
+    endpointErrors: resolveEndpointErrors(o.endpointErrors, `${prefix}.endpointErrors`),
   };
 }
 
@@ -334,38 +355,6 @@ function describeValue(value: unknown): string {
 // ---------------------------------------------------------------------------------------------------------
 // Request message
 
-function isProtobuf(record: SinkRecord, index: number, count: number): boolean {
-  const mediaType = String(record.contentType).split(';', 1)[0]?.trim().toLowerCase();
-  if (mediaType === PROTOBUF_CONTENT_TYPE || mediaType === 'application/protobuf') return true;
-  if (mediaType === JSON_CONTENT_TYPE) return false;
-  throw new SinkError(
-    `record ${index + 1} of ${count} has content type '${String(record.contentType).slice(0, 100)}', ` +
-      `expected '${PROTOBUF_CONTENT_TYPE}' or '${JSON_CONTENT_TYPE}'`,
-    { retriable: false },
-  );
-}
-
-/** The request message: protobuf values as they are, JSON ones converted, all concatenated. */
-function requestMessage(records: readonly SinkRecord[]): Buffer {
-  const parts: Uint8Array[] = [];
-  records.forEach((record, i) => {
-    if (isProtobuf(record, i, records.length)) {
-      parts.push(record.value);
-      return;
-    }
-    try {
-      parts.push(encodeTraceRequest(decodeTraceRequest(record.value, JSON_CONTENT_TYPE)));
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new SinkError(`record ${i + 1} of ${records.length} cannot be sent: ${reason}`, {
-        retriable: false,
-        cause: error,
-      });
-    }
-  });
-  return Buffer.concat(parts);
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // Responses
 
@@ -387,9 +376,17 @@ function classify(error: ServiceError, s: Settings): SinkError {
   const details = excerpt(typeof error.details === 'string' ? error.details : '');
   const name = (GrpcStatus as Record<number, string | undefined>)[code] ?? 'UNRECOGNIZED';
   const where = `gRPC ${name} (${code}) from ${s.displayUrl}`;
-  const message = redact(details === '' ? where : `${where}: ${details}`, s.secrets);
-  const retriable = isRetriable(code, details);
-  return new SinkError(message, {
+  let message = details === '' ? where : `${where}: ${details}`;
+  let retriable = isRetriable(code, details);
+  if (code === GrpcStatus.UNIMPLEMENTED) {
+    // About the endpoint, not the data: a port that is not OTLP/gRPC, or an ingress answering 404 during a
+    // rollout. Dead-lettering the stream meanwhile would be worse than pausing it.
+    retriable = s.endpointErrors === 'retry';
+    message +=
+      ' — the endpoint refused the call, not its data: is the URL right? (OTLP/gRPC is host:port, ' +
+      `Jaeger's is 4317)${retriable ? "; retrying until it answers (endpointErrors: 'retry')" : ''}`;
+  }
+  return new SinkError(redact(message, s.secrets), {
     retriable,
     grpcCode: code,
     retryAfterMillis: retriable ? retryDelayMillis(error.metadata) : undefined,
@@ -401,13 +398,19 @@ function isRetriable(code: GrpcStatus, details: string): boolean {
   // Too large for the server: a smaller batch may pass, so let the forwarder split it.
   if (code === GrpcStatus.RESOURCE_EXHAUSTED) return !MESSAGE_TOO_LARGE.test(details);
   if (RETRIABLE_CODES.has(code)) return true;
-  // INTERNAL and UNKNOWN are permanent when a server said so; grpc-js also makes them up for transport
-  // faults that never reached a gRPC server, and those may pass as any lost connection does.
-  if (code === GrpcStatus.INTERNAL) return STREAM_RESET.test(details);
-  if (code === GrpcStatus.UNKNOWN) {
-    const httpStatus = Number(HTTP_STATUS_DETAILS.exec(details)?.[1]);
-    return httpStatus >= 500 || httpStatus === 408 || httpStatus === 429;
+  const httpStatus = Number(HTTP_STATUS_DETAILS.exec(details)?.[1]);
+  if (code === GrpcStatus.INTERNAL) {
+    // grpc-js says INTERNAL for an HTTP 400 from something that does not speak gRPC: as the HTTP sinks do,
+    // a verdict on the request.
+    if (httpStatus === 400) return false;
+    // A request the server could not read fails again whenever it is sent; any other INTERNAL (a stream
+    // reset without a status, a server fault) is not about the data, and dead-lettering on it would lose
+    // good records to a passing server bug.
+    return !UNREADABLE_REQUEST.test(details);
   }
+  // UNKNOWN is permanent when a server said so; grpc-js also makes it up for HTTP responses from something
+  // that does not speak gRPC, and those pass as any lost connection does.
+  if (code === GrpcStatus.UNKNOWN) return httpStatus >= 500 || httpStatus === 408 || httpStatus === 429;
   return false;
 }
 

@@ -8,16 +8,19 @@ import protobuf from 'protobufjs/light.js';
 
 import { ConfigError, SinkError } from '../errors/errors';
 import { abortError } from '../retry/sleep';
-import { decodeExportTraceServiceResponse, decodeTraceRequest, encodeTraceRequest } from '../serializers/otlp-decoder';
-import type {
-  AttrValue,
-  DecodedAttributes,
-  DecodedResourceSpans,
-  DecodedSpan,
-  DecodedTraceRequest,
-} from '../serializers/otlp-decoder';
+import { decodeExportTraceServiceResponse } from '../serializers/otlp-decoder';
+import type { AttrValue, DecodedAttributes, DecodedResourceSpans, DecodedSpan } from '../serializers/otlp-decoder';
 import { HttpTransport, describeValue, resolveHttpEndpoint, responseError } from './http-transport';
 import type { HttpEndpoint, HttpResponse } from './http-transport';
+import {
+  ConversionPacer,
+  convertRecord,
+  decodeRecord,
+  protobufRequest,
+  recordEncoding,
+  recordError,
+} from './record-conversion';
+import type { RecordEncoding } from './record-conversion';
 import type { Sink, SinkRecord, SinkResult, SinkSendOptions } from './sink';
 
 /**
@@ -62,6 +65,14 @@ export interface OtlpHttpSinkOptions {
    * @defaultValue `protobuf`
    */
   encoding?: 'protobuf' | 'json';
+  /**
+   * What a response that says the URL is wrong means: 3xx (redirects are not followed), 404, 405 or 415.
+   * `retry`: the endpoint, not the data, is at fault (a wrong path, an ingress answering 404 during a
+   * rollout), so the forwarder pauses and retries with backoff, logging an error that names the URL, the
+   * status and the likely cause. `permanent`: the records are undeliverable and dead-lettered.
+   * @defaultValue `retry`
+   */
+  endpointErrors?: 'retry' | 'permanent';
 }
 
 const DEFAULT_URL = 'http://localhost:4318/v1/traces';
@@ -70,12 +81,10 @@ const JSON_CONTENT_TYPE = 'application/json';
 
 const gzipAsync = promisify(gzip);
 
-type Encoding = 'protobuf' | 'json';
-
 interface Settings {
   readonly endpoint: HttpEndpoint;
   readonly gzip: boolean;
-  readonly encoding: Encoding;
+  readonly encoding: RecordEncoding;
 }
 
 /**
@@ -84,19 +93,23 @@ interface Settings {
  *
  * @remarks
  * One `send()` is one request. Protobuf records are sent as the concatenation of their values, which is one
- * valid `ExportTraceServiceRequest`; JSON records are merged into one request. Connections are kept alive
- * (at most 8 per host) and never traced (the requests run under `suppressTracing`).
+ * valid `ExportTraceServiceRequest`; JSON records are merged into one request. Records in the other encoding
+ * than the sink's are converted one at a time (a record that decodes to more than 250,000 messages, spans,
+ * events, links, attributes, ..., is refused; a 1 MiB record of ordinary spans holds about 56,000).
+ * Connections are kept alive (at most 8 per host) and never traced (the requests run under `suppressTracing`).
  *
  * Outcomes: 2xx resolves, with the rejected span count when the receiver reports a partial success.
  * 429, 408, 401, 403 and 5xx, timeouts and connection failures reject with a retriable {@link SinkError}
- * (`retryAfterMillis` from `Retry-After`). Other 4xx and 3xx (redirects are not followed), and records
- * that cannot be converted to the wire encoding, reject with a permanent one. An abort of the caller's
- * signal rejects with its reason.
+ * (`retryAfterMillis` from `Retry-After`). 3xx (redirects are not followed), 404, 405 and 415 say the URL
+ * is wrong: retriable, with a message saying so, unless `endpointErrors` is `'permanent'`. Other 4xx, and a
+ * record that cannot be parsed, converted or written in the wire encoding (a `RangeError` of
+ * `JSON.stringify` on nesting too deep, say), reject with a permanent one; a record's error names it. An
+ * abort of the caller's signal rejects with its reason.
  *
  * JSON records are merged as parsed by `JSON.parse`; integers beyond 2^53 written as JSON numbers (rather
  * than the strings OTLP/JSON prescribes) lose precision.
  *
- * @param options - Endpoint, headers, timeout, compression and encoding.
+ * @param options - Endpoint, headers, timeout, compression, encoding and endpoint errors.
  * @param fieldPrefix - The config path that {@link ConfigError}s name, e.g. `forwarder.sink.url`.
  * @throws {@link ConfigError} when an option is invalid.
  *
@@ -126,7 +139,7 @@ class OtlpHttpSink implements Sink {
     if (this.#closed) throw new SinkError(`otlp-http sink for ${s.endpoint.displayUrl} is closed`, { retriable: true });
     if (signal.aborted) throw abortError(signal);
     if (records.length === 0) return {};
-    const payload = s.encoding === 'json' ? jsonBody(records) : protobufBody(records);
+    const payload = s.encoding === 'json' ? await jsonBody(records, signal) : await protobufRequest(records, signal);
     const body = s.gzip ? await gzipAsync(payload) : payload;
     if (signal.aborted) throw abortError(signal);
     const response = await this.#transport.post(
@@ -155,7 +168,7 @@ class OtlpHttpSink implements Sink {
 function resolveSettings(options: OtlpHttpSinkOptions | undefined, prefix: string): Settings {
   const o: Partial<Record<keyof OtlpHttpSinkOptions, unknown>> = options ?? {};
   if (typeof o !== 'object' || o === null) throw new ConfigError(prefix, `expected an object, got ${typeof o}`);
-  const endpoint = resolveHttpEndpoint(o, prefix, DEFAULT_URL);
+  const endpoint = resolveHttpEndpoint(o, prefix, DEFAULT_URL, 'OTLP/HTTP traces');
 
   const compression = o.compression ?? 'none';
   if (compression !== 'none' && compression !== 'gzip') {
@@ -172,64 +185,38 @@ function resolveSettings(options: OtlpHttpSinkOptions | undefined, prefix: strin
 // ---------------------------------------------------------------------------------------------------------
 // Request bodies
 
-function recordEncoding(record: SinkRecord, index: number, count: number): Encoding {
-  const mediaType = String(record.contentType).split(';', 1)[0]?.trim().toLowerCase();
-  if (mediaType === PROTOBUF_CONTENT_TYPE || mediaType === 'application/protobuf') return 'protobuf';
-  if (mediaType === JSON_CONTENT_TYPE) return 'json';
-  throw new SinkError(
-    `record ${index + 1} of ${count} has content type '${String(record.contentType).slice(0, 100)}', ` +
-      `expected '${PROTOBUF_CONTENT_TYPE}' or '${JSON_CONTENT_TYPE}'`,
-    { retriable: false },
-  );
-}
+const JSON_BODY_START = Buffer.from('{"resourceSpans":[');
+const JSON_BODY_END = Buffer.from(']}');
+const COMMA = Buffer.from(',');
 
-function undecodable(index: number, count: number, error: unknown): SinkError {
-  const reason = error instanceof Error ? error.message : String(error);
-  return new SinkError(`record ${index + 1} of ${count} cannot be sent: ${reason}`, { retriable: false, cause: error });
-}
-
-function decodeRecord(record: SinkRecord, encoding: Encoding, index: number, count: number): DecodedTraceRequest {
-  try {
-    return decodeTraceRequest(record.value, encoding === 'json' ? JSON_CONTENT_TYPE : PROTOBUF_CONTENT_TYPE);
-  } catch (error) {
-    throw undecodable(index, count, error);
+/**
+ * The OTLP/JSON request body: JSON values merged as parsed, protobuf ones decoded and written as JSON. Each
+ * record is written on its own, so that an error (a RangeError from `JSON.stringify` on nesting too deep,
+ * say) names the record, and its parsed or decoded form is garbage before the next record is read.
+ */
+async function jsonBody(records: readonly SinkRecord[], signal: AbortSignal): Promise<Buffer> {
+  const parts: Buffer[] = [JSON_BODY_START];
+  const pacer = new ConversionPacer(signal);
+  for (let i = 0; i < records.length; i++) {
+    await pacer.pace();
+    const record = records[i] as SinkRecord;
+    const encoding = recordEncoding(record, i, records.length);
+    const n = records.length;
+    const array = convertRecord(i, n, () =>
+      JSON.stringify(
+        encoding === 'json'
+          ? parseJsonRecord(record.value, i, n)
+          : decodeRecord(record, encoding, i, n).resourceSpans.map(jsonResourceSpans),
+      ),
+    );
+    // Without its brackets: the items of every record go into one array.
+    const json = array.slice(1, -1);
+    if (json === '') continue;
+    if (parts.length > 1) parts.push(COMMA);
+    parts.push(Buffer.from(json));
   }
-}
-
-/** The protobuf request body: protobuf values as they are, JSON ones converted, all concatenated. */
-function protobufBody(records: readonly SinkRecord[]): Buffer {
-  const parts: Uint8Array[] = [];
-  records.forEach((record, i) => {
-    const encoding = recordEncoding(record, i, records.length);
-    if (encoding === 'protobuf') {
-      parts.push(record.value);
-      return;
-    }
-    const request = decodeRecord(record, encoding, i, records.length);
-    try {
-      parts.push(encodeTraceRequest(request));
-    } catch (error) {
-      throw undecodable(i, records.length, error);
-    }
-  });
+  parts.push(JSON_BODY_END);
   return Buffer.concat(parts);
-}
-
-/** The OTLP/JSON request body: JSON values merged as parsed, protobuf ones decoded and written as JSON. */
-function jsonBody(records: readonly SinkRecord[]): Buffer {
-  const resourceSpans: unknown[] = [];
-  records.forEach((record, i) => {
-    const encoding = recordEncoding(record, i, records.length);
-    // Loops rather than push(...items): spreading a very long array overflows the call stack.
-    if (encoding === 'json') {
-      for (const item of parseJsonRecord(record.value, i, records.length)) resourceSpans.push(item);
-      return;
-    }
-    for (const rs of decodeRecord(record, encoding, i, records.length).resourceSpans) {
-      resourceSpans.push(jsonResourceSpans(rs));
-    }
-  });
-  return Buffer.from(JSON.stringify({ resourceSpans }));
 }
 
 function parseJsonRecord(value: Buffer, index: number, count: number): unknown[] {
@@ -239,16 +226,16 @@ function parseJsonRecord(value: Buffer, index: number, count: number): unknown[]
   try {
     parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(value));
   } catch (error) {
-    throw undecodable(index, count, new Error(`not OTLP/JSON: ${(error as Error).message}`, { cause: error }));
+    throw recordError(index, count, new Error(`not OTLP/JSON: ${(error as Error).message}`, { cause: error }));
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw undecodable(index, count, new Error('not OTLP/JSON: expected a JSON object'));
+    throw recordError(index, count, new Error('not OTLP/JSON: expected a JSON object'));
   }
   const obj = parsed as Record<string, unknown>;
   // Proto3 JSON parsers accept the proto field name too.
   const list = obj.resourceSpans ?? obj.resource_spans;
   if (list === undefined || list === null) return [];
-  if (!Array.isArray(list)) throw undecodable(index, count, new Error('not OTLP/JSON: resourceSpans is not an array'));
+  if (!Array.isArray(list)) throw recordError(index, count, new Error('not OTLP/JSON: resourceSpans is not an array'));
   return list;
 }
 

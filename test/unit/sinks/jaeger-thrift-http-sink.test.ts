@@ -21,6 +21,7 @@ import { JaegerSpanRefType, JaegerTagType, encodeJaegerBatch } from '../../../sr
 import type { JaegerBatch, JaegerSpan, JaegerTag } from '../../../src/sinks/thrift-binary';
 import { VERSION } from '../../../src/version';
 import { makeSpans } from '../helpers/spans';
+import { emptyEventsRecord, emptyJsonObjectsRecord, emptyResourceSpansRecord } from './hostile-records';
 
 const PROTOBUF = 'application/x-protobuf';
 const JSON_TYPE = 'application/json';
@@ -506,23 +507,75 @@ describe('jaegerThriftHttpSink requests', () => {
     expect(collector.received).toHaveLength(1);
   });
 
-  it('splits a batch larger than maxRequestBytes into several requests, sending a lone span however large', async () => {
+  it('splits a batch larger than maxRequestBytes into several requests, each as full as fits', async () => {
     const collector = await startCollector();
     const records = Array.from({ length: 4 }, () => protoRecord(makeSpans({ spansPerTrace: 2, attributeBytes: 300 })));
     const [whole] = toJaegerBatches(decoded(records));
     if (!whole) throw new Error('no batch');
-    const oneSpan = encodeJaegerBatch({ ...whole, spans: whole.spans.slice(0, 1) }).length;
     const twoSpans = encodeJaegerBatch({ ...whole, spans: whole.spans.slice(0, 2) }).length;
+    const threeSpans = encodeJaegerBatch({ ...whole, spans: whole.spans.slice(0, 3) }).length;
 
     await send(newSink({ url: collector.url, maxRequestBytes: twoSpans }), records);
-    await send(newSink({ url: collector.url, maxRequestBytes: oneSpan - 1 }), records);
+    await send(newSink({ url: collector.url, maxRequestBytes: threeSpans }), records);
 
     const bodies = collector.received.map((r) => r.body);
-    expect(bodies.slice(0, 4).map((b) => b.length <= twoSpans)).toEqual([true, true, true, true]);
-    const pairs = [0, 2, 4, 6].map((i) => encodeJaegerBatch({ ...whole, spans: whole.spans.slice(i, i + 2) }));
-    expect(bodies.slice(0, 4)).toEqual(pairs);
-    const singles = whole.spans.map((span) => encodeJaegerBatch({ ...whole, spans: [span] }));
-    expect(bodies.slice(4)).toEqual(singles);
+    const batchOf = (from: number, to: number): Buffer =>
+      encodeJaegerBatch({ ...whole, spans: whole.spans.slice(from, to) });
+    expect(bodies.slice(0, 4)).toEqual([batchOf(0, 2), batchOf(2, 4), batchOf(4, 6), batchOf(6, 8)]);
+    expect(bodies.slice(4)).toEqual([batchOf(0, 3), batchOf(3, 6), batchOf(6, 8)]);
+  });
+
+  it('rejects a record holding a span larger than maxRequestBytes as permanent, before any request', async () => {
+    const collector = await startCollector();
+    const small = makeSpans({ spansPerTrace: 2 });
+    const records = [protoRecord(small), protoRecord(makeSpans({ attributeBytes: 2_000 })), protoRecord(small)];
+    const [whole] = toJaegerBatches(decoded(records));
+    if (!whole) throw new Error('no batch');
+    const bigSpan = encodeJaegerBatch({ ...whole, spans: whole.spans.slice(2, 3) }).length;
+
+    const err = await rejection(send(newSink({ url: collector.url, maxRequestBytes: bigSpan - 1 }), records));
+
+    expect(err.retriable).toBe(false);
+    expect(err.message).toMatch(
+      new RegExp(
+        `^record 2 of 3 holds a span of \\d+ bytes in Thrift, a request of ${bigSpan} bytes with its process: ` +
+          `more than maxRequestBytes \\(${bigSpan - 1}\\)`,
+      ),
+    );
+    // Nothing of the send was accepted, so a retry of any part of it stores nothing twice.
+    expect(collector.received).toHaveLength(0);
+  });
+
+  it('writes the same bodies as encodeJaegerBatch of the converted batches, for every service', async () => {
+    const collector = await startCollector();
+    const records = [
+      protoRecord(richSpans('a')),
+      jsonRecord(makeSpans({ serviceName: 'b', spansPerTrace: 3 })),
+      protoRecord(richSpans('a')),
+    ];
+
+    await send(newSink({ url: collector.url }), records);
+
+    expect(collector.received.map((r) => r.body)).toEqual(toJaegerBatches(decoded(records)).map(encodeJaegerBatch));
+  });
+
+  it.each([
+    ['1 MiB of empty resource spans', emptyResourceSpansRecord, 524_288],
+    ['one span with 512k empty events', () => emptyEventsRecord(), 524_291],
+    ['OTLP/JSON of 300,000 empty objects', () => emptyJsonObjectsRecord(300_000), 300_001],
+  ] as const)('rejects %s as too large to decode, quickly and before any request', async (_what, make, count) => {
+    const collector = await startCollector();
+    const record = make();
+    const started = performance.now();
+
+    const err = await rejection(send(newSink({ url: collector.url }), [protoRecord(makeSpans()), record]));
+
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(err.retriable).toBe(false);
+    expect(err.message).toMatch(
+      new RegExp(`^record 2 of 2 cannot be sent: too large to decode: ${count} messages .* more than the 250000 `),
+    );
+    expect(collector.received).toHaveLength(0);
   });
 
   it('sends the custom headers and accepts any 2xx', async () => {
@@ -597,11 +650,39 @@ describe('jaegerThriftHttpSink response classification', () => {
     return rejection(send(newSink({ url: collector.url }), [protoRecord(makeSpans())]));
   }
 
-  it.each([400, 404, 413, 415])('rejects a %i as permanent', async (status) => {
+  it.each([400, 413, 422])('rejects a %i as permanent', async (status) => {
     const err = await answer(status, { 'content-type': 'text/plain' }, 'nope');
 
     expect(err.retriable).toBe(false);
     expect(err.httpStatus).toBe(status);
+  });
+
+  it.each([404, 405, 415])('rejects a %i, about the endpoint and not the data, as retriable', async (status) => {
+    const err = await answer(status, { 'content-type': 'text/plain' }, 'nope');
+
+    expect(err.retriable).toBe(true);
+    expect(err.httpStatus).toBe(status);
+    expect(err.message).toMatch(
+      new RegExp(
+        `^HTTP ${status} from POST http://127\\.0\\.0\\.1:\\d+/api/traces: nope — the endpoint refused the ` +
+          `request, not its data: is the URL right\\? \\(the Jaeger Thrift/HTTP path is /api/traces\\); retrying`,
+      ),
+    );
+  });
+
+  it("rejects a 404 as permanent with endpointErrors: 'permanent'", async () => {
+    const collector = await startCollector();
+    collector.handle((_req, res) => {
+      res.writeHead(404);
+      res.end();
+    });
+
+    const err = await rejection(
+      send(newSink({ url: collector.url, endpointErrors: 'permanent' }), [protoRecord(makeSpans())]),
+    );
+
+    expect(err.retriable).toBe(false);
+    expect(err.message).toContain('is the URL right?');
   });
 
   it.each([401, 403, 408, 500, 502, 503, 504])('rejects a %i as retriable', async (status) => {
@@ -619,10 +700,10 @@ describe('jaegerThriftHttpSink response classification', () => {
     expect(err.retryAfterMillis).toBe(3_000);
   });
 
-  it('does not follow a redirect', async () => {
+  it('does not follow a redirect, and retries it', async () => {
     const err = await answer(307, { location: 'http://elsewhere.example/api/traces?x=1' });
 
-    expect(err.retriable).toBe(false);
+    expect(err.retriable).toBe(true);
     expect(err.message).toContain('redirects are not followed (Location: http://elsewhere.example/api/traces)');
   });
 
@@ -713,6 +794,7 @@ describe('jaegerThriftHttpSink options', () => {
     [{ maxRequestBytes: 0 }, 'forwarder.sink.maxRequestBytes'],
     [{ maxRequestBytes: 1.5 }, 'forwarder.sink.maxRequestBytes'],
     [{ maxRequestBytes: '1MiB' }, 'forwarder.sink.maxRequestBytes'],
+    [{ endpointErrors: 'never' }, 'forwarder.sink.endpointErrors'],
   ])('rejects %o naming %s', (options, field) => {
     expect(() => jaegerThriftHttpSink(options as JaegerThriftHttpSinkOptions)).toThrow(
       expect.objectContaining({ field }) as Error,

@@ -22,6 +22,7 @@ import type { OtlpGrpcSinkOptions } from '../../../src/sinks/otlp-grpc-sink';
 import type { Sink, SinkRecord } from '../../../src/sinks/sink';
 import { VERSION } from '../../../src/version';
 import { makeSpans } from '../helpers/spans';
+import { emptyJsonObjectsRecord } from './hostile-records';
 
 const PROTOBUF = 'application/x-protobuf';
 const JSON_TYPE = 'application/json';
@@ -280,6 +281,20 @@ describe('otlpGrpcSink requests', () => {
     expect(receiver.received).toHaveLength(0);
   });
 
+  it('rejects a JSON record that would decode to too many objects as permanent, quickly, before any call', async () => {
+    const receiver = await startReceiver();
+    const started = performance.now();
+
+    const err = await rejection(
+      send(newSink({ url: receiver.url }), [protoRecord(makeSpans()), emptyJsonObjectsRecord(300_000)]),
+    );
+
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(err.retriable).toBe(false);
+    expect(err.message).toMatch(/^record 2 of 2 cannot be sent: too large to decode: 300001 messages .* 250000 /);
+    expect(receiver.received).toHaveLength(0);
+  });
+
   it('sends nothing for an empty batch', async () => {
     const receiver = await startReceiver();
 
@@ -379,18 +394,60 @@ describe('otlpGrpcSink status classification', () => {
 
   it.each([
     ['INVALID_ARGUMENT', status.INVALID_ARGUMENT],
-    ['INTERNAL', status.INTERNAL],
     ['UNKNOWN', status.UNKNOWN],
     ['NOT_FOUND', status.NOT_FOUND],
     ['ALREADY_EXISTS', status.ALREADY_EXISTS],
     ['FAILED_PRECONDITION', status.FAILED_PRECONDITION],
-    ['UNIMPLEMENTED', status.UNIMPLEMENTED],
   ])('rejects %s as permanent', async (name, code) => {
     const { err, url } = await answer(code, 'bad spans');
 
     expect(err.retriable).toBe(false);
     expect(err.grpcCode).toBe(code);
     expect(err.message).toBe(`gRPC ${name} (${code}) from ${url}: bad spans`);
+  });
+
+  it.each([
+    // What Jaeger v2 (grpc-go) answers for a span name that is not UTF-8.
+    'grpc: error unmarshalling request: string field contains invalid UTF-8',
+    'grpc: failed to decompress the received message: gzip: invalid header',
+    'Invalid protobuf byte sequence',
+    'Exception deserializing request!',
+  ])('rejects INTERNAL for a request the server cannot read (%s) as permanent', async (details) => {
+    const { err } = await answer(status.INTERNAL, details);
+
+    expect(err.retriable).toBe(false);
+    expect(err.grpcCode).toBe(status.INTERNAL);
+  });
+
+  it('rejects any other INTERNAL, a server fault and not a verdict on the data, as retriable', async () => {
+    const { err, url } = await answer(status.INTERNAL, 'storage: panic recovered');
+
+    expect(err.retriable).toBe(true);
+    expect(err.message).toBe(`gRPC INTERNAL (13) from ${url}: storage: panic recovered`);
+  });
+
+  it('rejects UNIMPLEMENTED, which is about the endpoint and not the data, as retriable with a loud message', async () => {
+    const { err, url } = await answer(status.UNIMPLEMENTED, 'unknown service');
+
+    expect(err.retriable).toBe(true);
+    expect(err.grpcCode).toBe(status.UNIMPLEMENTED);
+    expect(err.message).toBe(
+      `gRPC UNIMPLEMENTED (12) from ${url}: unknown service — the endpoint refused the call, not its data: is the ` +
+        "URL right? (OTLP/gRPC is host:port, Jaeger's is 4317); retrying until it answers (endpointErrors: 'retry')",
+    );
+  });
+
+  it("rejects UNIMPLEMENTED as permanent with endpointErrors: 'permanent'", async () => {
+    const receiver = await startReceiver();
+    receiver.handle((_call, callback) => callback({ code: status.UNIMPLEMENTED, details: 'unknown service' }));
+
+    const err = await rejection(
+      send(newSink({ url: receiver.url, endpointErrors: 'permanent' }), [protoRecord(makeSpans())]),
+    );
+
+    expect(err.retriable).toBe(false);
+    expect(err.message).toContain('is the URL right?');
+    expect(err.message).not.toContain('retrying');
   });
 
   it('rejects RESOURCE_EXHAUSTED for a message over the server limit as permanent, so the batch is split', async () => {
@@ -406,7 +463,7 @@ describe('otlpGrpcSink status classification', () => {
     expect(goErr.retriable).toBe(false);
   });
 
-  it('rejects a call to a server without the TraceService as permanent UNIMPLEMENTED', async () => {
+  it('rejects a call to a server without the TraceService as retriable UNIMPLEMENTED', async () => {
     const server = new Server();
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
@@ -415,7 +472,7 @@ describe('otlpGrpcSink status classification', () => {
 
     const err = await rejection(send(newSink({ url: `http://127.0.0.1:${port}` }), [protoRecord(makeSpans())]));
 
-    expect(err.retriable).toBe(false);
+    expect(err.retriable).toBe(true);
     expect(err.grpcCode).toBe(status.UNIMPLEMENTED);
   });
 
@@ -525,7 +582,7 @@ describe('otlpGrpcSink transport faults', () => {
     [503, status.UNAVAILABLE, true],
     [429, status.UNAVAILABLE, true],
     [400, status.INTERNAL, false],
-    [404, status.UNIMPLEMENTED, false],
+    [404, status.UNIMPLEMENTED, true],
   ])('classifies an HTTP %d from a non-gRPC server like the OTLP/HTTP sink', async (httpStatus, code, retriable) => {
     const url = await startRawServer((stream) => {
       stream.respond({ ':status': httpStatus, 'content-type': 'text/html' });
@@ -659,6 +716,7 @@ describe('otlpGrpcSink options', () => {
     [{ timeoutMillis: 2 ** 31 }, 'forwarder.sink.timeoutMillis'],
     [{ timeoutMillis: '100' }, 'forwarder.sink.timeoutMillis'],
     [{ compression: 'br' }, 'forwarder.sink.compression'],
+    [{ endpointErrors: 'maybe' }, 'forwarder.sink.endpointErrors'],
     [{ headers: 'authorization: x' }, 'forwarder.sink.headers'],
     [{ headers: ['x'] }, 'forwarder.sink.headers'],
     [{ headers: { 'x-count': 1 } }, 'forwarder.sink.headers.x-count'],

@@ -18,6 +18,12 @@ import type { OtlpHttpSinkOptions } from '../../../src/sinks/otlp-http-sink';
 import type { Sink, SinkRecord } from '../../../src/sinks/sink';
 import { VERSION } from '../../../src/version';
 import { makeSpans } from '../helpers/spans';
+import {
+  emptyEventsRecord,
+  emptyJsonObjectsRecord,
+  emptyResourceSpansRecord,
+  nestedBracketsRecord,
+} from './hostile-records';
 
 const PROTOBUF = 'application/x-protobuf';
 const JSON_TYPE = 'application/json';
@@ -372,6 +378,40 @@ describe('otlpHttpSink request bodies', () => {
     expect(receiver.received).toHaveLength(0);
   });
 
+  it('rejects a JSON record nested too deep for JSON.stringify as permanent, naming it, before any request', async () => {
+    const receiver = await startReceiver();
+    const records = [jsonRecord(makeSpans()), nestedBracketsRecord(), jsonRecord(makeSpans())];
+
+    const err = await rejection(send(newSink({ url: receiver.url, encoding: 'json' }), records));
+
+    expect(err.retriable).toBe(false);
+    expect(err.message).toMatch(/^record 2 of 3 cannot be sent: Maximum call stack size exceeded$/);
+    expect(err.cause).toBeInstanceOf(RangeError);
+    expect(receiver.received).toHaveLength(0);
+  });
+
+  it.each([
+    ['1 MiB of empty resource spans', 'json', emptyResourceSpansRecord, 524_288],
+    ['one span with 512k empty events', 'json', () => emptyEventsRecord(), 524_291],
+    ['OTLP/JSON of 300,000 empty objects', 'protobuf', () => emptyJsonObjectsRecord(300_000), 300_001],
+  ] as const)(
+    'rejects %s (to %s) as too large to decode, quickly and before any request',
+    async (_what, encoding, make, count) => {
+      const receiver = await startReceiver();
+      const record = make();
+      const started = performance.now();
+
+      const err = await rejection(send(newSink({ url: receiver.url, encoding }), [protoRecord(makeSpans()), record]));
+
+      expect(performance.now() - started).toBeLessThan(1_000);
+      expect(err.retriable).toBe(false);
+      expect(err.message).toMatch(
+        new RegExp(`^record 2 of 2 cannot be sent: too large to decode: ${count} messages .* more than the 250000 `),
+      );
+      expect(receiver.received).toHaveLength(0);
+    },
+  );
+
   it('sends nothing for an empty batch', async () => {
     const receiver = await startReceiver();
 
@@ -502,7 +542,7 @@ describe('otlpHttpSink response classification', () => {
     expect(err.httpStatus).toBe(status);
   });
 
-  it.each([400, 404, 413, 415])('rejects a %i as permanent', async (status) => {
+  it.each([400, 413, 422])('rejects a %i as permanent', async (status) => {
     const err = await rejection(answer(status, { 'content-type': 'text/plain' }, 'nope'));
 
     expect(err.retriable).toBe(false);
@@ -543,14 +583,49 @@ describe('otlpHttpSink response classification', () => {
     expect(err.message).toMatch(/: try later$/);
   });
 
-  it('does not follow a redirect: permanent, naming the target without its query', async () => {
+  it('does not follow a redirect: retriable, naming the target without its query and the likely cause', async () => {
     const err = await rejection(answer(301, { location: 'https://elsewhere.example/v1/traces?token=abc' }));
 
-    expect(err.retriable).toBe(false);
+    expect(err.retriable).toBe(true);
     expect(err.httpStatus).toBe(301);
     expect(err.message).toContain('redirects are not followed');
     expect(err.message).toContain('https://elsewhere.example/v1/traces');
     expect(err.message).not.toContain('token=abc');
+    expect(err.message).toContain('is the URL right?');
+  });
+
+  it.each([404, 405, 415])(
+    'rejects a %i, which is about the endpoint and not the data, as retriable with a loud message',
+    async (status) => {
+      const err = await rejection(answer(status, { 'content-type': 'text/plain' }, '404 page not found'));
+
+      expect(err.retriable).toBe(true);
+      expect(err.httpStatus).toBe(status);
+      expect(err.message).toMatch(
+        new RegExp(
+          `^HTTP ${status} from POST http://127\\.0\\.0\\.1:\\d+/v1/traces: 404 page not found — the endpoint ` +
+            `refused the request, not its data: is the URL right\\? \\(the OTLP/HTTP traces path is /v1/traces\\); ` +
+            `retrying until it answers \\(endpointErrors: 'retry'\\)$`,
+        ),
+      );
+    },
+  );
+
+  it.each([301, 404, 405, 415])("rejects a %i as permanent with endpointErrors: 'permanent'", async (status) => {
+    const receiver = await startReceiver();
+    receiver.handle((_req, res) => {
+      res.writeHead(status, { location: 'http://elsewhere.example/v1/traces' });
+      res.end();
+    });
+
+    const err = await rejection(
+      send(newSink({ url: receiver.url, endpointErrors: 'permanent' }), [protoRecord(makeSpans())]),
+    );
+
+    expect(err.retriable).toBe(false);
+    expect(err.httpStatus).toBe(status);
+    expect(err.message).toContain('is the URL right?');
+    expect(err.message).not.toContain('retrying');
   });
 });
 
@@ -724,6 +799,8 @@ describe('otlpHttpSink options', () => {
     [{ timeoutMillis: '100' }, 'forwarder.sink.timeoutMillis'],
     [{ compression: 'br' }, 'forwarder.sink.compression'],
     [{ encoding: 'xml' }, 'forwarder.sink.encoding'],
+    [{ endpointErrors: 'sometimes' }, 'forwarder.sink.endpointErrors'],
+    [{ endpointErrors: false }, 'forwarder.sink.endpointErrors'],
     [{ headers: 'authorization: x' }, 'forwarder.sink.headers'],
     [{ headers: ['x'] }, 'forwarder.sink.headers'],
     [{ headers: { 'x-count': 1 } }, 'forwarder.sink.headers.x-count'],
