@@ -239,6 +239,38 @@ describe('jaegerThriftHttpSink against the real Jaeger', () => {
     expect(await getTrace(traceIdOf(good))).toEqual([]);
   });
 
+  it('rejects a send holding a span larger than maxRequestBytes as permanent before any POST; the rest alone is stored', async () => {
+    const service = 'okj-thrift-oversize';
+    const small = [
+      makeTrace({ serviceName: service, spanCount: 2 }),
+      makeTrace({ serviceName: service, spanCount: 3 }),
+    ];
+    const big = makeTrace({ serviceName: service, name: `big-${'x'.repeat(4_000)}` });
+    const [first, second] = small.map(protoRecord);
+    if (!first || !second) throw new Error('no records');
+    // Room for a few ordinary spans per request, not for the big one.
+    const sink = jaegerThriftHttpSink({ url: endpoints.jaegerThriftHttpUrl, maxRequestBytes: 2_000 });
+    sinks.push(sink);
+
+    const err: unknown = await sink.send([first, protoRecord(big), second], { signal }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+
+    expect(err).toBeInstanceOf(SinkError);
+    expect((err as SinkError).retriable).toBe(false);
+    expect((err as SinkError).message).toMatch(
+      /^record 2 of 3 holds a span of \d+ bytes in Thrift, a request of \d+ bytes with its process: more than maxRequestBytes \(2000\)/,
+    );
+    // No part of the send was POSTed, so nothing accepted is sent again when the good records are retried.
+    for (const spans of [...small, big]) expect(await getTrace(traceIdOf(spans))).toEqual([]);
+    await expect(sink.send([first, second], { signal })).resolves.toEqual({});
+    for (const spans of small) {
+      const stored = await waitForTrace(traceIdOf(spans), { spanCount: spans.length });
+      expect(stored).toHaveLength(spans.length);
+    }
+  });
+
   // The sink classifies these answers (unit tests); this is what Jaeger really sends.
   it('documents Jaeger’s answers to bodies it cannot take: 400, or 500 when too large', async () => {
     const post = async (contentType: string, body: Buffer) => {

@@ -99,6 +99,22 @@ describe('otlpGrpcSink against the real Jaeger', () => {
     expect(err.message).toMatch(/^gRPC INTERNAL \(13\) from http:\/\/.*: grpc: error unmarshalling request: /);
   });
 
+  // Why INTERNAL is not all permanent: Jaeger (pdata's gogo-style unmarshalling) does not check UTF-8, so a
+  // span name that is not UTF-8 is accepted, over gRPC and HTTP alike; what it cannot unmarshal it refuses,
+  // INTERNAL over gRPC and 400 over HTTP, and both sinks treat that as permanent.
+  it('sends a span name that is not UTF-8, as Jaeger accepts it', async () => {
+    const traces = makeTraces(service(), 1, 1);
+    const [record] = protoRecords(traces);
+    const spans = traces[0] ?? [];
+    const name = Buffer.from(spans[0]?.name ?? '');
+    const at = record?.value.indexOf(name) ?? -1;
+    if (!record || at < 0) throw new Error('span name not found in the record');
+    // Same length, so the framing stays valid: 0xff never occurs in UTF-8.
+    record.value[at] = 0xff;
+
+    await expect(newSink().send([record], { signal })).resolves.toEqual({});
+  });
+
   it('rejects a stopped endpoint (nothing listening) as retriable UNAVAILABLE', async () => {
     const port = await freePort();
 

@@ -8,7 +8,7 @@ import { decodeTraceRequest, encodeTraceRequest } from '../../../src/serializers
 import { otlpHttpSink } from '../../../src/sinks/otlp-http-sink';
 import type { OtlpHttpSinkOptions } from '../../../src/sinks/otlp-http-sink';
 import type { Sink, SinkRecord } from '../../../src/sinks/sink';
-import { waitForTrace } from '../harness/jaeger';
+import { getTrace, waitForTrace } from '../harness/jaeger';
 import { encodeOtlpProto, makeTrace, traceIdOf } from '../harness/otlp';
 import { endpoints } from '../harness/stack';
 
@@ -84,6 +84,49 @@ describe('otlpHttpSink against the real Jaeger', () => {
     const stored = await waitForTrace(traceIdOf(spans), { spanCount: 2 });
     const big = stored.find((s) => s.spanId === first.spanId)?.attributes?.find((a) => a.key === 'okj.big');
     expect(big?.value).toEqual({ intValue: '9007199254740993' });
+  });
+
+  it('rejects a JSON record nested too deep to stringify as permanent, naming it; the others alone are stored', async () => {
+    const traces = [makeTrace({ spanCount: 2 }), makeTrace({ spanCount: 3 })];
+    const [first, second] = traces.map(jsonRecord);
+    if (!first || !second) throw new Error('no records');
+    // The issue's record: parsed fine, but JSON.stringify overflows the stack on it.
+    const nested: SinkRecord = {
+      value: Buffer.from(`{"resourceSpans":${'['.repeat(10_000)}${']'.repeat(10_000)}}`),
+      contentType: 'application/json',
+    };
+    const sink = newSink({ encoding: 'json' });
+
+    const err: unknown = await sink.send([first, nested, second], { signal }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+
+    expect(err).toBeInstanceOf(SinkError);
+    expect((err as SinkError).retriable).toBe(false);
+    expect((err as SinkError).message).toBe('record 2 of 3 cannot be sent: Maximum call stack size exceeded');
+    // Nothing was sent: neither trace is in Jaeger until the good records go alone, as bisection sends them.
+    for (const spans of traces) expect(await getTrace(traceIdOf(spans))).toEqual([]);
+    await expect(sink.send([first, second], { signal })).resolves.toEqual({});
+    await expectStored(traces);
+  });
+
+  it('rejects a wrong path (Jaeger answers 404) as retriable, saying the URL is likely wrong', async () => {
+    const url = endpoints.jaegerOtlpHttpUrl.replace(/\/v1\/traces$/, '/v1/trace');
+
+    const err: unknown = await newSink({ url })
+      .send([protoRecord(makeTrace())], { signal })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+
+    expect(err).toBeInstanceOf(SinkError);
+    expect((err as SinkError).retriable).toBe(true);
+    expect((err as SinkError).httpStatus).toBe(404);
+    expect((err as SinkError).message).toMatch(
+      /^HTTP 404 from POST http:\/\/.*\/v1\/trace: .*is the URL right\? \(the OTLP\/HTTP traces path is \/v1\/traces\)/,
+    );
   });
 
   it('rejects garbage bytes as permanent with HTTP 400 and Jaeger’s reason', async () => {
