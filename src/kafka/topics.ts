@@ -43,6 +43,10 @@ export function adminTopicCreator(kafka: ResolvedKafkaConfig, logger: Logger): T
         ],
       });
       return created ? 'created' : 'exists';
+    } catch (err) {
+      // The client wraps each topic's error (which has the librdkafka code) in an aggregate without one.
+      const [first] = (err as { errors?: unknown[] }).errors ?? [];
+      throw first ?? err;
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
