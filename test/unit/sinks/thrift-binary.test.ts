@@ -2,12 +2,15 @@
 // (field header = type byte + i16 id, stop byte 0, list = element type + i32 size, string = i32 length + UTF-8,
 // integers big-endian two's complement) and the field ids of jaeger-idl's jaeger.thrift.
 import {
+  JAEGER_BATCH_OVERHEAD_BYTES,
   JaegerSpanRefType,
   JaegerTagType,
   ThriftBinaryWriter,
   ThriftType,
+  assembleJaegerBatch,
   encodeJaegerBatch,
   encodeJaegerProcess,
+  writeJaegerSpan,
 } from '../../../src/sinks/thrift-binary';
 import type { JaegerSpan, JaegerTag } from '../../../src/sinks/thrift-binary';
 
@@ -223,5 +226,31 @@ describe('encodeJaegerBatch', () => {
 
     expect(a.equals(b)).toBe(true);
     expect(a.equals(c)).toBe(false);
+  });
+});
+
+describe('assembleJaegerBatch', () => {
+  const span = (id: bigint, name: string): JaegerSpan => ({
+    traceIdLow: 1n,
+    traceIdHigh: 2n,
+    spanId: id,
+    parentSpanId: 0n,
+    operationName: name,
+    flags: 1,
+    startTime: 3n,
+    duration: 4n,
+    tags: [{ key: 'k', vType: JaegerTagType.STRING, vStr: 'v' }],
+  });
+
+  it('gives the bytes of encodeJaegerBatch from a process and spans encoded beforehand', () => {
+    const process = { serviceName: 'svc', tags: [{ key: 'host', vType: JaegerTagType.STRING, vStr: 'h' }] };
+    const spans = [span(5n, 'a'), span(6n, 'bb'), span(7n, 'ccc')];
+    const w = new ThriftBinaryWriter(16);
+    for (const s of spans) writeJaegerSpan(w, s);
+
+    const body = assembleJaegerBatch(encodeJaegerProcess(process), spans.length, w.finish());
+
+    expect(body.equals(encodeJaegerBatch({ process, spans }))).toBe(true);
+    expect(body.length).toBe(JAEGER_BATCH_OVERHEAD_BYTES + encodeJaegerProcess(process).length + w.length);
   });
 });
