@@ -255,9 +255,9 @@ async function sendBatch(
         });
         return;
       }
-      await deps.deadLetters.write({ ...record, topic: deps.kafka.topic }, error, attempts, signal, (failure) =>
-        deps.logger.warn('replay: dead-letter write failed; retrying', { error: failure.message }),
-      );
+      // The writer logs its failures itself (a permanent one at error level, rate-limited); logging each
+      // attempt here too would repeat a permanent failure every retry.
+      await deps.deadLetters.write({ ...record, topic: deps.kafka.topic }, error, attempts, signal, () => undefined);
     },
   });
   if (signal.aborted) throw abortReason(signal);
