@@ -8,6 +8,7 @@ import { sleep } from '../retry/sleep';
 import { findDuplicateKey } from '../serializers/json-duplicate-keys';
 import { countSpans, decodeTraceRequest } from '../serializers/otlp-decoder';
 import { OTLP_JSON_CONTENT_TYPE, OTLP_PROTO_CONTENT_TYPE } from '../serializers/otlp-serializers';
+import { MAX_DECODED_OBJECTS } from '../sinks/record-conversion';
 import type { Sink, SinkResult } from '../sinks/sink';
 import type { ForwarderMetrics } from './forwarder-metrics';
 
@@ -107,7 +108,9 @@ function countJsonSpans(value: Buffer): number {
   } catch (err) {
     throw new SerializationError('not an OTLP/JSON ExportTraceServiceRequest: invalid UTF-8', err);
   }
-  const request = decodeTraceRequest(value, OTLP_JSON_CONTENT_TYPE);
+  // Capped as the sinks cap their conversions: a record of hundreds of thousands of empty objects is refused
+  // before its decoded model can take a large share of the heap.
+  const request = decodeTraceRequest(value, OTLP_JSON_CONTENT_TYPE, { maxObjects: MAX_DECODED_OBJECTS });
   const duplicate = findDuplicateKey(text);
   if (duplicate !== undefined) {
     throw new SerializationError(

@@ -18,10 +18,11 @@ import { forwarderConfig, startForwarder } from './helpers';
 const h = DEAD_LETTER_HEADERS;
 
 function jsonRecords(traces: ReadableSpan[][], contentType: string | undefined): RawRecord[] {
+  const headers: Record<string, string> = contentType === undefined ? {} : { 'content-type': contentType };
   return traces.map((spans) => ({
     key: spans[0]!.spanContext().traceId,
     value: Buffer.from(JsonTraceSerializer.serializeRequest(spans)!),
-    headers: contentType === undefined ? {} : ({ 'content-type': contentType } as Record<string, string>),
+    headers: { ...headers },
   }));
 }
 

@@ -56,6 +56,7 @@ describe('resolveConfig', () => {
           timeoutMillis: 10_000,
           compression: 'none',
           encoding: 'protobuf',
+          endpointErrors: 'retry',
         },
         deadLetterTopic: 'otlp_spans.dlq',
         onUndeliverable: 'dead-letter',
@@ -122,6 +123,7 @@ describe('resolveConfig', () => {
       headers: {},
       timeoutMillis: 10_000,
       compression: 'gzip',
+      endpointErrors: 'retry',
     });
     const thrift = resolveConfig(
       {
@@ -136,6 +138,7 @@ describe('resolveConfig', () => {
       headers: { authorization: 'Bearer t' },
       timeoutMillis: 10_000,
       maxRequestBytes: 8 * 1024 * 1024,
+      endpointErrors: 'retry',
     });
   });
 
@@ -173,6 +176,10 @@ describe('resolveConfig', () => {
     ],
     [{ kafka: { brokers }, forwarder: { sink: { type: 'otlp-http', headers: { a: 1 } } } }, 'forwarder.sink.headers.a'],
     [{ kafka: { brokers }, forwarder: { sink: { type: 'otlp-http', encoding: 'xml' } } }, 'forwarder.sink.encoding'],
+    [
+      { kafka: { brokers }, forwarder: { sink: { type: 'otlp-grpc', endpointErrors: 'never' } } },
+      'forwarder.sink.endpointErrors',
+    ],
     [
       { kafka: { brokers }, forwarder: { sink: { type: 'jaeger-thrift-http', maxRequestBytes: 0 } } },
       'forwarder.sink.maxRequestBytes',
