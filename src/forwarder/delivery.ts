@@ -8,7 +8,7 @@ import { sleep } from '../retry/sleep';
 import { findDuplicateKey } from '../serializers/json-duplicate-keys';
 import { countSpans, decodeTraceRequest } from '../serializers/otlp-decoder';
 import { OTLP_JSON_CONTENT_TYPE, OTLP_PROTO_CONTENT_TYPE } from '../serializers/otlp-serializers';
-import { MAX_DECODED_OBJECTS } from '../sinks/record-conversion';
+import { ConversionPacer, maxDecodedObjects } from '../sinks/record-conversion';
 import type { Sink, SinkResult } from '../sinks/sink';
 import type { ForwarderMetrics } from './forwarder-metrics';
 
@@ -56,8 +56,17 @@ export interface DeliveryContext<R extends DeliverableRecord> {
 export async function deliverBatch<R extends DeliverableRecord>(records: R[], ctx: DeliveryContext<R>): Promise<void> {
   let broken: { record: R; error: SerializationError }[] | undefined;
   let good = records;
+  // Decoding a batch of large JSON records takes long enough to starve the consumer and the sink's sockets.
+  const pacer = new ConversionPacer(ctx.signal);
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
+    if (r.contentType === OTLP_JSON_CONTENT_TYPE && r.spans === undefined) {
+      try {
+        await pacer.pace();
+      } catch {
+        return; // stopping: nothing settled, so nothing is committed
+      }
+    }
     const error = checkRecord(r);
     if (error !== undefined) {
       if (!broken) {
@@ -110,11 +119,11 @@ function countJsonSpans(value: Buffer): number {
   }
   // Capped as the sinks cap their conversions: a record of hundreds of thousands of empty objects is refused
   // before its decoded model can take a large share of the heap.
-  const request = decodeTraceRequest(value, OTLP_JSON_CONTENT_TYPE, { maxObjects: MAX_DECODED_OBJECTS });
+  const request = decodeTraceRequest(value, OTLP_JSON_CONTENT_TYPE, { maxObjects: maxDecodedObjects(value.length) });
   const duplicate = findDuplicateKey(text);
   if (duplicate !== undefined) {
     throw new SerializationError(
-      `not an OTLP/JSON ExportTraceServiceRequest: key '${duplicate.key.slice(0, 100)}' appears twice in one ` +
+      `not an OTLP/JSON ExportTraceServiceRequest: key ${JSON.stringify(duplicate.key.slice(0, 100))} appears twice in one ` +
         `object (at character ${duplicate.position}); readers disagree on which to keep, so spans could be lost`,
     );
   }

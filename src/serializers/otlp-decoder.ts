@@ -227,7 +227,8 @@ function checkHexId(value: unknown, bytes: number, optional: boolean, key: strin
   if (typeof value !== 'string') throw new Invalid(`expected a hex string, got ${typeof value}`, key);
   if (value === '' && optional) return '';
   if (value.length !== bytes * 2 || !HEX_RE.test(value)) {
-    throw new Invalid(`expected ${bytes * 2} hex characters, got '${value.slice(0, 80)}'`, key);
+    // Quoted as JSON: the value is the producer's, and a raw newline in it would forge a log line.
+    throw new Invalid(`expected ${bytes * 2} hex characters, got ${JSON.stringify(value.slice(0, 80))}`, key);
   }
   return value.toLowerCase();
 }

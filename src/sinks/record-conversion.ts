@@ -22,6 +22,22 @@ import type { SinkRecord } from './sink';
  */
 export const MAX_DECODED_OBJECTS = 250_000;
 
+/**
+ * Fewest wire bytes per decoded message a large record must average. Real data never comes near it (the
+ * densest plausible record above, 128 short integer attributes a span, averages about 6 bytes a message; SDK
+ * spans about 19), while the decoding bombs do (an empty resource span or event is 2 bytes).
+ */
+const MIN_BYTES_PER_OBJECT = 4;
+
+/**
+ * Most messages a record of `bytes` bytes may decode to: {@link MAX_DECODED_OBJECTS}, or more for a record so
+ * large that ordinary spans would exceed that (a topic whose `max.message.bytes` was raised to 10 MB holds
+ * records of some 500,000 ordinary messages). Heap stays proportional to the record's size either way.
+ */
+export function maxDecodedObjects(bytes: number): number {
+  return Math.max(MAX_DECODED_OBJECTS, Math.floor(bytes / MIN_BYTES_PER_OBJECT));
+}
+
 const PROTOBUF_CONTENT_TYPE = 'application/x-protobuf';
 const JSON_CONTENT_TYPE = 'application/json';
 
@@ -61,7 +77,7 @@ export function convertRecord<T>(index: number, count: number, convert: () => T)
   }
 }
 
-/** Decodes record `index`, refusing one of more than {@link MAX_DECODED_OBJECTS} messages. */
+/** Decodes record `index`, refusing one of more than {@link maxDecodedObjects} messages. */
 export function decodeRecord(
   record: SinkRecord,
   encoding: RecordEncoding,
@@ -70,7 +86,7 @@ export function decodeRecord(
 ): DecodedTraceRequest {
   return convertRecord(index, count, () =>
     decodeTraceRequest(record.value, encoding === 'json' ? JSON_CONTENT_TYPE : PROTOBUF_CONTENT_TYPE, {
-      maxObjects: MAX_DECODED_OBJECTS,
+      maxObjects: maxDecodedObjects(record.value.length),
     }),
   );
 }

@@ -2,6 +2,7 @@ import { KafkaToJaegerForwarder } from '../../../src/forwarder/kafka-to-jaeger-f
 import type { OtelKafkaJaegerConfig } from '../../../src/config/types';
 import { otlpHttpSink } from '../../../src/sinks/otlp-http-sink';
 import type { Sink, SinkRecord, SinkResult, SinkSendOptions } from '../../../src/sinks/sink';
+import { committedOffsets, endOffsets } from '../harness/kafka';
 import { uniqueName } from '../harness/names';
 import { endpoints } from '../harness/stack';
 
@@ -47,6 +48,19 @@ export async function startForwarder(config: OtelKafkaJaegerConfig): Promise<Kaf
   running.add(forwarder);
   await forwarder.start();
   return forwarder;
+}
+
+/** Polls until the group's committed offset of every partition of `topic` is its end offset. */
+export async function waitForCommitsAtEnd(groupId: string, topic: string, timeoutMillis = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMillis;
+  for (;;) {
+    const [committed, end] = await Promise.all([committedOffsets(groupId, topic), endOffsets(topic)]);
+    if ([...end].every(([p, high]) => committed.get(p) === high)) return;
+    if (Date.now() > deadline) {
+      throw new Error(`commits stuck at ${JSON.stringify([...committed])}, end offsets ${JSON.stringify([...end])}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** A sink that counts every attempt and its outcome, delegating to the real OTLP/HTTP sink. */

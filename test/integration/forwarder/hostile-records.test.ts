@@ -8,12 +8,12 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
 import type { OtelKafkaJaegerConfig } from '../../../src/config/types';
 import { DEAD_LETTER_HEADERS } from '../../../src/forwarder/dead-letter';
-import { committedOffsets, consumeRaw, createTopic, endOffsets, produceRaw } from '../harness/kafka';
+import { consumeRaw, createTopic, endOffsets, produceRaw } from '../harness/kafka';
 import type { ConsumedRecord, RawRecord } from '../harness/kafka';
 import { uniqueName } from '../harness/names';
 import { endpoints } from '../harness/stack';
 import { accountInJaeger, ledgerOf, makeTraces, traceRecords, waitForAllSpans } from '../harness/traffic';
-import { forwarderConfig, startForwarder } from './helpers';
+import { forwarderConfig, startForwarder, waitForCommitsAtEnd } from './helpers';
 
 const h = DEAD_LETTER_HEADERS;
 
@@ -61,16 +61,7 @@ async function forward(
   expect(dead.map((d) => d.key?.toString()).sort()).toEqual([...badKeys].sort());
   for (const d of dead) expect(d.value?.equals(badValues.get(d.key!.toString())!)).toBe(true);
 
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const [committed, end] = await Promise.all([
-      committedOffsets(config.forwarder!.groupId!, topic),
-      endOffsets(topic),
-    ]);
-    if ([...end].every(([p, high]) => committed.get(p) === high)) break;
-    if (Date.now() > deadline) throw new Error(`commits stuck at ${JSON.stringify([...committed])}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitForCommitsAtEnd(config.forwarder!.groupId!, topic);
   const dlqEnd = await endOffsets(forwarder.deadLetterTopic);
   expect([...dlqEnd.values()].reduce((a, b) => a + b, 0)).toBe(bad.length);
   const account = await accountInJaeger(expected, service);

@@ -6,11 +6,11 @@ import { randomBytes } from 'node:crypto';
 import * as protobuf from 'protobufjs';
 
 import { DEAD_LETTER_HEADERS } from '../../../src/forwarder/dead-letter';
-import { consumeRaw, committedOffsets, createTopic, endOffsets, produceRaw } from '../harness/kafka';
+import { consumeRaw, createTopic, endOffsets, produceRaw } from '../harness/kafka';
 import type { RawRecord } from '../harness/kafka';
 import { uniqueName } from '../harness/names';
 import { ledgerOf, makeTraces, mergeLedgers, traceRecords, waitForAllSpans } from '../harness/traffic';
-import { forwarderConfig, startForwarder } from './helpers';
+import { forwarderConfig, startForwarder, waitForCommitsAtEnd } from './helpers';
 
 /** A well-formed protobuf ExportTraceServiceRequest whose span has a 5-byte trace id: Jaeger answers 400. */
 function invalidTraceIdRequest(): Buffer {
@@ -93,15 +93,6 @@ describe('forwarder: poison pills', () => {
     // Nothing else went to the dead-letter topic, and both partitions were committed to the end.
     const dlqEnd = await endOffsets(forwarder.deadLetterTopic);
     expect([...dlqEnd.values()].reduce((a, b) => a + b, 0)).toBe(bad.length);
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const [committed, end] = await Promise.all([
-        committedOffsets(config.forwarder!.groupId!, topic),
-        endOffsets(topic),
-      ]);
-      if ([...end].every(([p, high]) => committed.get(p) === high)) break;
-      if (Date.now() > deadline) throw new Error(`commits stuck at ${JSON.stringify([...committed])}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitForCommitsAtEnd(config.forwarder!.groupId!, topic);
   });
 });

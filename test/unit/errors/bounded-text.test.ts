@@ -11,6 +11,10 @@ describe('boundedText', () => {
     expect(boundedText('a\u0000b\u001b[31mc\u007f')).toBe('a\\x00b\\x1b[31mc\\x7f');
   });
 
+  it('escapes line separators, carriage returns and bidirectional overrides', () => {
+    expect(boundedText('a\rb\u2028c\u202ed')).toBe('a\\x0db\\u2028c\\u202ed');
+  });
+
   it('cuts long text and says how much was left out', () => {
     const out = boundedText('x'.repeat(500_000));
     expect(out.length).toBeLessThan(MAX_MESSAGE_CHARS + 40);

@@ -1,5 +1,5 @@
 import { createNoopMeter } from '@opentelemetry/api';
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 
 import { SerializationError, SinkError } from '../../../src/errors/errors';
 import type { OtelKafkaJaegerError } from '../../../src/errors/errors';
@@ -230,6 +230,37 @@ describe('deliverBatch: records that hold no span, or that readers disagree on',
   });
 });
 
+describe('deliverBatch: pacing', () => {
+  it('yields to the event loop between large OTLP/JSON records it checks, before the first request', async () => {
+    const value = Buffer.from(JsonTraceSerializer.serializeRequest(makeSpans({ traces: 50, spansPerTrace: 40 }))!);
+    const records: TestRecord[] = Array.from({ length: 6 }, (_, i) => ({
+      id: `j${i}`,
+      value,
+      contentType: OTLP_JSON_CONTENT_TYPE,
+    }));
+    let ticks = 0;
+    let ticksAtFirstSend: number | undefined;
+    let done = false;
+    const tick = (): void => {
+      ticks++;
+      if (!done) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const { ctx, accepted } = context(() => {
+      ticksAtFirstSend ??= ticks;
+      return Promise.resolve();
+    });
+    try {
+      await deliverBatch(records, ctx);
+    } finally {
+      done = true;
+    }
+    expect(accepted).toHaveLength(6);
+    // Checking 6 × 2,000 JSON spans takes far longer than one 20 ms slice: other work ran in between.
+    expect(ticksAtFirstSend).toBeGreaterThan(0);
+  });
+});
+
 function jsonResourceSpans(): string {
   return JSON.stringify({
     resource: { attributes: [{ key: 'service.name', value: { stringValue: 'svc' } }] },
@@ -250,3 +281,16 @@ function jsonResourceSpans(): string {
     ],
   });
 }
+
+describe('deliverBatch: reasons quote record content safely', () => {
+  it('quotes a producer-supplied value as JSON, so a newline in it cannot forge a log line', async () => {
+    const json = JSON.stringify({
+      resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: 'zz\nforged line', spanId: 'b7ad6b7169203331' }] }] }],
+    });
+    const { ctx, undeliverable } = context();
+    await deliverBatch([{ id: 'nl', value: Buffer.from(json), contentType: OTLP_JSON_CONTENT_TYPE }], ctx);
+    expect(undeliverable).toHaveLength(1);
+    expect(undeliverable[0]!.error.message).toContain('"zz\\nforged line"');
+    expect(undeliverable[0]!.error.message).not.toContain('\n');
+  });
+});

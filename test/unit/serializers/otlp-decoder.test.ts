@@ -455,7 +455,7 @@ describe('decodeTraceRequest', () => {
       ['invalid UTF-8', Buffer.from([0x7b, 0xff, 0x7d]), /invalid UTF-8/],
       ['a JSON array', '[]', /expected a JSON object/],
       ['resourceSpans not an array', '{"resourceSpans":{}}', /resourceSpans: expected an array/],
-      ['a short trace id', spanJson({ traceId: 'abc' }), /spans\[0\]\.traceId: expected 32 hex characters, got 'abc'/],
+      ['a short trace id', spanJson({ traceId: 'abc' }), /spans\[0\]\.traceId: expected 32 hex characters, got "abc"/],
       ['a non-hex span id', spanJson({ spanId: 'zz'.repeat(8) }), /spans\[0\]\.spanId: expected 16 hex characters/],
       ['a base64 trace id', spanJson({ traceId: 'CvdlGRbNQ92ESOshHIAxnA==' }), /traceId: expected 32 hex/],
       ['a fractional time', spanJson({ startTimeUnixNano: 1.5 }), /startTimeUnixNano: expected an integer, got 1.5/],

@@ -2,7 +2,12 @@
 // permanent fault, and a record that would decode to too many objects is refused before it is decoded.
 import { SinkError } from '../../../src/errors/errors';
 import { decodeTraceRequest } from '../../../src/serializers/otlp-decoder';
-import { MAX_DECODED_OBJECTS, convertRecord, decodeRecord } from '../../../src/sinks/record-conversion';
+import {
+  MAX_DECODED_OBJECTS,
+  convertRecord,
+  decodeRecord,
+  maxDecodedObjects,
+} from '../../../src/sinks/record-conversion';
 import type { SinkRecord } from '../../../src/sinks/sink';
 import {
   emptyEventsRecord,
@@ -73,7 +78,7 @@ describe('decodeRecord: the cap on decoded objects', () => {
     expect((error as SinkError).retriable).toBe(false);
     expect((error as SinkError).message).toBe(
       `record 1 of 1 cannot be sent: too large to decode: ${count} messages (spans, events, links, attributes, ...), ` +
-        `more than the ${MAX_DECODED_OBJECTS} one record may hold`,
+        `more than the ${maxDecodedObjects(record.value.length)} one record may hold`,
     );
     expect(millis).toBeLessThan(1_000);
     // Decoded, these take 100-150 MiB of heap; counted on the wire, next to nothing.
@@ -88,5 +93,13 @@ describe('decodeRecord: the cap on decoded objects', () => {
     expect(() => decodeRecord(record, 'protobuf', 0, 1)).not.toThrow();
     // Each span is 22 messages: itself, 10 attributes and their values: well under a quarter of the cap.
     expect(spans * 22).toBeLessThan(MAX_DECODED_OBJECTS / 4);
+  });
+
+  it('lets a 6 MiB record of ordinary spans through (a topic with a raised max.message.bytes)', () => {
+    const record = ordinarySpansRecord(6 * 1024 * 1024);
+    const spans = decodeRecord(record, 'protobuf', 0, 1).resourceSpans[0]?.scopeSpans[0]?.spans.length ?? 0;
+    // Over the flat cap, under the cap for its size.
+    expect(spans * 22).toBeGreaterThan(MAX_DECODED_OBJECTS);
+    expect(spans * 22).toBeLessThan(maxDecodedObjects(record.value.length));
   });
 });
