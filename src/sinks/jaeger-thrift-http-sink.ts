@@ -111,7 +111,7 @@ const EVENT_FIELD = 'event';
  * and what the Jaeger model cannot hold (scope attributes, link attributes, dropped counts, ...). Records
  * are decoded one at a time and their spans encoded at once, so a send holds one decoded record at most;
  * a record that decodes to more than 250,000 messages (spans, events, links, attributes, ...; a 1 MiB record
- * of ordinary spans holds about 56,000) is refused.
+ * of ordinary spans holds about 56,000), or one per 4 bytes of a larger record, is refused.
  *
  * A `send()` encodes every request body first, then makes one POST per body, one after the other, and
  * resolves when every one was answered 2xx. A batch whose encoding exceeds `maxRequestBytes` is split into

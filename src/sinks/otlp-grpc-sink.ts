@@ -170,7 +170,7 @@ const identity = (bytes: Buffer): Buffer => bytes;
  * the forwarder splits the batch and dead-letters only what cannot be delivered; UNKNOWN for an HTTP 5xx,
  * 408 or 429 from something that does not speak gRPC is a transport fault and retriable. Records that cannot
  * be converted reject with a permanent error naming the record, before any call (a record that decodes to
- * more than 250,000 messages is refused). An abort of the caller's signal cancels the call and rejects with
+ * more than 250,000 messages, or one per 4 bytes of a larger record, is refused). An abort of the caller's signal cancels the call and rejects with
  * its reason. `grpcCode` is set whenever there was a status.
  *
  * @param options - Endpoint, metadata, deadline, compression and endpoint errors.

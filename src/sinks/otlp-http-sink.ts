@@ -95,7 +95,7 @@ interface Settings {
  * One `send()` is one request. Protobuf records are sent as the concatenation of their values, which is one
  * valid `ExportTraceServiceRequest`; JSON records are merged into one request. Records in the other encoding
  * than the sink's are converted one at a time (a record that decodes to more than 250,000 messages, spans,
- * events, links, attributes, ..., is refused; a 1 MiB record of ordinary spans holds about 56,000).
+ * events, links, attributes, ..., or one per 4 bytes of a larger record, is refused; a 1 MiB record of ordinary spans holds about 56,000).
  * Connections are kept alive (at most 8 per host) and never traced (the requests run under `suppressTracing`).
  *
  * Outcomes: 2xx resolves, with the rejected span count when the receiver reports a partial success.
