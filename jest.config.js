@@ -20,6 +20,16 @@ module.exports = {
       globalTeardown: '<rootDir>/test/integration/harness/global-teardown.ts',
       slowTestThreshold: 30,
     },
+    {
+      // Slow fault repetitions (`npm run chaos`): the same real stack, not part of `npm test` or CI.
+      displayName: 'chaos',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/test/chaos/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/integration/harness/global-setup.ts',
+      globalTeardown: '<rootDir>/test/integration/harness/global-teardown.ts',
+      slowTestThreshold: 120,
+    },
   ],
   testTimeout: 120_000,
   // The integration suites share one broker and outage tests stop it; two cores gain nothing from more.
