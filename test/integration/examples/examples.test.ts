@@ -1,16 +1,27 @@
 // The two examples as users run them: child processes started with tsx against the real stack, a traced
 // HTTP service exporting to Kafka and a forwarder host moving the spans to Jaeger, then SIGTERM for both.
+// Each test starts its own processes on its own topic and group, so any one runs alone (`-t`).
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { freePort } from '../../../scripts/stack/stack';
-import { createTopic } from '../harness/kafka';
+import { committedOffsets, createTopic, endOffsets, produceRaw } from '../harness/kafka';
 import { uniqueName } from '../harness/names';
 import { endpoints } from '../harness/stack';
+import {
+  accountInJaeger,
+  ledgerOf,
+  ledgerOfTopic,
+  makeTraces,
+  spanCount,
+  traceRecords,
+  waitForAllSpans,
+} from '../harness/traffic';
 
 const root = join(__dirname, '../../..');
 const REQUESTS = 5;
@@ -24,6 +35,8 @@ interface Example {
   listening: Promise<number>;
   exited: Promise<number | null>;
 }
+
+const started = new Set<Example>();
 
 function startExample(name: string, env: Record<string, string>): Example {
   const child = spawn(process.execPath, ['--import', 'tsx', `examples/${name}/index.ts`], {
@@ -49,7 +62,9 @@ function startExample(name: string, env: Record<string, string>): Example {
     );
   });
   listening.catch(() => undefined);
-  return { name, child, output, listening, exited };
+  const example = { name, child, output, listening, exited };
+  started.add(example);
+  return example;
 }
 
 async function within<T>(promise: Promise<T>, millis: number, what: () => string): Promise<T> {
@@ -64,82 +79,135 @@ async function within<T>(promise: Promise<T>, millis: number, what: () => string
   }
 }
 
-interface JaegerTrace {
-  traceID: string;
-  spans: { operationName: string }[];
+/** Waits for the `listening` line of each (started in parallel) and returns their ports. */
+function listeningPorts(...examples: Example[]): Promise<number[]> {
+  // A cold tsx + NodeSDK start on a busy two-core machine takes seconds.
+  return Promise.all(
+    examples.map((e) => within(e.listening, 60_000, () => `${e.name}: no listening line\n${e.output.join('\n')}`)),
+  );
 }
 
-async function tracesOf(service: string): Promise<JaegerTrace[]> {
-  const url = `${endpoints.jaegerQueryUrl}/api/traces?service=${encodeURIComponent(service)}&limit=100&lookback=1h`;
-  const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
-  if (!res.ok) return [];
-  return ((await res.json()) as { data?: JaegerTrace[] }).data ?? [];
+/** SIGTERM, then the exit code (bounded). */
+function terminate(e: Example): Promise<number | null> {
+  e.child.kill('SIGTERM');
+  return within(e.exited, 20_000, () => `${e.name}: no exit after SIGTERM\n${e.output.join('\n')}`);
 }
 
-function complete(t: JaegerTrace): boolean {
-  const names = t.spans.map((s) => s.operationName);
-  return EXPECTED_SPANS.every((name) => names.includes(name));
+async function exampleTopic(): Promise<{ topic: string; kafka: Record<string, string> }> {
+  const topic = await createTopic({ prefix: 'okj-example', partitions: 3 });
+  return {
+    topic,
+    kafka: { OTEL_EXPORTER_KAFKA_BROKERS: endpoints.kafkaBrokers.join(','), OTEL_EXPORTER_KAFKA_TOPIC: topic },
+  };
+}
+
+async function startForwarderHost(kafka: Record<string, string>, group: string): Promise<Example> {
+  return startExample('forwarder-host', {
+    ...kafka,
+    OTEL_KAFKA_FORWARDER_GROUP_ID: group,
+    OTEL_KAFKA_FORWARDER_SINK_URL: endpoints.jaegerOtlpHttpUrl,
+    PORT: String(await freePort()),
+  });
+}
+
+/**
+ * Polls until `group` has committed the end offset of every partition of `topic` that has records (an empty
+ * partition has nothing to commit).
+ */
+async function waitForCommitsAtEnd(group: string, topic: string, timeoutMillis = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMillis;
+  for (;;) {
+    const [committed, end] = await Promise.all([committedOffsets(group, topic), endOffsets(topic)]);
+    if ([...end].every(([p, high]) => high === 0 || committed.get(p) === high)) return;
+    if (Date.now() > deadline) {
+      throw new Error(`commits stuck at ${JSON.stringify([...committed])}, end offsets ${JSON.stringify([...end])}`);
+    }
+    await delay(100);
+  }
+}
+
+/** Prometheus samples of one metric, summed over its label sets. */
+function metricSum(text: string, name: string): number {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+    .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
 }
 
 describe('examples', () => {
-  const service = uniqueName('okj-example-svc');
-  let tracedService: Example;
-  let forwarderHost: Example;
-  let servicePort: number;
-  let hostPort: number;
-
-  beforeAll(async () => {
+  beforeAll(() => {
     if (!existsSync(join(root, 'dist/index.js'))) {
       execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
     }
-    const topic = await createTopic({ prefix: 'okj-example', partitions: 3 });
-    const kafka = { OTEL_EXPORTER_KAFKA_BROKERS: endpoints.kafkaBrokers.join(','), OTEL_EXPORTER_KAFKA_TOPIC: topic };
-    tracedService = startExample('traced-service', {
+  }, 120_000);
+
+  afterEach(async () => {
+    for (const e of started) {
+      if (e.child.exitCode === null && e.child.signalCode === null) e.child.kill('SIGKILL');
+    }
+    await Promise.all([...started].map((e) => e.exited));
+    started.clear();
+  });
+
+  it('puts exactly the span ids the traced service exported into Jaeger, once each; both stop on SIGTERM with 0', async () => {
+    const { topic, kafka } = await exampleTopic();
+    const service = uniqueName('okj-example-svc');
+    const group = uniqueName('okj-example-group');
+    const tracedService = startExample('traced-service', {
       ...kafka,
       OTEL_SERVICE_NAME: service,
       PORT: String(await freePort()),
     });
-    forwarderHost = startExample('forwarder-host', {
-      ...kafka,
-      OTEL_KAFKA_FORWARDER_GROUP_ID: uniqueName('okj-example-group'),
-      OTEL_KAFKA_FORWARDER_SINK_URL: endpoints.jaegerOtlpHttpUrl,
-      PORT: String(await freePort()),
-    });
-    // Both start in parallel; a cold tsx + NodeSDK start on a busy two-core machine takes seconds.
-    const listening = (e: Example): Promise<number> =>
-      within(e.listening, 60_000, () => `${e.name}: no listening line\n${e.output.join('\n')}`);
-    [servicePort, hostPort] = await Promise.all([listening(tracedService), listening(forwarderHost)]);
-  }, 120_000);
+    const forwarderHost = await startForwarderHost(kafka, group);
+    const [servicePort] = await listeningPorts(tracedService, forwarderHost);
 
-  afterAll(async () => {
-    for (const e of [tracedService, forwarderHost]) {
-      if (e && e.child.exitCode === null && e.child.signalCode === null) e.child.kill('SIGKILL');
-    }
-    await Promise.all([tracedService?.exited, forwarderHost?.exited]);
-  });
-
-  it('traces each request of the traced service into Jaeger through Kafka and the forwarder host', async () => {
+    // Trace ids we chose (W3C traceparent): the requests' traces, told apart from anything else.
+    const traceIds: string[] = [];
     for (let i = 0; i < REQUESTS; i++) {
-      const res = await fetch(`http://127.0.0.1:${servicePort}/checkout`, { signal: AbortSignal.timeout(10_000) });
+      const traceId = randomBytes(16).toString('hex');
+      const res = await fetch(`http://127.0.0.1:${servicePort}/checkout`, {
+        headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+        signal: AbortSignal.timeout(10_000),
+      });
       expect(res.status).toBe(200);
       await res.arrayBuffer();
+      traceIds.push(traceId);
     }
-    // NodeSDK's batch processor exports every 5 s by default, then Kafka → forwarder → Jaeger.
-    const deadline = Date.now() + 30_000;
-    let traces: JaegerTrace[] = [];
-    while ((traces = await tracesOf(service)).filter(complete).length < REQUESTS) {
-      if (Date.now() >= deadline) {
-        throw new Error(
-          `Jaeger holds ${traces.filter(complete).length} of ${REQUESTS} complete traces of ${service}: ` +
-            JSON.stringify(traces.map((t) => t.spans.map((s) => s.operationName))),
-        );
-      }
-      await delay(250);
-    }
-    expect(traces.filter(complete)).toHaveLength(REQUESTS);
-  }, 60_000);
+    // SIGTERM flushes the batch processor through KafkaSpanExporter (acks=all) before exit 0: after it, the
+    // topic holds everything the service will ever export.
+    expect(await terminate(tracedService)).toBe(0);
 
-  it('serves /healthz and Prometheus /metrics on the forwarder host', async () => {
+    const { ledger: exported, names } = await ledgerOfTopic(topic);
+    expect([...exported.keys()].sort()).toEqual([...traceIds].sort());
+    for (const traceId of traceIds) {
+      expect({ traceId, names: names.get(traceId)?.sort() }).toEqual({ traceId, names: [...EXPECTED_SPANS].sort() });
+    }
+    expect(spanCount(exported)).toBe(REQUESTS * EXPECTED_SPANS.length);
+
+    await waitForAllSpans(exported, service, { timeoutMillis: 30_000 });
+    // Every record committed: nothing is still on its way that could add a copy after the count below.
+    await waitForCommitsAtEnd(group, topic);
+    const account = await accountInJaeger(exported, service);
+    expect({ missing: account.missing, duplicates: account.duplicates, unexpected: account.unexpected }).toEqual({
+      missing: 0,
+      duplicates: 0,
+      unexpected: 0,
+    });
+    expect(await terminate(forwarderHost)).toBe(0);
+  }, 120_000);
+
+  it('serves /healthz and Prometheus /metrics that count what the forwarder host forwarded; stops on SIGTERM with 0', async () => {
+    const { topic, kafka } = await exampleTopic();
+    const group = uniqueName('okj-example-group');
+    const service = uniqueName('okj-example-host');
+    const traces = makeTraces(service, 12, 3);
+    await produceRaw(
+      topic,
+      traceRecords(traces).map((r, i) => ({ ...r, partition: i % 3 })),
+    );
+    const forwarderHost = await startForwarderHost(kafka, group);
+    const [hostPort] = await listeningPorts(forwarderHost);
+
     const deadline = Date.now() + 15_000;
     let status = 0;
     let health: { state?: string; partitions?: unknown[] } = {};
@@ -154,20 +222,14 @@ describe('examples', () => {
     expect(health.state).toBe('running');
     expect(health.partitions).toHaveLength(3);
 
+    await waitForAllSpans(ledgerOf(traces), service, { timeoutMillis: 30_000 });
+    await waitForCommitsAtEnd(group, topic);
     const metrics = await fetch(`http://127.0.0.1:${hostPort}/metrics`, { signal: AbortSignal.timeout(5_000) });
     expect(metrics.status).toBe(200);
     const text = await metrics.text();
-    expect(text).toMatch(/^otel_kafka_jaeger_forwarder_records_total\{[^}]*\} [1-9]/m);
-  });
-
-  it('stops both on SIGTERM with exit code 0', async () => {
-    tracedService.child.kill('SIGTERM');
-    forwarderHost.child.kill('SIGTERM');
-    const codes = await Promise.all(
-      [tracedService, forwarderHost].map((e) =>
-        within(e.exited, 20_000, () => `${e.name}: no exit after SIGTERM\n${e.output.join('\n')}`),
-      ),
-    );
-    expect(codes).toEqual([0, 0]);
-  }, 30_000);
+    // Everything was committed, so the counters are final: every record and span once.
+    expect(metricSum(text, 'otel_kafka_jaeger_forwarder_records_total')).toBe(traces.length);
+    expect(metricSum(text, 'otel_kafka_jaeger_forwarder_spans_total')).toBe(spanCount(ledgerOf(traces)));
+    expect(await terminate(forwarderHost)).toBe(0);
+  }, 120_000);
 });

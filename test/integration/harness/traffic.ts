@@ -7,8 +7,9 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
-import { produceRaw } from './kafka';
+import { consumeRaw, endOffsets, produceRaw } from './kafka';
 import type { RawRecord } from './kafka';
+import { decodeSpanIdentities } from './otlp';
 import { endpoints } from './stack';
 
 /** Span ids by trace id. */
@@ -163,4 +164,27 @@ export async function waitForAllSpans(
     }
     await delay(250);
   }
+}
+
+/**
+ * Every span a topic holds, read back from the beginning to the end offsets at call time (a fresh group,
+ * nothing committed) and decoded with {@link decodeSpanIdentities}: what was exported, exactly, for a
+ * producer that has stopped. Fails on a record that is not OTLP protobuf.
+ */
+export async function ledgerOfTopic(topic: string): Promise<{ ledger: SpanLedger; names: Map<string, string[]> }> {
+  const ends = await endOffsets(topic);
+  const total = [...ends.values()].reduce((a, b) => a + b, 0);
+  const records = total === 0 ? [] : await consumeRaw(topic, total);
+  const ledger: SpanLedger = new Map();
+  const names = new Map<string, string[]>();
+  for (const r of records) {
+    expect(r.headers['content-type']?.toString()).toBe('application/x-protobuf');
+    for (const s of decodeSpanIdentities(r.value ?? Buffer.alloc(0))) {
+      let ids = ledger.get(s.traceId);
+      if (!ids) ledger.set(s.traceId, (ids = new Set()));
+      ids.add(s.spanId);
+      names.set(s.traceId, [...(names.get(s.traceId) ?? []), s.name]);
+    }
+  }
+  return { ledger, names };
 }
