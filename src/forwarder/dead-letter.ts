@@ -9,15 +9,23 @@ import { deadLetterProducerRdKafkaConfig } from '../kafka/client-config';
 import type { RdKafkaConfig } from '../kafka/client-config';
 import { isFatal } from '../kafka/delivery-producer';
 import {
+  isInvalidReplicationFactorCode,
   isMessageTooLargeCode,
+  isTopicConfigRefusedCode,
+  isUnknownTopicCode,
   kafkaCodeOf,
   kafkaErrorName,
   permanentProduceRemedy,
   toProduceError,
 } from '../kafka/kafka-errors';
 import { RepeatLimiter, kafkaLogger } from '../kafka/kafka-logger';
-import { DEAD_LETTER_TOPIC_MAX_MESSAGE_BYTES, adminTopicCreator } from '../kafka/topics';
-import type { TopicCreator } from '../kafka/topics';
+import {
+  BROKER_DEFAULT_REPLICATION_FACTOR,
+  DEAD_LETTER_TOPIC_MAX_MESSAGE_BYTES,
+  adminReplicationFactorReader,
+  adminTopicCreator,
+} from '../kafka/topics';
+import type { NewTopicSettings, ReplicationFactorReader, TopicCreator } from '../kafka/topics';
 import type { Logger } from '../logging/logger';
 import type { RetryPolicy } from '../retry/retry-policy';
 import { sleep } from '../retry/sleep';
@@ -162,6 +170,12 @@ export interface DeadLetterWriterOptions {
    */
   createTopic?: TopicCreator;
   /**
+   * Reads the replication factor of the source topic (`kafka.topic`), which the dead-letter topic gets
+   * (tests replace it).
+   * @defaultValue an admin client of the same `kafka` config
+   */
+  readReplicationFactor?: ReplicationFactorReader;
+  /**
    * The clock of the rate limit on error logs.
    * @defaultValue `Date.now`
    */
@@ -186,28 +200,39 @@ export const MAX_DEAD_LETTER_RETRY_MILLIS = 30_000;
  *   error level once per cause per 30 s. The writer still retries (the policy's backoff, at most
  *   {@link MAX_DEAD_LETTER_RETRY_MILLIS} apart), so it resumes by itself once an operator fixes the cause.
  *
- * Size: the producer's local `message.max.bytes` never refuses a dead letter and messages are compressed
- * (zstd) before the broker checks them against the topic's `max.message.bytes`. Before its first write the
- * writer creates the dead-letter topic if it does not exist, with `max.message.bytes` =
- * {@link DEAD_LETTER_TOPIC_MAX_MESSAGE_BYTES} (partitions and replication: the broker's defaults, as with
- * auto-creation); when it cannot (no CREATE permission) it warns and the broker's auto-creation, or the
- * existing topic, applies. When the topic still refuses a dead letter as too large, the provenance
- * headers are shortened ({@link ProvenanceLevel}; header `okj.truncated` says so). When even the shortest
- * form is refused, that is a permanent failure as above: the partition stays blocked until the topic's
- * `max.message.bytes` is raised.
+ * The topic: before its first write the writer creates the dead-letter topic if it does not exist, with
+ * `max.message.bytes` = {@link DEAD_LETTER_TOPIC_MAX_MESSAGE_BYTES}, the source topic's replication factor
+ * (dead letters are the only copy once the source offset is committed; the broker's default when the
+ * source topic's cannot be read) and the broker's default partitions. When the broker refuses that
+ * `max.message.bytes` (a policy: managed clusters cap it per topic; an invalid value) it creates the topic
+ * without it. When it cannot create the topic at all (no CREATE permission, a policy) it warns and the
+ * broker's auto-creation, or the existing topic, applies; if the topic then does not exist, the failure
+ * says so and names the reason creation failed, and creation is tried again before each later attempt.
+ *
+ * Size: the producer's local `message.max.bytes` never refuses a dead letter; the broker checks it,
+ * uncompressed (the producer sets no codec of its own), against the topic's `max.message.bytes`. When the
+ * topic refuses a dead letter as too large, the provenance headers are shortened ({@link ProvenanceLevel};
+ * header `okj.truncated` says so). When even the shortest form is refused, that is a permanent failure as
+ * above: the partition stays blocked until the topic's `max.message.bytes` is raised.
  */
 export class DeadLetterWriter {
   readonly #opts: DeadLetterWriterOptions;
   readonly #connectProducer: DeadLetterProducerFactory;
   readonly #createTopic: TopicCreator;
+  readonly #readReplicationFactor: ReplicationFactorReader;
   readonly #errorLogs: RepeatLimiter;
   #producer: Promise<DeadLetterProducer> | undefined;
-  #topicReady = false;
+  /** The topic check in progress or done; cleared when it must run again. */
+  #topicChecked: Promise<void> | undefined;
+  /** Why the last attempt to create the topic failed; undefined once it was created or found. */
+  #creationFailure: OtelKafkaJaegerError | undefined;
+  #creationWarned = false;
 
   constructor(opts: DeadLetterWriterOptions) {
     this.#opts = opts;
     this.#connectProducer = opts.connectProducer ?? connectKafkaJsProducer;
     this.#createTopic = opts.createTopic ?? adminTopicCreator(opts.kafka, opts.logger);
+    this.#readReplicationFactor = opts.readReplicationFactor ?? adminReplicationFactorReader(opts.kafka, opts.logger);
     this.#errorLogs = new RepeatLimiter(MAX_DEAD_LETTER_RETRY_MILLIS, opts.now);
   }
 
@@ -227,6 +252,7 @@ export class DeadLetterWriter {
     const { topic, retry, logger, metrics } = this.#opts;
     for (let attempt = 1; ; attempt++) {
       if (signal.aborted) return false;
+      await this.#ensureTopic();
       const used = this.#connect();
       try {
         const level = await this.#send(await used, source, error, attempts);
@@ -289,10 +315,11 @@ export class DeadLetterWriter {
   /** The error `onFailure` hears of: retriable for transient causes, else naming the cause and the remedy. */
   #failure(err: unknown, source: DeadLetterSource, fatal: boolean): OtelKafkaJaegerError {
     const { topic } = this.#opts;
+    const code = kafkaCodeOf(err);
+    if (isUnknownTopicCode(code)) return this.#missingTopic(err, code, source);
     const failure = toProduceError(err, `dead-letter write to ${topic} failed`);
     // A fatal producer state is cured by the new producer the next attempt uses.
     if (failure.retriable || fatal) return failure;
-    const code = kafkaCodeOf(err);
     const name = code === undefined ? undefined : kafkaErrorName(code);
     const detail = capped(err instanceof Error ? err.message : String(err));
     const cause = isMessageTooLargeCode(code)
@@ -303,10 +330,33 @@ export class DeadLetterWriter {
       : permanentProduceRemedy(code, topic);
     return new ProduceError(
       `dead-letter write to ${topic} cannot succeed (${name ?? 'permanent error'}: ${detail}): ${cause}. ` +
-        `The record is kept: partition ${source.partition} of ${source.topic} stays blocked at offset ` +
-        `${source.offset} and the write is retried at least every ${MAX_DEAD_LETTER_RETRY_MILLIS / 1000} s ` +
-        'until this is fixed',
+        kept(source),
       { retriable: false, kafkaCode: code, kafkaName: name, cause: err },
+    );
+  }
+
+  /**
+   * The write failed because the topic does not exist. Creation is tried again before the next attempt
+   * (the topic may have been deleted, or an operator may have lifted what refused it); when it failed for
+   * a reason that will not change by itself, that is the failure, not a transient "unknown topic".
+   */
+  #missingTopic(err: unknown, code: number | undefined, source: DeadLetterSource): OtelKafkaJaegerError {
+    const { topic } = this.#opts;
+    this.#topicChecked = undefined;
+    const name = code === undefined ? undefined : kafkaErrorName(code);
+    const why = this.#creationFailure;
+    const options = { kafkaCode: code, kafkaName: name, cause: err };
+    if (why === undefined) {
+      return new ProduceError(
+        `dead-letter topic ${topic} does not exist (${name ?? 'unknown topic'}) although it was found or created ` +
+          'before the first write; creating it again before the next attempt',
+        { retriable: true, ...options },
+      );
+    }
+    return new ProduceError(
+      `dead-letter topic ${topic} does not exist and could not be created: ${capped(why.message)}; create it or ` +
+        `allow auto-creation. ${kept(source)}`,
+      { retriable: why.retriable, ...options },
     );
   }
 
@@ -327,9 +377,7 @@ export class DeadLetterWriter {
 
   #connect(): Promise<DeadLetterProducer> {
     if (!this.#producer) {
-      const connecting = this.#ensureTopic().then(() =>
-        this.#connectProducer(deadLetterProducerRdKafkaConfig(this.#opts.kafka), this.#opts.logger),
-      );
+      const connecting = this.#connectProducer(deadLetterProducerRdKafkaConfig(this.#opts.kafka), this.#opts.logger);
       connecting.catch(() => {
         if (this.#producer === connecting) this.#producer = undefined;
       });
@@ -338,29 +386,103 @@ export class DeadLetterWriter {
     return this.#producer;
   }
 
-  /** Creates the dead-letter topic (large enough for any record plus headers) before auto-creation can. */
-  async #ensureTopic(): Promise<void> {
-    if (this.#topicReady) return;
+  /** Creates the dead-letter topic unless that was done (once for concurrent writes); never rejects. */
+  #ensureTopic(): Promise<void> {
+    this.#topicChecked ??= this.#createTopicOnce().then((settled) => {
+      // A transient failure (broker unreachable) is worth another try before the next write.
+      if (!settled) this.#topicChecked = undefined;
+    });
+    return this.#topicChecked;
+  }
+
+  /**
+   * Creates the dead-letter topic (large enough for any record plus headers, as durable as the source
+   * topic) before auto-creation can. Resolves whether that is settled: created, found, or refused for a
+   * reason that will not change by itself.
+   */
+  async #createTopicOnce(): Promise<boolean> {
     const { topic, logger } = this.#opts;
-    try {
-      const outcome = await this.#createTopic(topic, {
-        'max.message.bytes': String(DEAD_LETTER_TOPIC_MAX_MESSAGE_BYTES),
-      });
-      this.#topicReady = true;
-      if (outcome === 'created') {
-        logger.info('dead-letter topic created', { topic, maxMessageBytes: DEAD_LETTER_TOPIC_MAX_MESSAGE_BYTES });
+    const { replicationFactor, basis } = await this.#replicationFactor();
+    let settings: NewTopicSettings = {
+      replicationFactor,
+      config: { 'max.message.bytes': String(DEAD_LETTER_TOPIC_MAX_MESSAGE_BYTES) },
+    };
+    // At most three tries: the first as wanted, then without what the broker refused.
+    for (;;) {
+      try {
+        const outcome = await this.#createTopic(topic, settings);
+        this.#creationFailure = undefined;
+        if (outcome === 'created') {
+          logger.info('dead-letter topic created', {
+            topic,
+            replicationFactor:
+              settings.replicationFactor === replicationFactor
+                ? basis
+                : `the broker default: it could not place ${replicationFactor}`,
+            maxMessageBytes: settings.config['max.message.bytes'] ?? 'the broker default',
+          });
+        }
+        return true;
+      } catch (err) {
+        const code = kafkaCodeOf(err);
+        const detail = capped(err instanceof Error ? err.message : String(err));
+        if (isTopicConfigRefusedCode(code) && Object.keys(settings.config).length > 0) {
+          logger.warn(
+            `the broker refused dead-letter topic ${topic} with max.message.bytes ` +
+              `${DEAD_LETTER_TOPIC_MAX_MESSAGE_BYTES}; creating it with the broker's default instead (a record near ` +
+              "the source topic's limit may then only fit with shortened provenance headers, or not at all)",
+            { topic, error: `${kafkaErrorName(code!) ?? 'error'}: ${detail}` },
+          );
+          settings = { ...settings, config: {} };
+          continue;
+        }
+        if (isInvalidReplicationFactorCode(code) && settings.replicationFactor !== BROKER_DEFAULT_REPLICATION_FACTOR) {
+          logger.warn(`the broker cannot place dead-letter topic ${topic}'s replicas; using its default replication`, {
+            topic,
+            replicationFactor: settings.replicationFactor,
+            error: detail,
+          });
+          settings = { ...settings, replicationFactor: BROKER_DEFAULT_REPLICATION_FACTOR };
+          continue;
+        }
+        const failure = toProduceError(err, `cannot create dead-letter topic ${topic}`);
+        this.#creationFailure = failure;
+        // Tried again before every write while the topic is missing: warn once, not every 30 s.
+        const log = this.#creationWarned ? logger.debug.bind(logger) : logger.warn.bind(logger);
+        this.#creationWarned = true;
+        log(
+          'dead-letter topic not created; writing to it anyway (broker auto-creation or the existing topic, whose ' +
+            'max.message.bytes may refuse records near the source topic limit)',
+          { topic, error: capped(failure.message) },
+        );
+        return !failure.retriable;
       }
-    } catch (err) {
-      const failure = toProduceError(err, `cannot create dead-letter topic ${topic}`);
-      // Missing permission or a policy will not change by itself: one warning, then rely on what exists.
-      if (!failure.retriable) this.#topicReady = true;
-      logger.warn(
-        'dead-letter topic not created; writing to it anyway (broker auto-creation or the existing topic, whose ' +
-          'max.message.bytes may refuse records near the source topic limit)',
-        { topic, error: capped(failure.message) },
-      );
     }
   }
+
+  /** The source topic's replication factor, or the broker's default when it cannot be read; and why. */
+  async #replicationFactor(): Promise<{ replicationFactor: number; basis: string }> {
+    const source = this.#opts.kafka.topic;
+    try {
+      const replicationFactor = await this.#readReplicationFactor(source);
+      return { replicationFactor, basis: `${replicationFactor}, that of source topic ${source}` };
+    } catch (err) {
+      const why = capped(err instanceof Error ? err.message : String(err));
+      return {
+        replicationFactor: BROKER_DEFAULT_REPLICATION_FACTOR,
+        basis: `the broker default: that of source topic ${source} could not be read (${why})`,
+      };
+    }
+  }
+}
+
+/** What a failure that blocks the partition adds: the record is kept, and how often it is retried. */
+function kept(source: DeadLetterSource): string {
+  return (
+    `The record is kept: partition ${source.partition} of ${source.topic} stays blocked at offset ` +
+    `${source.offset} and the write is retried at least every ${MAX_DEAD_LETTER_RETRY_MILLIS / 1000} s ` +
+    'until this is fixed'
+  );
 }
 
 const MAX_DETAIL = 300;

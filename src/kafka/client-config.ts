@@ -143,24 +143,35 @@ export function consumerRdKafkaConfig(
 /**
  * librdkafka's largest `message.max.bytes`. A producer of records someone else sized (dead letters, a DLQ
  * redrive) must not refuse them locally: librdkafka checks the uncompressed size against this limit, while
- * the broker checks the compressed batch against the topic's `max.message.bytes`, the limit that matters.
+ * the broker checks the batch as sent (compressed, if at all) against the topic's `max.message.bytes`, the
+ * limit that matters.
  */
 export const UNBOUNDED_MESSAGE_MAX_BYTES = 1_000_000_000;
 
 /**
- * The producer of dead letters (and of a redrive): acks from all in-sync replicas, idempotent, compressed
- * (the broker checks the compressed size), the passthrough minus consumer-only properties, then a local
- * size limit that never refuses a record: a record of up to the source topic's `max.message.bytes` plus
- * its provenance headers must be accepted here, whatever `message.max.bytes` the exporter uses.
+ * How long librdkafka waits for a topic it does not know to appear in the metadata before failing its
+ * messages with `ERR_UNKNOWN_TOPIC_OR_PART`. librdkafka's default (30 s) equals the message timeout, so a
+ * missing dead-letter topic would only ever show as `ERR__MSG_TIMED_OUT`, which says nothing about the topic.
+ */
+export const DEAD_LETTER_TOPIC_PROPAGATION_MILLIS = 10_000;
+
+/**
+ * The producer of dead letters (and of a redrive): acks from all in-sync replicas, idempotent, a missing
+ * topic reported as such ({@link DEAD_LETTER_TOPIC_PROPAGATION_MILLIS}), the passthrough minus
+ * consumer-only properties, then a local size limit that never refuses a record: a record of up to the
+ * source topic's `max.message.bytes` plus its provenance headers must be accepted here, whatever
+ * `message.max.bytes` the exporter uses. No compression codec of its own: the dead-letter topic is created
+ * large enough for any record uncompressed, and a codec the broker lacks (`ERR_UNSUPPORTED_COMPRESSION_TYPE`)
+ * would refuse every dead letter; `kafka.rdkafka['compression.codec']` still applies.
  */
 export function deadLetterProducerRdKafkaConfig(kafka: ResolvedKafkaConfig): RdKafkaConfig {
   return {
     ...commonRdKafkaConfig(kafka),
     acks: -1,
     'enable.idempotence': true,
-    'compression.codec': 'zstd',
     'linger.ms': 5,
     'message.timeout.ms': 30_000,
+    'topic.metadata.propagation.max.ms': DEAD_LETTER_TOPIC_PROPAGATION_MILLIS,
     ...producerPassthrough(kafka.rdkafka),
     'message.max.bytes': UNBOUNDED_MESSAGE_MAX_BYTES,
   };

@@ -115,6 +115,24 @@ export function isMessageTooLargeCode(code: number | undefined): boolean {
   return code !== undefined && (code === CODES.ERR_MSG_SIZE_TOO_LARGE || code === CODES.ERR_RECORD_LIST_TOO_LARGE);
 }
 
+/** Whether a librdkafka code says the topic does not exist (the broker's answer or librdkafka's own). */
+export function isUnknownTopicCode(code: number | undefined): boolean {
+  return code !== undefined && (code === CODES.ERR_UNKNOWN_TOPIC_OR_PART || code === CODES.ERR__UNKNOWN_TOPIC);
+}
+
+/**
+ * Whether a librdkafka code says the broker refused a new topic's configuration: a create-topic policy
+ * (managed clusters cap `max.message.bytes` per topic) or a value the broker does not accept.
+ */
+export function isTopicConfigRefusedCode(code: number | undefined): boolean {
+  return code !== undefined && (code === CODES.ERR_POLICY_VIOLATION || code === CODES.ERR_INVALID_CONFIG);
+}
+
+/** Whether a librdkafka code says the broker cannot place a new topic's replicas (too few brokers). */
+export function isInvalidReplicationFactorCode(code: number | undefined): boolean {
+  return code !== undefined && code === CODES.ERR_INVALID_REPLICATION_FACTOR;
+}
+
 /** The librdkafka name of a code, e.g. -192 → `ERR__MSG_TIMED_OUT`. */
 export function kafkaErrorName(code: number): string | undefined {
   return NAMES.get(code);

@@ -16,39 +16,77 @@ import { kafkaLogger } from './kafka-logger';
  */
 export const DEAD_LETTER_TOPIC_MAX_MESSAGE_BYTES = 104_857_600;
 
+/** Replication factor -1: the broker's `default.replication.factor`. */
+export const BROKER_DEFAULT_REPLICATION_FACTOR = -1;
+
+/** How a topic is to be created. */
+export interface NewTopicSettings {
+  /** Replicas per partition; {@link BROKER_DEFAULT_REPLICATION_FACTOR} for the broker's default. */
+  replicationFactor: number;
+  /** The topic's own configuration entries (e.g. `max.message.bytes`). */
+  config: Readonly<Record<string, string>>;
+}
+
 /** Creates `topic` unless it exists; the seam unit tests replace. */
-export type TopicCreator = (topic: string, config: Readonly<Record<string, string>>) => Promise<'created' | 'exists'>;
+export type TopicCreator = (topic: string, settings: NewTopicSettings) => Promise<'created' | 'exists'>;
+
+/** The replication factor of an existing topic; rejects when it cannot be read. */
+export type ReplicationFactorReader = (topic: string) => Promise<number>;
+
+async function withAdmin<T>(
+  kafka: ResolvedKafkaConfig,
+  logger: Logger,
+  use: (admin: KafkaJS.Admin) => Promise<T>,
+): Promise<T> {
+  const admin = new KafkaJS.Kafka({
+    ...adminRdKafkaConfig(kafka),
+    kafkaJS: { logger: kafkaLogger(logger, 'kafka.admin') } as KafkaJS.KafkaConfig,
+  }).admin();
+  await admin.connect();
+  try {
+    return await use(admin);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
 
 /**
  * A {@link TopicCreator} using an admin client built from `kafka` (connection, SASL, TLS and the
- * passthrough, as every other client). Partitions and replication are the broker's defaults, as with
- * auto-creation; `config` holds the topic's own settings.
+ * passthrough, as every other client). Partitions are the broker's default, as with auto-creation.
  */
 export function adminTopicCreator(kafka: ResolvedKafkaConfig, logger: Logger): TopicCreator {
-  return async (topic, config) => {
-    const admin = new KafkaJS.Kafka({
-      ...adminRdKafkaConfig(kafka),
-      kafkaJS: { logger: kafkaLogger(logger, 'kafka.admin') } as KafkaJS.KafkaConfig,
-    }).admin();
-    await admin.connect();
-    try {
-      const created = await admin.createTopics({
-        topics: [
-          {
-            topic,
-            numPartitions: -1,
-            replicationFactor: -1,
-            configEntries: Object.entries(config).map(([name, value]) => ({ name, value })),
-          },
-        ],
-      });
-      return created ? 'created' : 'exists';
-    } catch (err) {
-      // The client wraps each topic's error (which has the librdkafka code) in an aggregate without one.
-      const [first] = (err as { errors?: unknown[] }).errors ?? [];
-      throw first ?? err;
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
-  };
+  return (topic, { replicationFactor, config }) =>
+    withAdmin(kafka, logger, async (admin) => {
+      try {
+        const created = await admin.createTopics({
+          topics: [
+            {
+              topic,
+              numPartitions: -1,
+              replicationFactor,
+              configEntries: Object.entries(config).map(([name, value]) => ({ name, value })),
+            },
+          ],
+        });
+        return created ? 'created' : 'exists';
+      } catch (err) {
+        // The client wraps each topic's error (which has the librdkafka code) in an aggregate without one.
+        const [first] = (err as { errors?: unknown[] }).errors ?? [];
+        throw first ?? err;
+      }
+    });
+}
+
+/**
+ * A {@link ReplicationFactorReader} using an admin client built from `kafka`: the largest replica count of
+ * the topic's partitions (its metadata; needs DESCRIBE on the topic).
+ */
+export function adminReplicationFactorReader(kafka: ResolvedKafkaConfig, logger: Logger): ReplicationFactorReader {
+  return (topic) =>
+    withAdmin(kafka, logger, async (admin) => {
+      const [metadata] = await admin.fetchTopicMetadata({ topics: [topic] });
+      const counts = (metadata?.partitions ?? []).map((p) => p.replicas.length);
+      if (counts.length === 0) throw new Error(`no partition metadata for topic ${topic}`);
+      return Math.max(...counts);
+    });
 }

@@ -3,7 +3,9 @@
 // dead-letter topic with its key, value and headers intact, although its ~1 KB of provenance headers make
 // it larger than the source topic's limit. Where the dead-letter topic already exists with a small limit,
 // the headers are shortened when that is enough, and otherwise the writer stays blocked with a clear,
-// non-retriable error: it never drops the record.
+// non-retriable error: it never drops the record. The dead-letter topic it creates has the source topic's
+// replication factor; when it cannot create the topic and the cluster does not auto-create topics, the
+// failure says that the topic is missing and why.
 import { randomBytes } from 'node:crypto';
 
 import { KafkaJS } from '@confluentinc/kafka-javascript';
@@ -15,8 +17,10 @@ import { DEAD_LETTER_HEADERS, DeadLetterWriter } from '../../../src/forwarder/de
 import type { DeadLetterSource } from '../../../src/forwarder/dead-letter';
 import type { ForwarderMetrics } from '../../../src/forwarder/forwarder-metrics';
 import type { Logger } from '../../../src/logging/logger';
+import { adminTopicCreator } from '../../../src/kafka/topics';
+import type { TopicCreator } from '../../../src/kafka/topics';
 import { exponentialBackoff } from '../../../src/retry/exponential-backoff';
-import { consumeRaw, createTopic } from '../harness/kafka';
+import { connectedAdmin, consumeRaw, createTopic } from '../harness/kafka';
 import type { ConsumedRecord } from '../harness/kafka';
 import { uniqueName } from '../harness/names';
 import { endpoints } from '../harness/stack';
@@ -104,14 +108,22 @@ const metrics = {
   retries: { add: () => undefined },
 } as unknown as ForwarderMetrics;
 
-function writer(topic: string, deadLetterTopic: string): DeadLetterWriter {
+function writer(
+  topic: string,
+  deadLetterTopic: string,
+  opts: { rdkafka?: Record<string, string | boolean>; createTopic?: TopicCreator } = {},
+): DeadLetterWriter {
   const w = new DeadLetterWriter({
-    kafka: resolveKafkaConfig({ kafka: { brokers: endpoints.kafkaBrokers, topic, clientId: 'okj-dlq-it' } }, {}),
+    kafka: resolveKafkaConfig(
+      { kafka: { brokers: endpoints.kafkaBrokers, topic, clientId: 'okj-dlq-it', rdkafka: opts.rdkafka ?? {} } },
+      {},
+    ),
     topic: deadLetterTopic,
     group: 'okj-dlq-it',
     retry: exponentialBackoff({ initialDelayMillis: 100, maxDelayMillis: 1_000, multiplier: 2, jitter: 0 }),
     logger: silent,
     metrics,
+    createTopic: opts.createTopic,
   });
   writers.push(w);
   return w;
@@ -150,6 +162,22 @@ function expectIntact(dead: ConsumedRecord, record: SourceRecord): void {
   }
 }
 
+async function replicationFactors(deadLetter: string, source: string): Promise<{ deadLetter: number; source: number }> {
+  const admin = await connectedAdmin();
+  try {
+    const metadata = await admin.fetchTopicMetadata({ topics: [deadLetter, source] });
+    const factor = (name: string): number => metadata.find((t) => t.name === name)!.partitions[0]!.replicas.length;
+    return { deadLetter: factor(deadLetter), source: factor(source) };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** What a create-topic policy (absent on the test broker) answers: the broker's POLICY_VIOLATION error. */
+function policyViolation(message: string): Error & { code: number } {
+  return Object.assign(new Error(message), { code: KafkaJS.ErrorCodes.ERR_POLICY_VIOLATION });
+}
+
 describe('DeadLetterWriter at the size limit (real broker)', () => {
   it('sizes the source record right: the source topic refuses it a few bytes larger', async () => {
     const topic = await createTopic({ prefix: 'okj-dlq-src' });
@@ -179,6 +207,8 @@ describe('DeadLetterWriter at the size limit (real broker)', () => {
     expect(dead!.headers[DEAD_LETTER_HEADERS.sourceOffset]?.toString()).toBe(String(source.offset));
     expect(dead!.headers[DEAD_LETTER_HEADERS.errorMessage]?.toString()).toBe(undeliverable.message.slice(0, 1_000));
     expect(dead!.headers[DEAD_LETTER_HEADERS.truncated]).toBeUndefined();
+    // The broker's default would do here too (one broker); the unit tests show the source topic's wins.
+    expect(await replicationFactors(deadLetterTopic, topic)).toEqual({ deadLetter: 1, source: 1 });
   });
 
   it('shortens the provenance headers when an existing dead-letter topic refuses the full ones', async () => {
@@ -229,6 +259,67 @@ describe('DeadLetterWriter at the size limit (real broker)', () => {
       expect(f.message).toContain(`larger than ${deadLetterTopic} accepts`);
       expect(f.message).toContain('max.message.bytes');
       expect(f.message).toContain(`stays blocked at offset ${source.offset}`);
+    }
+  });
+});
+
+describe('DeadLetterWriter where the dead-letter topic cannot be created as wanted (real broker)', () => {
+  it("creates the topic with the broker's default max.message.bytes when a policy refuses 100 MiB, and writes", async () => {
+    const { topic, source } = await sourceRecord({ key: Buffer.from('k'), value: Buffer.from('v'), headers: {} });
+    const deadLetterTopic = uniqueName('okj-dlq-capped');
+    const real = adminTopicCreator(
+      resolveKafkaConfig({ kafka: { brokers: endpoints.kafkaBrokers, clientId: 'okj-dlq-it' } }, {}),
+      silent,
+    );
+    const asked: Record<string, string>[] = [];
+    // A managed cluster's policy: at most 8 MiB per topic.
+    const capped: TopicCreator = (name, settings) => {
+      asked.push({ ...settings.config });
+      if (Number(settings.config['max.message.bytes'] ?? 0) > 8 * 1024 * 1024) {
+        return Promise.reject(policyViolation('max.message.bytes above 8388608 is not allowed'));
+      }
+      return real(name, settings);
+    };
+
+    const failures: OtelKafkaJaegerError[] = [];
+    const written = await writer(topic, deadLetterTopic, {
+      createTopic: capped,
+      rdkafka: { 'allow.auto.create.topics': false },
+    }).write(source, undeliverable, 1, AbortSignal.timeout(60_000), (f) => failures.push(f));
+    expect({ written, failures: failures.map((f) => f.message) }).toEqual({ written: true, failures: [] });
+    expect(asked).toEqual([{ 'max.message.bytes': '104857600' }, {}]);
+    const [dead] = await consumeRaw(deadLetterTopic, 1);
+    expect(dead!.value!.toString()).toBe('v');
+  });
+
+  it('names the missing topic and why creation failed when the cluster does not auto-create it', async () => {
+    const { topic, source } = await sourceRecord({ key: Buffer.from('k'), value: Buffer.from('v'), headers: {} });
+    const deadLetterTopic = uniqueName('okj-dlq-missing');
+    const refuseAll: TopicCreator = () => Promise.reject(policyViolation('topic creation is not allowed'));
+
+    const abort = new AbortController();
+    const failures: OtelKafkaJaegerError[] = [];
+    const written = await writer(topic, deadLetterTopic, {
+      createTopic: refuseAll,
+      // What a hardened cluster does (auto.create.topics.enable=false), asked for by the client instead.
+      rdkafka: { 'allow.auto.create.topics': false },
+    }).write(source, undeliverable, 1, AbortSignal.any([abort.signal, AbortSignal.timeout(60_000)]), (f) => {
+      failures.push(f);
+      abort.abort();
+    });
+    expect(written).toBe(false);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]!.retriable).toBe(false);
+    expect(failures[0]!.message).toContain(
+      `dead-letter topic ${deadLetterTopic} does not exist and could not be created`,
+    );
+    expect(failures[0]!.message).toContain('ERR_POLICY_VIOLATION: topic creation is not allowed');
+    expect(failures[0]!.message).toContain('create it or allow auto-creation');
+    const admin = await connectedAdmin();
+    try {
+      await expect(admin.listTopics()).resolves.not.toContain(deadLetterTopic);
+    } finally {
+      await admin.disconnect();
     }
   });
 });

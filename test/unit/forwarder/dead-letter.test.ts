@@ -6,12 +6,17 @@ import type { DeadLetterMessage, DeadLetterProducer, DeadLetterSource } from '..
 import type { ForwarderMetrics } from '../../../src/forwarder/forwarder-metrics';
 import type { RdKafkaConfig } from '../../../src/kafka/client-config';
 import { DEAD_LETTER_TOPIC_MAX_MESSAGE_BYTES } from '../../../src/kafka/topics';
+import type { NewTopicSettings, TopicCreator } from '../../../src/kafka/topics';
 import type { Logger } from '../../../src/logging/logger';
 import { fixedDelay } from '../../../src/retry/fixed-delay';
 
 const TOPIC_AUTHORIZATION_FAILED = 29;
 const MSG_SIZE_TOO_LARGE = 10;
 const TRANSPORT = -195;
+const UNKNOWN_TOPIC_OR_PART = 3;
+const POLICY_VIOLATION = 44;
+const INVALID_CONFIG = 40;
+const INVALID_REPLICATION_FACTOR = 38;
 
 function kafkaError(code: number, message: string): Error & { code: number } {
   return Object.assign(new Error(message), { code });
@@ -28,14 +33,16 @@ const source: DeadLetterSource = {
 };
 const cause = new SinkError('x'.repeat(2_000), { retriable: false });
 
-function logs(): Logger & { errors: string[]; warnings: string[] } {
+function logs(): Logger & { errors: string[]; warnings: string[]; infos: string[] } {
   const errors: string[] = [];
   const warnings: string[] = [];
+  const infos: string[] = [];
   return {
     errors,
     warnings,
+    infos,
     debug: () => undefined,
-    info: () => undefined,
+    info: (m, a) => infos.push(`${m} ${JSON.stringify(a ?? {})}`),
     warn: (m, a) => warnings.push(`${m} ${JSON.stringify(a ?? {})}`),
     error: (m, a) => errors.push(`${m} ${JSON.stringify(a ?? {})}`),
   };
@@ -65,10 +72,17 @@ function scripted(outcomes: ((m: DeadLetterMessage) => void)[]): DeadLetterProdu
 
 function writer(
   producer: DeadLetterProducer,
-  opts: { logger?: Logger; now?: () => number; configs?: RdKafkaConfig[]; rdkafka?: Record<string, string> } = {},
+  opts: {
+    logger?: Logger;
+    now?: () => number;
+    configs?: RdKafkaConfig[];
+    rdkafka?: Record<string, string>;
+    createTopic?: TopicCreator;
+    readReplicationFactor?: (topic: string) => Promise<number>;
+  } = {},
 ): DeadLetterWriter {
   return new DeadLetterWriter({
-    kafka: resolveKafkaConfig({ kafka: { brokers: ['b:9092'], rdkafka: opts.rdkafka ?? {} } }, {}),
+    kafka: resolveKafkaConfig({ kafka: { brokers: ['b:9092'], topic: 'spans', rdkafka: opts.rdkafka ?? {} } }, {}),
     topic: 'spans.dlq',
     group: 'g',
     retry: fixedDelay(0),
@@ -79,9 +93,26 @@ function writer(
       opts.configs?.push(config);
       return Promise.resolve(producer);
     },
-    createTopic: () => Promise.resolve('exists'),
+    createTopic: opts.createTopic ?? (() => Promise.resolve('exists')),
+    readReplicationFactor: opts.readReplicationFactor ?? (() => Promise.resolve(3)),
   });
 }
+
+/** A topic creator that records what it was asked for and answers with `outcomes[n]` (the last repeats). */
+function creator(
+  outcomes: (() => 'created' | 'exists')[],
+): TopicCreator & { calls: { topic: string; settings: NewTopicSettings }[] } {
+  const calls: { topic: string; settings: NewTopicSettings }[] = [];
+  const create = (topic: string, settings: NewTopicSettings): Promise<'created' | 'exists'> => {
+    const outcome = outcomes[Math.min(calls.length, outcomes.length - 1)]!;
+    // A copy: what the writer passed, not an object it may change later.
+    calls.push({ topic, settings: structuredClone(settings) });
+    return new Promise((resolve) => resolve(outcome()));
+  };
+  return Object.assign(create, { calls });
+}
+
+const never = new AbortController().signal;
 
 describe('deadLetterMessage', () => {
   it('keeps the original key, value and headers and caps the error message', () => {
@@ -110,7 +141,7 @@ describe('deadLetterMessage', () => {
 });
 
 describe('DeadLetterWriter', () => {
-  it('produces with the passthrough (security, SASL, TLS) and no local size limit below the topic', async () => {
+  it('produces with the passthrough (security, SASL, TLS), no codec of its own and no local size limit', async () => {
     const configs: RdKafkaConfig[] = [];
     const w = writer(scripted([() => undefined]), {
       configs,
@@ -129,31 +160,155 @@ describe('DeadLetterWriter', () => {
       'ssl.ca.location': '/ca.pem',
       acks: -1,
       'enable.idempotence': true,
-      'compression.codec': 'zstd',
       'message.max.bytes': 1_000_000_000,
     });
     expect(configs[0]).not.toHaveProperty(['group.id']);
+    // A codec the broker lacks refuses every dead letter (ERR_UNSUPPORTED_COMPRESSION_TYPE, permanent).
+    expect(configs[0]).not.toHaveProperty(['compression.codec']);
+    expect(configs[0]).not.toHaveProperty(['compression.type']);
   });
 
-  it('creates the dead-letter topic with room for any record before the first write', async () => {
-    const created: Record<string, string>[] = [];
-    const w = new DeadLetterWriter({
-      kafka: resolveKafkaConfig({ kafka: { brokers: ['b:9092'] } }, {}),
-      topic: 'spans.dlq',
-      group: 'g',
-      retry: fixedDelay(0),
-      logger: logs(),
-      metrics,
-      connectProducer: () => Promise.resolve(scripted([() => undefined])),
-      createTopic: (topic, config) => {
-        expect(topic).toBe('spans.dlq');
-        created.push({ ...config });
-        return Promise.resolve('created');
+  it("still takes the passthrough's codec, the user's explicit choice", async () => {
+    const configs: RdKafkaConfig[] = [];
+    const w = writer(scripted([() => undefined]), { configs, rdkafka: { 'compression.codec': 'lz4' } });
+    await w.write(source, cause, 1, never, () => undefined);
+    expect(configs[0]).toMatchObject({ 'compression.codec': 'lz4' });
+  });
+
+  it("creates the dead-letter topic with room for any record and the source topic's replication factor, once", async () => {
+    const logger = logs();
+    const create = creator([() => 'created']);
+    const read: string[] = [];
+    const w = writer(scripted([() => undefined]), {
+      logger,
+      createTopic: create,
+      readReplicationFactor: (topic) => {
+        read.push(topic);
+        return Promise.resolve(3);
       },
     });
-    await w.write(source, cause, 1, new AbortController().signal, () => undefined);
-    await w.write(source, cause, 1, new AbortController().signal, () => undefined);
-    expect(created).toEqual([{ 'max.message.bytes': String(DEAD_LETTER_TOPIC_MAX_MESSAGE_BYTES) }]);
+    await w.write(source, cause, 1, never, () => undefined);
+    await w.write(source, cause, 1, never, () => undefined);
+    expect(read).toEqual(['spans']);
+    expect(create.calls).toEqual([
+      {
+        topic: 'spans.dlq',
+        settings: {
+          replicationFactor: 3,
+          config: { 'max.message.bytes': String(DEAD_LETTER_TOPIC_MAX_MESSAGE_BYTES) },
+        },
+      },
+    ]);
+    expect(logger.infos.join('\n')).toMatch(
+      /dead-letter topic created .*"replicationFactor":"3, that of source topic spans"/,
+    );
+  });
+
+  it("falls back to the broker's default replication factor when the source topic's cannot be read, and says why", async () => {
+    const logger = logs();
+    const create = creator([() => 'created']);
+    const w = writer(scripted([() => undefined]), {
+      logger,
+      createTopic: create,
+      readReplicationFactor: () =>
+        Promise.reject(kafkaError(TOPIC_AUTHORIZATION_FAILED, 'Broker: Topic authorization failed')),
+    });
+    await w.write(source, cause, 1, never, () => undefined);
+    expect(create.calls.map((c) => c.settings.replicationFactor)).toEqual([-1]);
+    expect(logger.infos.join('\n')).toMatch(
+      /"replicationFactor":"the broker default: that of source topic spans could not be read \(Broker: Topic authorization failed\)"/,
+    );
+  });
+
+  it("uses the broker's default replication factor when the broker cannot place the source topic's", async () => {
+    const create = creator([
+      () => {
+        throw kafkaError(INVALID_REPLICATION_FACTOR, 'Unable to replicate the partition 3 time(s)');
+      },
+      () => 'created',
+    ]);
+    await writer(scripted([() => undefined]), { createTopic: create }).write(source, cause, 1, never, () => undefined);
+    expect(create.calls.map((c) => c.settings)).toEqual([
+      { replicationFactor: 3, config: { 'max.message.bytes': String(DEAD_LETTER_TOPIC_MAX_MESSAGE_BYTES) } },
+      { replicationFactor: -1, config: { 'max.message.bytes': String(DEAD_LETTER_TOPIC_MAX_MESSAGE_BYTES) } },
+    ]);
+  });
+
+  it.each([
+    ['a create-topic policy', POLICY_VIOLATION, 'Topic max.message.bytes 104857600 exceeds the limit of 8388608'],
+    ['an invalid config', INVALID_CONFIG, 'Invalid value 104857600 for configuration max.message.bytes'],
+  ])('creates the topic without its max.message.bytes when %s refuses that value', async (_why, code, message) => {
+    const logger = logs();
+    const create = creator([
+      () => {
+        throw kafkaError(code, message);
+      },
+      () => 'created',
+    ]);
+    const failures: OtelKafkaJaegerError[] = [];
+    const w = writer(scripted([() => undefined]), { logger, createTopic: create });
+    await expect(w.write(source, cause, 1, never, (f) => failures.push(f))).resolves.toBe(true);
+    expect(failures).toEqual([]);
+    expect(create.calls.map((c) => c.settings)).toEqual([
+      { replicationFactor: 3, config: { 'max.message.bytes': String(DEAD_LETTER_TOPIC_MAX_MESSAGE_BYTES) } },
+      { replicationFactor: 3, config: {} },
+    ]);
+    expect(logger.warnings.join('\n')).toContain(message);
+    expect(logger.infos.join('\n')).toMatch(/dead-letter topic created .*"maxMessageBytes":"the broker default"/);
+  });
+
+  it('names the missing topic and why it could not be created when a write finds no topic; resumes once it exists', async () => {
+    const logger = logs();
+    const refusal = 'Topic creation is not allowed by the create-topic policy';
+    let exists = false;
+    const create = creator([
+      () => {
+        if (exists) return 'exists';
+        throw kafkaError(POLICY_VIOLATION, refusal);
+      },
+    ]);
+    const producer = scripted([
+      () => {
+        if (!exists) throw kafkaError(UNKNOWN_TOPIC_OR_PART, 'Broker: Unknown topic or partition');
+      },
+    ]);
+    const failures: OtelKafkaJaegerError[] = [];
+    const written = writer(producer, { logger, createTopic: create }).write(source, cause, 1, never, (f) => {
+      failures.push(f);
+      // An operator creates the topic after the third failure.
+      if (failures.length === 3) exists = true;
+    });
+    await expect(written).resolves.toBe(true);
+    expect(failures).toHaveLength(3);
+    for (const f of failures) {
+      expect(f).toBeInstanceOf(ProduceError);
+      expect(f.retriable).toBe(false);
+      expect(f.message).toContain('dead-letter topic spans.dlq does not exist and could not be created');
+      expect(f.message).toContain(`ERR_POLICY_VIOLATION: ${refusal}`);
+      expect(f.message).toContain('create it or allow auto-creation');
+      expect(f.message).toMatch(/stays blocked at offset 42/);
+    }
+    expect(logger.errors[0]).toContain('dead-letter topic spans.dlq does not exist and could not be created');
+    // Creation is tried before every attempt while the topic is missing: with the 100 MiB limit, then
+    // without it; one warning for the failure, not one per attempt.
+    expect(create.calls).toHaveLength(4 * 2 - 1);
+    expect(logger.warnings.filter((w) => w.startsWith('dead-letter topic not created'))).toHaveLength(1);
+  });
+
+  it('keeps a missing topic retriable, naming it, when it was found before (deleted since) and creates it again', async () => {
+    const create = creator([() => 'exists']);
+    const producer = scripted([
+      () => {
+        throw kafkaError(UNKNOWN_TOPIC_OR_PART, 'Broker: Unknown topic or partition');
+      },
+      () => undefined,
+    ]);
+    const failures: OtelKafkaJaegerError[] = [];
+    await writer(producer, { createTopic: create }).write(source, cause, 1, never, (f) => failures.push(f));
+    expect(failures).toHaveLength(1);
+    expect(failures[0]!.retriable).toBe(true);
+    expect(failures[0]!.message).toContain('dead-letter topic spans.dlq does not exist');
+    expect(create.calls).toHaveLength(2);
   });
 
   it('reports a permanent error as not retriable, naming cause and remedy; logs it rate-limited; recovers', async () => {

@@ -127,4 +127,14 @@ describe('passthrough by role', () => {
     expect(props).toMatchObject({ ...common, 'message.max.bytes': 1_000_000_000, 'compression.codec': 'lz4' });
     expect(props).not.toHaveProperty(['group.id']);
   });
+
+  it('gives the dead-letter producer no codec of its own and reports a missing topic before the message timeout', () => {
+    const kafka = resolveKafkaConfig({ kafka: { brokers: ['a:9092'] } }, noEnv);
+    const props = deadLetterProducerRdKafkaConfig(kafka);
+    expect(props).not.toHaveProperty(['compression.codec']);
+    expect(props).not.toHaveProperty(['compression.type']);
+    // Below the message timeout: librdkafka fails a message for an unknown topic with ERR_UNKNOWN_TOPIC_OR_PART
+    // only when this runs out first, else with ERR__MSG_TIMED_OUT.
+    expect(props['topic.metadata.propagation.max.ms']).toBeLessThan(props['message.timeout.ms'] as number);
+  });
 });

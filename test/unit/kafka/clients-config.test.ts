@@ -64,6 +64,7 @@ jest.mock('@confluentinc/kafka-javascript', () => {
         connect: () => Promise.resolve(),
         disconnect: () => Promise.resolve(),
         createTopics: () => Promise.resolve(true),
+        fetchTopicMetadata: () => Promise.resolve([{ name: 'spans', partitions: [{ partitionId: 0, replicas: [1] }] }]),
         fetchTopicOffsets: () => Promise.resolve([{ partition: 0, low: '0', high: '1' }]),
       };
     }
@@ -141,7 +142,7 @@ describe('every Kafka client gets kafka.rdkafka (security, SASL, TLS), filtered 
     expectRoleFiltered(clients);
   });
 
-  it('dead-letter producer and the admin that creates its topic', async () => {
+  it('dead-letter producer and the admins that read the source topic and create its topic', async () => {
     const abort = new AbortController();
     const writer = new DeadLetterWriter({
       kafka,
@@ -155,7 +156,7 @@ describe('every Kafka client gets kafka.rdkafka (security, SASL, TLS), filtered 
     const error = new Error('x') as never;
     await writer.write(source, error, 1, abort.signal, () => abort.abort());
     const clients = created();
-    expect(clients.map((c) => c.kind).sort()).toEqual(['KafkaJS admin', 'KafkaJS producer']);
+    expect(clients.map((c) => c.kind).sort()).toEqual(['KafkaJS admin', 'KafkaJS admin', 'KafkaJS producer']);
     expectSecurity(clients);
     expectRoleFiltered(clients);
   });
@@ -178,7 +179,7 @@ describe('every Kafka client gets kafka.rdkafka (security, SASL, TLS), filtered 
       /connection refused/,
     );
     await expect(connectedRedriveProducer(kafka)).rejects.toThrow(/connection refused/);
-    await adminTopicCreator(kafka, silent)('t', {});
+    await adminTopicCreator(kafka, silent)('t', { replicationFactor: -1, config: {} });
     const clients = created();
     expect(clients.map((c) => c.kind).sort()).toEqual([
       'KafkaJS admin',
