@@ -11,11 +11,11 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
 import { KafkaSpanExporter } from '../../../src/exporter/kafka-span-exporter';
 import { ConfigError, MessageTooLargeError } from '../../../src/errors/errors';
-import type { OtelKafkaJaegerConfig } from '../../../src/config/types';
+import type { Compression, OtelKafkaJaegerConfig } from '../../../src/config/types';
 import { decodeTraceRequest } from '../../../src/serializers/otlp-decoder';
 import type { DecodedSpan } from '../../../src/serializers/otlp-decoder';
-import { consumeRaw, createTopic } from '../harness/kafka';
-import { FAILED, SUCCESS, exportSpans, nanos, testConfig } from './helpers';
+import { createTopic } from '../harness/kafka';
+import { FAILED, SUCCESS, exportSpans, idsOf, nanos, readToEnd, sortedIds, spanIdsOf, testConfig } from './helpers';
 
 const exporters: KafkaSpanExporter[] = [];
 afterAll(async () => {
@@ -99,10 +99,14 @@ describe('KafkaSpanExporter on the real broker', () => {
     const topic = await createTopic({ partitions: 3 });
     const exporter = newExporter(testConfig(topic));
 
-    const ended = (await endRichTraces(exporter, 5)).filter((s) => s.name !== 'link-target');
-    const traceIds = new Set(ended.map((s) => s.spanContext().traceId));
-    // 5 traces plus the link target's own trace
-    const records = await consumeRaw(topic, traceIds.size + 1);
+    const all = await endRichTraces(exporter, 5);
+    const ended = all.filter((s) => s.name !== 'link-target');
+    const traceIds = new Set(all.map((s) => s.spanContext().traceId));
+    // forceFlush returned: every export was acknowledged, so the end offsets cover all of them.
+    const records = await readToEnd(topic);
+    // 5 traces plus the link target's own trace, one message each; every span exactly once, nothing else.
+    expect(records).toHaveLength(traceIds.size);
+    expect(sortedIds(spanIdsOf(records))).toEqual(sortedIds(idsOf(all)));
 
     const decoded = new Map<string, DecodedSpan>();
     for (const record of records) {
@@ -143,26 +147,20 @@ describe('KafkaSpanExporter on the real broker', () => {
     const exporter = newExporter(testConfig(topic, { exporter: { partitionByTraceId: false } }));
     const ended = await endRichTraces(exporter, 3);
 
-    const records = await consumeRaw(topic, 1);
+    const records = await readToEnd(topic);
+    expect(records).toHaveLength(1);
     expect(records[0]?.key).toBeNull();
-    const spanIds = decodeTraceRequest(records[0]!.value!)
-      .resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans))
-      .map((s) => s.spanId);
-    expect(new Set(spanIds)).toEqual(new Set(ended.map((s) => s.spanContext().spanId)));
+    expect(sortedIds(spanIdsOf(records))).toEqual(sortedIds(idsOf(ended)));
   });
 
   it('writes OTLP JSON with the otlp_json serializer', async () => {
     const topic = await createTopic();
     const exporter = newExporter(testConfig(topic, { serializer: 'otlp_json' }));
     const ended = await endRichTraces(exporter, 1);
-    const records = await consumeRaw(topic, 2);
-    const spanIds = records.flatMap((r) => {
-      expect(r.headers['content-type']?.toString()).toBe('application/json');
-      return decodeTraceRequest(r.value!, 'application/json').resourceSpans.flatMap((rs) =>
-        rs.scopeSpans.flatMap((s) => s.spans.map((sp) => sp.spanId)),
-      );
-    });
-    expect(new Set(spanIds)).toEqual(new Set(ended.map((s) => s.spanContext().spanId)));
+    const records = await readToEnd(topic);
+    expect(records).toHaveLength(2); // the trace and the link target's
+    for (const r of records) expect(r.headers['content-type']?.toString()).toBe('application/json');
+    expect(sortedIds(spanIdsOf(records))).toEqual(sortedIds(idsOf(ended)));
   });
 
   it('splits a 5 MB trace into messages under the limit and delivers every span', async () => {
@@ -182,18 +180,15 @@ describe('KafkaSpanExporter on the real broker', () => {
 
     expect(result.code).toBe(SUCCESS);
     const traceId = root.spanContext().traceId;
-    const records = await consumeRaw(topic, 6, { timeoutMillis: 60_000 });
-    const seen = new Set<string>();
+    const records = await readToEnd(topic, { timeoutMillis: 60_000 });
     let total = 0;
     for (const r of records) {
       expect(r.key?.toString()).toBe(traceId);
       expect(r.value!.length).toBeLessThanOrEqual(1_000_000);
       total += r.value!.length;
-      for (const rs of decodeTraceRequest(r.value!).resourceSpans)
-        for (const ss of rs.scopeSpans) for (const s of ss.spans) seen.add(s.spanId);
     }
     expect(total).toBeGreaterThan(5_000_000);
-    expect(seen).toEqual(new Set(spans.map((s) => s.spanContext().spanId)));
+    expect(sortedIds(spanIdsOf(records))).toEqual(sortedIds(idsOf(spans)));
     // All parts of the trace went to one partition.
     expect(new Set(records.map((r) => r.partition)).size).toBe(1);
   });
@@ -213,11 +208,8 @@ describe('KafkaSpanExporter on the real broker', () => {
     expect(result.code).toBe(FAILED);
     expect(result.error).toBeInstanceOf(MessageTooLargeError);
     expect(result.error?.message).toContain(huge!.spanContext().spanId);
-    const [record] = await consumeRaw(topic, 1);
-    const ids = decodeTraceRequest(record!.value!).resourceSpans.flatMap((r) =>
-      r.scopeSpans.flatMap((s) => s.spans.map((sp) => sp.spanId)),
-    );
-    expect(ids).toEqual([normal!.spanContext().spanId]);
+    const records = await readToEnd(topic);
+    expect(spanIdsOf(records)).toEqual([normal!.spanContext().spanId]);
   });
 
   it('reports FAILED after shutdown, and shutdown is idempotent', async () => {
@@ -232,6 +224,48 @@ describe('KafkaSpanExporter on the real broker', () => {
     const after = await exportSpans(exporter, truth.getFinishedSpans());
     expect(after.code).toBe(FAILED);
     expect(after.error?.name).toBe('ShutdownError');
+    // The span went out once, from the export before shutdown; the FAILED one sent nothing.
+    expect(spanIdsOf(await readToEnd(topic))).toEqual(idsOf(truth.getFinishedSpans()));
+  });
+
+  // The topic's limit sits below the uncompressed message: the broker checks the batch as sent, so it
+  // accepts the message only if the producer really compressed it with the codec ('none' gets no limit).
+  it.each<[Compression, Record<string, string>]>([
+    ['none', {}],
+    ['gzip', { 'max.message.bytes': '65536' }],
+    ['snappy', { 'max.message.bytes': '65536' }],
+    ['lz4', { 'max.message.bytes': '65536' }],
+    ['zstd', { 'max.message.bytes': '65536' }],
+  ])('with compression %s, the broker takes the message and it decodes to exactly the spans', async (codec, config) => {
+    const topic = await createTopic({ config });
+    const exporter = newExporter(testConfig(topic, { exporter: { compression: codec } }));
+    const truth = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(truth)] });
+    const tracer = provider.getTracer('codec');
+    const root = tracer.startSpan(`root ${codec}`);
+    const ctx = trace.setSpan(context.active(), root);
+    for (let i = 0; i < 20; i++) {
+      tracer.startSpan(`part-${i}`, { attributes: { payload: `${codec} ${i} `.repeat(1_500) } }, ctx).end();
+    }
+    root.end();
+    const spans = truth.getFinishedSpans();
+
+    const result = await exportSpans(exporter, spans);
+
+    expect(result.error).toBeUndefined();
+    expect(result.code).toBe(SUCCESS);
+    const records = await readToEnd(topic);
+    expect(records).toHaveLength(1);
+    expect(records[0]!.value!.length).toBeGreaterThan(100_000); // the uncompressed value the consumer sees
+    const decoded = decodeTraceRequest(records[0]!.value!).resourceSpans.flatMap((rs) =>
+      rs.scopeSpans.flatMap((ss) => ss.spans),
+    );
+    expect(sortedIds(decoded.map((d) => d.spanId))).toEqual(sortedIds(idsOf(spans)));
+    for (const want of spans)
+      expectSameSpan(
+        decoded.find((d) => d.spanId === want.spanContext().spanId)!,
+        want,
+      );
   });
 
   it.each<[string, (base: OtelKafkaJaegerConfig) => OtelKafkaJaegerConfig, string]>([
