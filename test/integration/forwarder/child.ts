@@ -21,9 +21,20 @@ export interface ForwarderChild {
   output(): string;
 }
 
-export function spawnForwarder(config: OtelKafkaJaegerConfig): ForwarderChild {
+/**
+ * Starts a forwarder child. `minRequestMillis`: every sink request takes at least that long (the config's
+ * OTLP/HTTP sink behind a delay), which caps its throughput by config (see forwarder-child.ts).
+ */
+export function spawnForwarder(
+  config: OtelKafkaJaegerConfig,
+  opts: { minRequestMillis?: number } = {},
+): ForwarderChild {
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
-    env: { ...process.env, OKJ_FORWARDER_CONFIG: JSON.stringify(config) },
+    env: {
+      ...process.env,
+      OKJ_FORWARDER_CONFIG: JSON.stringify(config),
+      ...(opts.minRequestMillis ? { OKJ_CHILD_MIN_REQUEST_MILLIS: String(opts.minRequestMillis) } : {}),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
