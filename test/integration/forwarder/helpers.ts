@@ -4,6 +4,8 @@ import { otlpHttpSink } from '../../../src/sinks/otlp-http-sink';
 import type { Sink, SinkRecord, SinkResult, SinkSendOptions } from '../../../src/sinks/sink';
 import { committedOffsets, endOffsets } from '../harness/kafka';
 import { uniqueName } from '../harness/names';
+import { accountInJaeger } from '../harness/traffic';
+import type { JaegerAccount, SpanLedger } from '../harness/traffic';
 import { endpoints } from '../harness/stack';
 
 const running = new Set<KafkaToJaegerForwarder>();
@@ -123,4 +125,29 @@ export class GatedSink implements Sink {
     this.open();
     return this.#inner.close();
   }
+}
+
+/**
+ * Waits until the group committed every record of `topic`, then reads Jaeger raw once: every expected span is
+ * there exactly once and nothing else is. Fault-free runs only: a forwarder that sent a batch twice fails here.
+ *
+ * @remarks
+ * The commit comes only after the sink accepted the records, and the test Jaeger (no batch processor) stores
+ * spans before it answers, so once commits are at the end every copy the forwarder sent is queryable.
+ */
+export async function expectEachSpanOnce(
+  expected: SpanLedger,
+  service: string,
+  groupId: string,
+  topic: string,
+  opts: { queryUrl?: string; timeoutMillis?: number } = {},
+): Promise<JaegerAccount> {
+  await waitForCommitsAtEnd(groupId, topic, opts.timeoutMillis ?? 30_000);
+  const account = await accountInJaeger(expected, service, opts.queryUrl);
+  expect({ missing: account.missing, duplicates: account.duplicates, unexpected: account.unexpected }).toEqual({
+    missing: 0,
+    duplicates: 0,
+    unexpected: 0,
+  });
+  return account;
 }

@@ -13,7 +13,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 
 import { KafkaSpanExporter } from '../../../src/exporter/kafka-span-exporter';
-import { committedOffsets, createTopic, endOffsets, produceRaw } from '../harness/kafka';
+import { committedOffsets, createTopic, endOffsets, produceRaw, topicRecordCount } from '../harness/kafka';
 import type { RawRecord } from '../harness/kafka';
 import { testMeter } from '../harness/metrics';
 import { uniqueName } from '../harness/names';
@@ -27,15 +27,7 @@ import {
   traceRecords,
   waitForAllSpans,
 } from '../harness/traffic';
-import { forwarderConfig, startForwarder } from './helpers';
-
-async function endOffsetsSum(topic: string): Promise<number> {
-  try {
-    return [...(await endOffsets(topic)).values()].reduce((a, b) => a + b, 0);
-  } catch {
-    return 0; // never created: nothing was written
-  }
-}
+import { expectEachSpanOnce, forwarderConfig, startForwarder } from './helpers';
 
 async function waitForCommitsAtEnd(groupId: string, topic: string, timeoutMillis = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMillis;
@@ -66,6 +58,7 @@ describe('forwarder: steady flow', () => {
     expect(account.unexpected).toBe(0);
     expect(spanCount(account.found)).toBe(10_000);
     await waitForCommitsAtEnd(config.forwarder!.groupId!, topic);
+    await expectEachSpanOnce(expected, service, config.forwarder!.groupId!, topic);
     const health = forwarder.health();
     expect(health.state).toBe('running');
     expect(health.partitions.map((p) => p.partition)).toEqual([0, 1, 2, 3]);
@@ -91,12 +84,11 @@ describe('forwarder: steady flow', () => {
     const config = forwarderConfig(topic);
     const forwarder = await startForwarder(config);
 
-    const account = await waitForAllSpans(mergeLedgers(ledgerOf(protoTraces), ledgerOf(jsonTraces)), service, {
-      timeoutMillis: 60_000,
-    });
+    const expected = mergeLedgers(ledgerOf(protoTraces), ledgerOf(jsonTraces));
+    const account = await waitForAllSpans(expected, service, { timeoutMillis: 60_000 });
     expect(account.missing).toBe(0);
-    await waitForCommitsAtEnd(config.forwarder!.groupId!, topic);
-    expect(await endOffsetsSum(forwarder.deadLetterTopic)).toBe(0);
+    await expectEachSpanOnce(expected, service, config.forwarder!.groupId!, topic);
+    expect(await topicRecordCount(forwarder.deadLetterTopic)).toBe(0);
   });
 
   it('started before its topic exists, forwards once the topic is created', async () => {
@@ -111,7 +103,7 @@ describe('forwarder: steady flow', () => {
     // Within the metadata refresh (10 s), not librdkafka's default 5 minutes.
     const account = await waitForAllSpans(expected, service, { timeoutMillis: 30_000 });
     expect(account.missing).toBe(0);
-    await waitForCommitsAtEnd(config.forwarder!.groupId!, topic);
+    await expectEachSpanOnce(expected, service, config.forwarder!.groupId!, topic);
   });
 
   it('end to end: KafkaSpanExporter in the traced process → topic → forwarder → Jaeger', async () => {
@@ -155,7 +147,7 @@ describe('forwarder: steady flow', () => {
     expect(await metrics.value('otel_kafka_jaeger.forwarder.records')).toBe(messages);
     expect(await metrics.count('otel_kafka_jaeger.forwarder.sink.duration')).toBeGreaterThan(0);
     expect(await metrics.value('otel_kafka_jaeger.forwarder.dead_lettered')).toBe(0);
-    await waitForCommitsAtEnd(forwarder.health().groupId, topic);
+    await expectEachSpanOnce(expected, service, forwarder.health().groupId, topic);
     const committed = await metrics.points('otel_kafka_jaeger.forwarder.committed_offset');
     expect(committed.map((p) => p.attributes.partition).sort()).toEqual([0, 1, 2]);
     expect(committed.reduce((n, p) => n + (p.value as number), 0)).toBe(messages);

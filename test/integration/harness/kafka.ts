@@ -165,3 +165,16 @@ export async function endOffsets(topic: string): Promise<Map<number, number>> {
     await admin.disconnect();
   }
 }
+
+/**
+ * Records in `topic` (the sum of its end offsets; nothing is deleted in these tests); 0 when the topic does
+ * not exist, as a dead-letter topic until its first dead letter. Any other error fails the caller.
+ */
+export async function topicRecordCount(topic: string): Promise<number> {
+  try {
+    return [...(await endOffsets(topic)).values()].reduce((a, b) => a + b, 0);
+  } catch (err) {
+    if ((err as { type?: string }).type === 'ERR_UNKNOWN_TOPIC_OR_PART') return 0;
+    throw err;
+  }
+}

@@ -1,7 +1,7 @@
 // Interop: Jaeger v2 running as a collector (its kafka exporter, encoding otlp_proto) receives OTLP from a
 // client and writes a topic; our forwarder drains that topic into a second Jaeger; every span is found.
 import { freeJaegerPorts, JaegerInstance } from '../../../scripts/stack/stack';
-import { forwarderConfig, startForwarder } from '../forwarder/helpers';
+import { expectEachSpanOnce, forwarderConfig, startForwarder } from '../forwarder/helpers';
 import { postOtlpProto } from '../harness/jaeger';
 import { createTopic } from '../harness/kafka';
 import { uniqueName } from '../harness/names';
@@ -29,7 +29,8 @@ describe('interop: Jaeger v2 collector → Kafka → our forwarder → Jaeger', 
 
   it("drains the topic Jaeger's kafka exporter wrote: every span arrives in the other Jaeger", async () => {
     const service = uniqueName('interop');
-    await startForwarder(forwarderConfig(topic));
+    const config = forwarderConfig(topic);
+    await startForwarder(config);
     const ledgers = [];
     for (let i = 0; i < 10; i++) {
       const traces = makeTraces(service, 20);
@@ -38,8 +39,11 @@ describe('interop: Jaeger v2 collector → Kafka → our forwarder → Jaeger', 
       ledgers.push(ledgerOf(traces));
     }
 
-    const account = await waitForAllSpans(mergeLedgers(...ledgers), service, { timeoutMillis: 60_000 });
+    const expected = mergeLedgers(...ledgers);
+    const account = await waitForAllSpans(expected, service, { timeoutMillis: 60_000 });
     expect(account.missing).toBe(0);
     expect(account.unexpected).toBe(0);
+    // Every span already arrived, so the collector had written all of it: the end offsets are final.
+    await expectEachSpanOnce(expected, service, config.forwarder!.groupId!, topic);
   });
 });
