@@ -2,6 +2,7 @@
 // stack: usage errors, topic creation, lag, the forwarder's lifecycle under SIGTERM, dead-letter
 // inspection and redrive, and replay.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,9 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { DEAD_LETTER_HEADERS } from '../../../src/forwarder/dead-letter';
+import { forwarderConfig, startForwarder, waitForCommitsAtEnd } from '../forwarder/helpers';
 import { consumeRaw, createTopic, endOffsets, produceRaw } from '../harness/kafka';
+import type { RawRecord } from '../harness/kafka';
 import { uniqueName } from '../harness/names';
 import { endpoints } from '../harness/stack';
 import { accountInJaeger, ledgerOf, makeTraces, traceRecords, waitForAllSpans } from '../harness/traffic';
@@ -246,6 +249,86 @@ describe('otel-kafka-jaeger CLI', () => {
     // Reading the dead letters moved nothing: they are all still there.
     const after = await runCli(['dlq', 'count', '--topic', dlq, '--brokers', BROKERS]);
     expect(jsonLines(after.stdout)[0]).toMatchObject({ count: 3 });
+  });
+
+  it("dlq redrive --to-topic: the forwarder's dead letters land there as produced, provenance removed, the source untouched", async () => {
+    const source = await createTopic({ prefix: 'okj-cli-redrive-src' });
+    const service = uniqueName('cli-redrive');
+    const good = makeTraces(service, 6, 2);
+    const noSpan = Buffer.from(traceRecords(makeTraces(uniqueName('victim'), 1, 2))[0]!.value as Buffer);
+    noSpan[0] = 0x1a; // resource_spans (field 1) becomes field 3: a request holding no span
+    // Each pill carries its own `origin`; keys, values and headers (binary too) must come back byte for byte.
+    const pills: RawRecord[] = [
+      {
+        key: 'pill-random',
+        value: Buffer.concat([Buffer.from([0x0a, 0xff, 0xff, 0x03]), randomBytes(120)]),
+        headers: {
+          'content-type': 'application/x-protobuf',
+          origin: 'random',
+          'x-bin': Buffer.from([0, 255, 128, 10]),
+        },
+      },
+      {
+        key: null,
+        value: Buffer.concat([Buffer.from([0x0a, 0xff, 0xff, 0x03]), randomBytes(40)]),
+        headers: { origin: 'no-key' },
+      },
+      {
+        key: Buffer.from([0xc3, 0x28, 0x00]),
+        value: noSpan,
+        headers: { 'content-type': 'application/x-protobuf', origin: 'no-span' },
+      },
+      {
+        key: 'pill-json',
+        value: Buffer.from('{"resourceSpans": ['),
+        headers: { 'content-type': 'application/json', origin: 'json' },
+      },
+    ];
+    const originals = new Map(
+      pills.map((p) => [
+        String(p.headers!.origin),
+        {
+          key: p.key === null ? null : Buffer.from(p.key as string | Buffer),
+          value: Buffer.from(p.value as Buffer),
+          headers: Object.fromEntries(Object.entries(p.headers!).map(([k, v]) => [k, Buffer.from(v)])),
+        },
+      ]),
+    );
+    const records: RawRecord[] = [];
+    traceRecords(good).forEach((r, i) => records.push(r, ...(pills[i] ? [pills[i]] : [])));
+    await produceRaw(source, records);
+
+    // A real forwarder dead-letters them (with its okj.* provenance headers).
+    const config = forwarderConfig(source);
+    const forwarder = await startForwarder(config);
+    await waitForAllSpans(ledgerOf(good), service, { timeoutMillis: 30_000 });
+    await waitForCommitsAtEnd(config.forwarder!.groupId!, source);
+    await forwarder.stop();
+    const dlq = forwarder.deadLetterTopic;
+    const dlqCount = async () => [...(await endOffsets(dlq)).values()].reduce((a, b) => a + b, 0);
+    expect(await dlqCount()).toBe(pills.length);
+    const dead = await consumeRaw(dlq, pills.length);
+    expect(dead.every((d) => Object.keys(d.headers).some((k) => k.startsWith('okj.')))).toBe(true);
+
+    const target = await createTopic({ prefix: 'okj-cli-redrive-to' });
+    const sourceEnd = await endOffsets(source);
+    const redrive = await runCli(['dlq', 'redrive', '--topic', dlq, '--to-topic', target, '--brokers', BROKERS]);
+    expect(redrive.stderr).toBe('');
+    expect(redrive.code).toBe(0);
+    expect(jsonLines(redrive.stdout)).toEqual([
+      { topic: dlq, redriven: pills.length, skipped: 0, toTopics: { [target]: pills.length } },
+    ]);
+
+    // Exactly the originals, once each: the target's end offsets say how many records it holds.
+    expect([...(await endOffsets(target)).values()].reduce((a, b) => a + b, 0)).toBe(pills.length);
+    const redriven = await consumeRaw(target, pills.length);
+    const got = new Map(
+      redriven.map((r) => [r.headers.origin?.toString() ?? '', { key: r.key, value: r.value, headers: r.headers }]),
+    );
+    expect(got).toEqual(originals);
+    // Not written to the source topic (every dead letter names it in okj.source-topic), nor taken from the DLQ.
+    expect(await endOffsets(source)).toEqual(sourceEnd);
+    expect(await dlqCount()).toBe(pills.length);
   });
 
   it('replay --from re-sends the records from that time on, with a JSON summary', async () => {
