@@ -3,18 +3,38 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 
-import { committedOffsets, createTopic, endOffsets, produceRaw } from '../harness/kafka';
+import type { KafkaToJaegerForwarder } from '../../../src/forwarder/kafka-to-jaeger-forwarder';
+import { committedOffsets, createTopic, produceRaw, topicRecordCount } from '../harness/kafka';
 import { testMeter } from '../harness/metrics';
 import { uniqueName } from '../harness/names';
+import { endpoints } from '../harness/stack';
 import { ledgerOf, makeTraces, mergeLedgers, traceRecords, waitForAllSpans } from '../harness/traffic';
-import { forwarderConfig, startForwarder } from './helpers';
+import { CountingSink, forwarderConfig, startForwarder } from './helpers';
 
-async function dlqCount(topic: string): Promise<number> {
-  try {
-    return [...(await endOffsets(topic)).values()].reduce((a, b) => a + b, 0);
-  } catch {
-    return 0;
+/**
+ * Waits for `moreFailures` more failures of the wrapped sink (each a retry of the blocked record alone, a
+ * point where the forwarder could wrongly move on) while the partition stays paused with its commit at
+ * `offset`; fails as soon as it moves. Then Kafka must hold that commit too.
+ */
+async function expectHeldAt(
+  forwarder: KafkaToJaegerForwarder,
+  sink: CountingSink,
+  groupId: string,
+  topic: string,
+  at: { partition: number; offset: number; moreFailures: number },
+): Promise<void> {
+  const target = sink.failures + at.moreFailures;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const p = forwarder.health().partitions.find((x) => x.partition === at.partition);
+    if (!p?.paused || p.committedOffset !== at.offset) {
+      throw new Error(`partition ${at.partition} moved on from offset ${at.offset}: ${JSON.stringify(p)}`);
+    }
+    if (sink.failures >= target) break;
+    if (Date.now() > deadline) throw new Error(`${sink.failures} of ${target} sink failures`);
+    await delay(50);
   }
+  expect((await committedOffsets(groupId, topic)).get(at.partition)).toBe(at.offset);
 }
 
 describe('forwarder: onUndeliverable', () => {
@@ -39,7 +59,7 @@ describe('forwarder: onUndeliverable', () => {
       await delay(100);
     }
     expect(await metrics.value('otel_kafka_jaeger.forwarder.dropped')).toBe(1);
-    expect(await dlqCount(forwarder.deadLetterTopic)).toBe(0);
+    expect(await topicRecordCount(forwarder.deadLetterTopic)).toBe(0);
   });
 
   it("'block' stops the partition at the bad record: nothing after it is committed, health says why", async () => {
@@ -52,7 +72,8 @@ describe('forwarder: onUndeliverable', () => {
       { key: 'pill', value: randomBytes(200) },
       ...traceRecords(after),
     ]);
-    const config = forwarderConfig(topic, { forwarder: { onUndeliverable: 'block', batch: { maxRecords: 1 } } });
+    const sink = new CountingSink(endpoints.jaegerOtlpHttpUrl);
+    const config = forwarderConfig(topic, { sink, forwarder: { onUndeliverable: 'block', batch: { maxRecords: 1 } } });
     const forwarder = await startForwarder(config);
 
     await waitForAllSpans(ledgerOf(before), service, { timeoutMillis: 60_000 });
@@ -63,11 +84,15 @@ describe('forwarder: onUndeliverable', () => {
       if (Date.now() > deadline) throw new Error(`partition not blocked: ${JSON.stringify(forwarder.health())}`);
       await delay(100);
     }
-    // Give it time to (wrongly) move on; it must not.
-    await delay(1_500);
+    // The framing check caught the record, so every sink failure is a retry of it alone.
+    await expectHeldAt(forwarder, sink, config.forwarder!.groupId!, topic, {
+      partition: 0,
+      offset: 5,
+      moreFailures: 4,
+    });
     expect((await committedOffsets(config.forwarder!.groupId!, topic)).get(0)).toBe(5);
     expect(forwarder.health().partitions[0]?.committedOffset).toBe(5);
-    expect(await dlqCount(forwarder.deadLetterTopic)).toBe(0);
+    expect(await topicRecordCount(forwarder.deadLetterTopic)).toBe(0);
   });
 
   it("'block' holds only the bad record's partition: the rest of its batch and other partitions go on", async () => {
@@ -85,7 +110,9 @@ describe('forwarder: onUndeliverable', () => {
       ...p0Records.slice(3),
       ...traceRecords(p1).map((r) => ({ ...r, partition: 1 })),
     ]);
+    const sink = new CountingSink(endpoints.jaegerOtlpHttpUrl);
     const config = forwarderConfig(topic, {
+      sink,
       forwarder: { onUndeliverable: 'block', batch: { maxRecords: 100, lingerMillis: 200 } },
     });
     const forwarder = await startForwarder(config);
@@ -103,9 +130,14 @@ describe('forwarder: onUndeliverable', () => {
       if (Date.now() > deadline) throw new Error(`commits at ${JSON.stringify([...committed])}, want 0→3, 1→12`);
       await delay(100);
     }
+    await expectHeldAt(forwarder, sink, config.forwarder!.groupId!, topic, {
+      partition: 0,
+      offset: 3,
+      moreFailures: 3,
+    });
     const health = forwarder.health();
     expect(health.partitions.find((p) => p.partition === 0)?.pauseReasons).toContain('sink-failing');
     expect(health.partitions.find((p) => p.partition === 1)?.paused).toBe(false);
-    expect(await dlqCount(forwarder.deadLetterTopic)).toBe(0);
+    expect(await topicRecordCount(forwarder.deadLetterTopic)).toBe(0);
   });
 });

@@ -2,6 +2,8 @@
 // what it sends is stored with names, services, typed attributes, parents, events, status and kind intact,
 // and reads back like the same spans sent as OTLP, apart from what the Jaeger model cannot carry.
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
@@ -234,9 +236,27 @@ describe('jaegerThriftHttpSink against the real Jaeger', () => {
     expect((err as SinkError).retriable).toBe(false);
     expect((err as SinkError).httpStatus).toBeUndefined();
     expect((err as SinkError).message).toMatch(/^record 2 of 2 cannot be sent: /);
-    // Nothing was sent: the good record of the same batch is not in Jaeger either.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // Nothing was sent: send() awaits every POST and Jaeger stores before it answers, so a good span POSTed
+    // before the rejection would be queryable now; and the same send to a server that counts requests gets
+    // none.
     expect(await getTrace(traceIdOf(good))).toEqual([]);
+    let posts = 0;
+    const counter = createServer((req, res) => {
+      posts++;
+      req.resume();
+      req.on('end', () => res.writeHead(202).end());
+    });
+    await new Promise<void>((resolve) => counter.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = counter.address() as AddressInfo;
+      const counted = jaegerThriftHttpSink({ url: `http://127.0.0.1:${port}/api/traces` });
+      sinks.push(counted);
+      await expect(counted.send([protoRecord(good), garbage], { signal })).rejects.toThrow(/^record 2 of 2 /);
+      expect(posts).toBe(0);
+    } finally {
+      counter.closeAllConnections();
+      await new Promise((resolve) => counter.close(resolve));
+    }
   });
 
   it('rejects a send holding a span larger than maxRequestBytes as permanent before any POST; the rest alone is stored', async () => {
