@@ -1,3 +1,7 @@
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
 import { KafkaToJaegerForwarder } from '../../../src/forwarder/kafka-to-jaeger-forwarder';
 import type { OtelKafkaJaegerConfig } from '../../../src/config/types';
 import { otlpHttpSink } from '../../../src/sinks/otlp-http-sink';
@@ -151,4 +155,71 @@ export async function expectEachSpanOnce(
     unexpected: 0,
   });
   return account;
+}
+
+/** What {@link OtlpHttpFront} answers: a status of its own (nothing forwarded), or Jaeger's answer. */
+export type FrontMode =
+  | { status: number }
+  /** Forwards to Jaeger; a 2xx answer's body is replaced by `body` (protobuf) when given. */
+  | { forward: true; body?: Uint8Array };
+
+const fronts = new Set<Server>();
+afterAll(async () => {
+  for (const s of fronts) s.closeAllConnections();
+  await Promise.allSettled([...fronts].map((s) => new Promise((resolve) => s.close(resolve))));
+  fronts.clear();
+});
+
+/**
+ * A real HTTP server in front of Jaeger's OTLP/HTTP endpoint that answers as `mode` says: a sink outage (503)
+ * or a receiver's answer Jaeger never gives (a partial success), with Jaeger storing what was forwarded.
+ */
+export class OtlpHttpFront {
+  mode: FrontMode = { forward: true };
+  /** Every status answered, in order. */
+  readonly answered: number[] = [];
+  /** The OTLP/HTTP URL to give a sink; set once listening. */
+  url = '';
+
+  private constructor() {}
+
+  static async start(target = endpoints.jaegerOtlpHttpUrl): Promise<OtlpHttpFront> {
+    const front = new OtlpHttpFront();
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        void (async () => {
+          const mode = front.mode;
+          let status: number;
+          let body: Uint8Array = new Uint8Array();
+          let contentType = 'application/x-protobuf';
+          if ('status' in mode) {
+            status = mode.status;
+          } else {
+            const upstream = await fetch(target, {
+              method: 'POST',
+              body: Buffer.concat(chunks),
+              headers: { 'content-type': req.headers['content-type'] ?? 'application/x-protobuf' },
+              signal: AbortSignal.timeout(10_000),
+            });
+            status = upstream.status;
+            body = new Uint8Array(await upstream.arrayBuffer());
+            contentType = upstream.headers.get('content-type') ?? contentType;
+            if (mode.body && status >= 200 && status < 300) {
+              body = mode.body;
+              contentType = 'application/x-protobuf';
+            }
+          }
+          front.answered.push(status);
+          res.writeHead(status, { 'content-type': contentType }).end(body);
+        })().catch((err: unknown) => res.writeHead(502).end(String(err)));
+      });
+    });
+    fronts.add(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    front.url = `http://127.0.0.1:${port}/v1/traces`;
+    return front;
+  }
 }
