@@ -1,6 +1,6 @@
 // Raw Kafka helpers on @confluentinc/kafka-javascript's KafkaJS-compatible API. Every client a helper
 // creates is disconnected after the test file (afterAll), so a failing test leaks no connection.
-import { KafkaJS } from '@confluentinc/kafka-javascript';
+import { AdminClient, KafkaJS } from '@confluentinc/kafka-javascript';
 
 import { endpoints } from './stack';
 import { uniqueName } from './names';
@@ -176,5 +176,19 @@ export async function topicRecordCount(topic: string): Promise<number> {
   } catch (err) {
     if ((err as { type?: string }).type === 'ERR_UNKNOWN_TOPIC_OR_PART') return 0;
     throw err;
+  }
+}
+
+/** Grows `topic` to `count` partitions (admin CreatePartitions), as an operator scaling a live topic does. */
+export async function addPartitions(topic: string, count: number): Promise<void> {
+  const admin = AdminClient.create({ 'bootstrap.servers': endpoints.kafkaBrokers.join(','), log_level: 0 });
+  try {
+    await new Promise<void>((resolve, reject) =>
+      admin.createPartitions(topic, count, 10_000, (err) =>
+        err ? reject(new Error(`createPartitions(${topic}, ${count}): ${err.message}`)) : resolve(),
+      ),
+    );
+  } finally {
+    admin.disconnect();
   }
 }
