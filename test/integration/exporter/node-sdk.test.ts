@@ -4,8 +4,8 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 
 import { KafkaSpanExporter } from '../../../src/exporter/kafka-span-exporter';
 import { decodeTraceRequest } from '../../../src/serializers/otlp-decoder';
-import { consumeRaw, createTopic } from '../harness/kafka';
-import { testConfig } from './helpers';
+import { createTopic } from '../harness/kafka';
+import { readToEnd, testConfig } from './helpers';
 
 describe('KafkaSpanExporter as NodeSDK traceExporter', () => {
   it('delivers the spans of a started SDK to the topic', async () => {
@@ -20,8 +20,9 @@ describe('KafkaSpanExporter as NodeSDK traceExporter', () => {
     span.end();
     await sdk.shutdown();
 
-    const [record] = await consumeRaw(topic, 1);
-    const decoded = decodeTraceRequest(record!.value!);
+    const records = await readToEnd(topic);
+    expect(records).toHaveLength(1);
+    const decoded = decodeTraceRequest(records[0]!.value!);
     const spans = decoded.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans));
     expect(spans.map((s) => s.spanId)).toEqual([span.spanContext().spanId]);
     expect(decoded.resourceSpans[0]?.resource.attributes['service.name']).toBe('node-sdk-it');
