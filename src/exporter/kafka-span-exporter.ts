@@ -6,7 +6,14 @@ import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { resolveCommon, resolveExporterConfig, resolveKafkaConfig } from '../config/resolve-config';
 import type { ResolvedExporterConfig, ResolvedKafkaConfig } from '../config/resolve-config';
 import type { OtelKafkaJaegerConfig } from '../config/types';
-import { ConfigError, OtelKafkaJaegerError, SerializationError, ShutdownError, TimeoutError } from '../errors/errors';
+import {
+  ConfigError,
+  OtelKafkaJaegerError,
+  ProduceError,
+  SerializationError,
+  ShutdownError,
+  TimeoutError,
+} from '../errors/errors';
 import { producerRdKafkaConfig } from '../kafka/client-config';
 import type { RdKafkaConfig } from '../kafka/client-config';
 import { DeliveryProducer } from '../kafka/delivery-producer';
@@ -177,6 +184,23 @@ export class KafkaSpanExporter implements SpanExporter {
     const total = messages.reduce((n, m) => n + m.value.length, 0);
     let error: OtelKafkaJaegerError | undefined = oversize;
     if (oversize) this.#metrics.failed(oversizeCount, oversize.code);
+    if (messages.length > 0 && this.#queuedBytes > 0 && this.#queuedBytes + total > this.#options.maxQueueBytes) {
+      // librdkafka's own bound applies only once produce() is called; exports waiting for the first connection
+      // (or for a connect after a fatal error) would pile up past it. An export that would not fit fails now.
+      const e = new ProduceError(
+        `exporter queue full: ${this.#queuedBytes} bytes waiting for Kafka, ${total} more would exceed ` +
+          `exporter.maxQueueBytes (${this.#options.maxQueueBytes}); is Kafka reachable at ${this.#kafka.brokers.join(',')}?`,
+        { retriable: true },
+      );
+      this.#metrics.failed(spans.length - oversizeCount, e.code);
+      this.#logger.warn('export to Kafka failed', {
+        code: e.code,
+        retriable: true,
+        spans: spans.length - oversizeCount,
+        error: e.message,
+      });
+      throw e;
+    }
     if (messages.length > 0) {
       this.#queuedBytes += total;
       const acknowledged = new Array<boolean>(messages.length).fill(false);

@@ -198,9 +198,15 @@ export function producerRdKafkaConfig(kafka: ResolvedKafkaConfig, exporter: Reso
   };
 }
 
-/** librdkafka's message timeout: the export timeout less a margin for the delivery report to arrive. */
+/**
+ * librdkafka's message timeout: the export timeout less a margin for the delivery report to arrive. librdkafka
+ * scans for timed-out messages about once a second, so the margin is that second plus a half and a tenth of the
+ * timeout (at most half of it): with less, the export's own timer fired first on a stalled broker while the
+ * message was still queued, and it could be delivered after the export reported FAILED.
+ */
 export function messageTimeoutMillis(exportTimeoutMillis: number): number {
-  return Math.max(1, Math.floor(exportTimeoutMillis - Math.min(1_000, exportTimeoutMillis * 0.1)));
+  const margin = Math.min(exportTimeoutMillis / 2, 1_500 + exportTimeoutMillis * 0.1);
+  return Math.max(1, Math.floor(exportTimeoutMillis - margin));
 }
 
 const SECRET_KEY = /password|secret|sasl\.oauthbearer\.config|ssl\.key\.pem|ssl_key|private/i;

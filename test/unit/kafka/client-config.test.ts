@@ -138,3 +138,11 @@ describe('passthrough by role', () => {
     expect(props['topic.metadata.propagation.max.ms']).toBeLessThan(props['message.timeout.ms'] as number);
   });
 });
+
+describe('messageTimeoutMillis margin', () => {
+  it('leaves librdkafka more than its one-second timeout scan to report a timed-out message before the export gives up', () => {
+    expect(messageTimeoutMillis(10_000)).toBe(7_500);
+    expect(messageTimeoutMillis(3_000)).toBe(1_500);
+    for (const t of [3_000, 5_000, 10_000, 30_000]) expect(t - messageTimeoutMillis(t)).toBeGreaterThan(1_000);
+  });
+});
