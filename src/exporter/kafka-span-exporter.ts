@@ -190,7 +190,8 @@ export class KafkaSpanExporter implements SpanExporter {
       const e = new ProduceError(
         `exporter queue full: ${this.#queuedBytes} bytes waiting for Kafka, ${total} more would exceed ` +
           `exporter.maxQueueBytes (${this.#options.maxQueueBytes}); is Kafka reachable at ${this.#kafka.brokers.join(',')}?`,
-        { retriable: true },
+        // The same condition as librdkafka's own full queue, so callers branching on the name see one case.
+        { retriable: true, kafkaName: 'ERR__QUEUE_FULL' },
       );
       this.#metrics.failed(spans.length - oversizeCount, e.code);
       this.#logger.warn('export to Kafka failed', {

@@ -2,8 +2,10 @@
 // running, the producer's queue stays within exporter.maxQueueBytes, every failed span is counted, and
 // exporting works again once the broker is back, also for an exporter created during the outage. What
 // the topic holds afterwards is read to its end offsets: exactly the spans of the exports that reported
-// SUCCESS, once each, and nothing of those that reported FAILED. Stops the shared broker, so it restarts
-// it before it ends.
+// SUCCESS, once each, and nothing of those that reported FAILED — except what README names as the one case
+// librdkafka cannot undo: a request already on its way to the broker as it went down may have been written
+// though its export timed out. Those may be present, at most once. Stops the shared broker, so it restarts it
+// before it ends.
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
@@ -44,6 +46,7 @@ interface Outcome {
 /** Every export, with what it reported: the ledger the topic and the metrics are checked against. */
 class Ledger {
   readonly #pending = new Set<Promise<Outcome>>();
+  readonly #pendingSpans = new Map<Promise<Outcome>, ReadableSpan[]>();
   readonly outcomes: Outcome[] = [];
 
   constructor(readonly exporter: KafkaSpanExporter) {}
@@ -56,13 +59,22 @@ class Ledger {
       return o;
     });
     this.#pending.add(outcome);
-    void outcome.finally(() => this.#pending.delete(outcome));
+    this.#pendingSpans.set(outcome, batch);
+    void outcome.finally(() => {
+      this.#pending.delete(outcome);
+      this.#pendingSpans.delete(outcome);
+    });
     return outcome;
   }
 
   /** Exports that have not called back yet. */
   get pending(): number {
     return this.#pending.size;
+  }
+
+  /** Span ids of the exports that have not called back yet. */
+  pendingIds(): string[] {
+    return [...this.#pendingSpans.values()].flatMap(idsOf);
   }
 
   async settled(): Promise<void> {
@@ -86,14 +98,24 @@ class Ledger {
   }
 }
 
-/** The topic holds exactly the spans of the SUCCESS exports, once each: none of a FAILED one, early or late. */
-async function expectTopicMatchesLedger(topic: string, ledger: Ledger): Promise<void> {
+/**
+ * The topic holds exactly the spans of the SUCCESS exports, once each, and none of a FAILED one, early or
+ * late — but for FAILED exports in `mayHaveLanded` (pending when the broker went down: their request may have
+ * been written), which may be present at most once.
+ */
+async function expectTopicMatchesLedger(
+  topic: string,
+  ledger: Ledger,
+  mayHaveLanded = new Set<string>(),
+): Promise<void> {
   // Read after the last SUCCESS was acknowledged: a FAILED export's message, had it stayed queued, would
   // have been delivered before it (one partition, one idempotent producer, order kept), so inside the end.
   const delivered = spanIdsOf(await readToEnd(topic));
   const failed = new Set(ledger.ids(FAILED));
-  expect(delivered.filter((id) => failed.has(id))).toEqual([]);
-  expect(sortedIds(delivered)).toEqual(sortedIds(ledger.ids(SUCCESS)));
+  expect(delivered.filter((id) => failed.has(id) && !mayHaveLanded.has(id))).toEqual([]);
+  const landedAnyway = delivered.filter((id) => failed.has(id));
+  expect(new Set(landedAnyway).size).toBe(landedAnyway.length);
+  expect(sortedIds(delivered.filter((id) => !failed.has(id)))).toEqual(sortedIds(ledger.ids(SUCCESS)));
 }
 
 describe('KafkaSpanExporter when the broker goes away', () => {
@@ -113,6 +135,7 @@ describe('KafkaSpanExporter when the broker goes away', () => {
 
     // Exports keep coming: ~60 KB every 20 ms, several times what the queue holds over one timeout.
     let sent = 0;
+    const mayHaveLanded = new Set<string>();
     const driver = setInterval(() => void ledger.export(spans(`during-${sent++}`, 60_000)), 20);
     let queueMax = 0;
     let sampling = true;
@@ -125,6 +148,7 @@ describe('KafkaSpanExporter when the broker goes away', () => {
     try {
       await new Promise((r) => setTimeout(r, 500));
       const inFlightAtStop = ledger.pending;
+      for (const id of ledger.pendingIds()) mayHaveLanded.add(id);
       await broker.stop();
       expect(inFlightAtStop).toBeGreaterThan(0);
       const stoppedAt = Date.now();
@@ -166,7 +190,7 @@ describe('KafkaSpanExporter when the broker goes away', () => {
     expect(await meter.value(QUEUE_BYTES)).toBe(0);
     expect(await meter.value('otel_kafka_jaeger.exporter.spans.failed')).toBe(ledger.ids(FAILED).length);
     expect(await meter.value('otel_kafka_jaeger.exporter.spans.exported')).toBe(ledger.ids(SUCCESS).length);
-    await expectTopicMatchesLedger(topic, ledger);
+    await expectTopicMatchesLedger(topic, ledger, mayHaveLanded);
   });
 
   it('an exporter created while the broker is down works once it is up, and its FAILED export is never delivered', async () => {
