@@ -32,7 +32,8 @@ export function spawnForwarder(
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
     env: {
       ...process.env,
-      OKJ_FORWARDER_CONFIG: JSON.stringify(config),
+      // A logger's functions cannot cross into the child (OKJ_DEBUG sets one): leave it out.
+      OKJ_FORWARDER_CONFIG: JSON.stringify({ ...config, logger: undefined }),
       ...(opts.minRequestMillis ? { OKJ_CHILD_MIN_REQUEST_MILLIS: String(opts.minRequestMillis) } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
