@@ -389,7 +389,7 @@ export class KafkaToJaegerForwarder {
     clearInterval(this.#commitTimer);
     clearInterval(this.#watermarkTimer);
     clearTimeout(this.#lingerTimer);
-    await this.#commit();
+    await this.#commitConfirmed(undefined, 3);
     const admin = this.#admin;
     this.#admin = undefined;
     await admin?.disconnect().catch(() => undefined);
@@ -447,7 +447,7 @@ export class KafkaToJaegerForwarder {
         .map((tp) => this.#partitions.get(`${tp.topic}:${tp.partition}`))
         .filter((s): s is PartitionState => s !== undefined);
       // Commit what was accepted before giving the partitions up; results arriving later are discarded.
-      await this.#commit(states);
+      await this.#commitConfirmed(states, 2);
       for (const s of states) {
         s.revoked = true;
         for (let i = s.queueHead; i < s.queue.length; i++) this.#release(s.queue[i]!);
@@ -888,6 +888,18 @@ export class KafkaToJaegerForwarder {
     };
     this.#commitChain = this.#commitChain.then(run, run);
     return this.#commitChain;
+  }
+
+  /**
+   * Commits, and commits again (up to `attempts` times in all) while Kafka does not yet hold what was sent:
+   * for the last commits before partitions change hands or the member leaves, when no later interval follows.
+   */
+  async #commitConfirmed(states: PartitionState[] | undefined, attempts: number): Promise<void> {
+    for (let i = 0; i < attempts; i++) {
+      await this.#commit(states);
+      const targets = states ?? [...this.#partitions.values()];
+      if (targets.every((s) => s.revoked || s.ledger.committable() === undefined)) return;
+    }
   }
 
   /**
