@@ -87,6 +87,13 @@ export class ServiceProcess {
     this.#forget();
   }
 
+  /** SIGSTOP (`frozen`) or SIGCONT: a process that hangs with its sockets open, as a stalled server does. */
+  freeze(frozen: boolean): void {
+    const pid = this.pid();
+    if (pid === undefined) throw new Error(`${this.#opts.name} is not running`);
+    signal(pid, frozen ? 'SIGSTOP' : 'SIGCONT');
+  }
+
   /** The last `lines` lines of the log, for error messages. */
   tail(lines = 40): string {
     if (!existsSync(this.#opts.logFile)) return '(no log file)';

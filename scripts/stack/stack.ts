@@ -114,6 +114,11 @@ export class KafkaBroker {
     return this.#process.isRunning();
   }
 
+  /** Freezes the broker (SIGSTOP: connections stay open, nothing is answered) or thaws it (SIGCONT). */
+  freeze(frozen: boolean): void {
+    this.#process.freeze(frozen);
+  }
+
   /** True when the broker answers a Metadata request with itself as a live broker and a controller. */
   async isReady(): Promise<boolean> {
     try {

@@ -29,6 +29,8 @@ const ERR_REVOKE_PARTITIONS = -174;
 const OFFSET_BEGINNING = -2;
 /** How often the consumer refreshes topic metadata: a topic created or grown later is seen within this. */
 const TOPIC_METADATA_REFRESH_MILLIS = 10_000;
+/** How long reading committed offsets back after a commit may take before the commit counts as unconfirmed. */
+const COMMIT_CONFIRM_TIMEOUT_MILLIS = 5_000;
 /** How often the end offsets of paused partitions are asked of the broker (they fetch nothing meanwhile). */
 const WATERMARK_REFRESH_MILLIS = 5_000;
 
@@ -881,9 +883,28 @@ export class KafkaToJaegerForwarder {
         await consumer.commitOffsets(
           offsets.map(({ s, position }) => ({ topic: s.topic, partition: s.partition, offset: String(position) })),
         );
-        for (const { s, position } of offsets) s.ledger.markCommitted(position);
       } catch (err) {
         this.#logger.warn('offset commit failed; will retry', { error: String(err) });
+        return;
+      }
+      // commitOffsets() resolves once librdkafka has queued the commit (the binding's commitAsync), not once
+      // Kafka stored it, and a commit lost on the way (a broker restarting, the coordinator moving) is never
+      // reported. Only what Kafka answers it holds counts as committed; anything short of what was sent is
+      // sent again at the next interval (committing the same offset twice is harmless).
+      try {
+        const stored = await consumer.committed(
+          offsets.map(({ s }) => ({ topic: s.topic, partition: s.partition })),
+          COMMIT_CONFIRM_TIMEOUT_MILLIS,
+        );
+        for (const tp of stored) {
+          const s = this.#partitions.get(`${tp.topic}:${tp.partition}`);
+          const position = Number(tp.offset);
+          if (s && !s.revoked && Number.isSafeInteger(position) && position >= 0) s.ledger.markCommitted(position);
+        }
+      } catch (err) {
+        this.#logger.debug('could not read committed offsets back; the commit is sent again next time', {
+          error: String(err),
+        });
       }
     };
     this.#commitChain = this.#commitChain.then(run, run);
