@@ -29,6 +29,8 @@ const ERR_REVOKE_PARTITIONS = -174;
 const OFFSET_BEGINNING = -2;
 /** How often the consumer refreshes topic metadata: a topic created or grown later is seen within this. */
 const TOPIC_METADATA_REFRESH_MILLIS = 10_000;
+/** How often a partition's position is committed again although Kafka answered it holds it. */
+const RECOMMIT_MILLIS = 10_000;
 /** How long reading committed offsets back after a commit may take before the commit counts as unconfirmed. */
 const COMMIT_CONFIRM_TIMEOUT_MILLIS = 5_000;
 /** How often the end offsets of paused partitions are asked of the broker (they fetch nothing meanwhile). */
@@ -109,6 +111,8 @@ interface PartitionState {
   blockChain: Promise<void>;
   highWatermark: number | undefined;
   lastError: PartitionHealth['lastError'];
+  /** When a commit of this partition was last sent (ms since the epoch; 0: never). */
+  lastCommitSentAt: number;
 }
 
 interface ForwardRecord {
@@ -875,10 +879,19 @@ export class KafkaToJaegerForwarder {
       const consumer = this.#consumer;
       if (!consumer) return;
       const targets = (states ?? [...this.#partitions.values()]).filter((s) => !s.revoked);
+      const now = Date.now();
       const offsets = targets
-        .map((s) => ({ s, position: s.ledger.committable() }))
+        .map((s) => ({
+          s,
+          // The position again now and then even when Kafka answered it holds it: seen after a broker's kill -9
+          // and restart, the group's offsets read back by the member were ahead of what any other client (and
+          // a restart) would get, for minutes; a fresh commit of the same position heals that.
+          position:
+            s.ledger.committable() ?? (now - s.lastCommitSentAt >= RECOMMIT_MILLIS ? s.ledger.position() : undefined),
+        }))
         .filter((x): x is { s: PartitionState; position: number } => x.position !== undefined);
       if (offsets.length === 0) return;
+      for (const { s } of offsets) s.lastCommitSentAt = now;
       try {
         await consumer.commitOffsets(
           offsets.map(({ s, position }) => ({ topic: s.topic, partition: s.partition, offset: String(position) })),
@@ -986,6 +999,7 @@ function newPartitionState(topic: string, partition: number): PartitionState {
     blockChain: Promise.resolve(),
     highWatermark: undefined,
     lastError: undefined,
+    lastCommitSentAt: 0,
   };
 }
 

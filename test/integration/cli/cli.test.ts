@@ -193,6 +193,13 @@ describe('otel-kafka-jaeger CLI', () => {
     const lag = await runCli(['lag', '--group', group, '--topic', topic, '--brokers', BROKERS, '--json']);
     expect(lag.code).toBe(0);
     expect(jsonLines(lag.stdout)[0]).toMatchObject({ lag: 0 });
+    // It drained and committed before exiting: Jaeger (read raw) holds each span exactly once.
+    const account = await accountInJaeger(ledgerOf(traces), service);
+    expect({ missing: account.missing, duplicates: account.duplicates, unexpected: account.unexpected }).toEqual({
+      missing: 0,
+      duplicates: 0,
+      unexpected: 0,
+    });
   });
 
   it('dlq: counts, peeks and redrives dead letters without their provenance headers', async () => {
@@ -351,7 +358,12 @@ describe('otel-kafka-jaeger CLI', () => {
     expect(summary[0]).toMatchObject({ topic, from, records: 15, undeliverable: 0, partitions: 2 });
     // stderr is not a terminal here: progress comes as JSON lines.
     expect(jsonLines(result.stderr).some((l) => l.msg === 'replay progress')).toBe(true);
-    await waitForAllSpans(ledgerOf(traces), service, { timeoutMillis: 20_000 });
+    // Replay returned after the sink accepted all it sent: each span is there exactly once.
+    const account = await waitForAllSpans(ledgerOf(traces), service, { timeoutMillis: 20_000 });
+    expect({ duplicates: account.duplicates, unexpected: account.unexpected }).toEqual({
+      duplicates: 0,
+      unexpected: 0,
+    });
   });
 
   it('replay --from --to on a terminal: a progress bar, and only the records of that range', async () => {
@@ -403,7 +415,7 @@ describe('otel-kafka-jaeger CLI', () => {
       .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(summary).toEqual([expect.objectContaining({ topic, from, to, records: 15, undeliverable: 0 })]);
     const account = await waitForAllSpans(ledgerOf(inside), insideService, { timeoutMillis: 20_000 });
-    expect(account.missing).toBe(0);
+    expect({ missing: account.missing, duplicates: account.duplicates }).toEqual({ missing: 0, duplicates: 0 });
     // Nothing after --to was sent (replay returned only after the sink accepted everything it sent).
     expect((await accountInJaeger(ledgerOf(after), afterService)).found.size).toBe(0);
   });

@@ -1,6 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+
+import * as protobuf from 'protobufjs';
 
 import { KafkaToJaegerForwarder } from '../../../src/forwarder/kafka-to-jaeger-forwarder';
 import type { OtelKafkaJaegerConfig } from '../../../src/config/types';
@@ -222,4 +225,23 @@ export class OtlpHttpFront {
     front.url = `http://127.0.0.1:${port}/v1/traces`;
     return front;
   }
+}
+
+/**
+ * A well-framed OTLP request of one span whose trace id has 5 bytes: it passes the forwarder's pre-send
+ * checks (framing, at least one span), Jaeger's OTLP receivers refuse it (HTTP 400, gRPC INTERNAL: 16 bytes
+ * or nothing), and the Thrift sink's decoder refuses it before any request.
+ */
+export function invalidTraceIdRequest(): Buffer {
+  const span = protobuf.Writer.create();
+  span.uint32((1 << 3) | 2).bytes(Buffer.from([1, 2, 3, 4, 5]));
+  span.uint32((2 << 3) | 2).bytes(randomBytes(8));
+  span.uint32((5 << 3) | 2).string('bad-id');
+  const scope = protobuf.Writer.create();
+  scope.uint32((2 << 3) | 2).bytes(span.finish());
+  const rs = protobuf.Writer.create();
+  rs.uint32((2 << 3) | 2).bytes(scope.finish());
+  const req = protobuf.Writer.create();
+  req.uint32((1 << 3) | 2).bytes(rs.finish());
+  return Buffer.from(req.finish());
 }

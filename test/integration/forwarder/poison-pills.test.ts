@@ -3,29 +3,12 @@
 // with its original key, value and headers plus provenance, and the partition keeps flowing.
 import { randomBytes } from 'node:crypto';
 
-import * as protobuf from 'protobufjs';
-
 import { DEAD_LETTER_HEADERS } from '../../../src/forwarder/dead-letter';
 import { consumeRaw, createTopic, endOffsets, produceRaw } from '../harness/kafka';
 import type { RawRecord } from '../harness/kafka';
 import { uniqueName } from '../harness/names';
 import { ledgerOf, makeTraces, mergeLedgers, traceRecords, waitForAllSpans } from '../harness/traffic';
-import { forwarderConfig, startForwarder, waitForCommitsAtEnd } from './helpers';
-
-/** A well-formed protobuf ExportTraceServiceRequest whose span has a 5-byte trace id: Jaeger answers 400. */
-function invalidTraceIdRequest(): Buffer {
-  const span = protobuf.Writer.create();
-  span.uint32((1 << 3) | 2).bytes(Buffer.from([1, 2, 3, 4, 5]));
-  span.uint32((2 << 3) | 2).bytes(randomBytes(8));
-  span.uint32((5 << 3) | 2).string('bad-id');
-  const scope = protobuf.Writer.create();
-  scope.uint32((2 << 3) | 2).bytes(span.finish());
-  const rs = protobuf.Writer.create();
-  rs.uint32((2 << 3) | 2).bytes(scope.finish());
-  const req = protobuf.Writer.create();
-  req.uint32((1 << 3) | 2).bytes(rs.finish());
-  return Buffer.from(req.finish());
-}
+import { forwarderConfig, startForwarder, waitForCommitsAtEnd, invalidTraceIdRequest } from './helpers';
 
 describe('forwarder: poison pills', () => {
   it('dead-letters only the bad records, with provenance, and keeps every good span flowing', async () => {

@@ -7,7 +7,6 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { KafkaConsumer } from '@confluentinc/kafka-javascript';
-import * as protobuf from 'protobufjs';
 
 import { freeJaegerPorts, JaegerInstance } from '../../../scripts/stack/stack';
 import { DEAD_LETTER_HEADERS } from '../../../src/forwarder/dead-letter';
@@ -18,22 +17,7 @@ import type { RawRecord } from '../harness/kafka';
 import { uniqueName } from '../harness/names';
 import { endpoints } from '../harness/stack';
 import { accountInJaeger, ledgerOf, makeTraces, produceTraces, spanCount, traceRecords } from '../harness/traffic';
-import { forwarderConfig } from './helpers';
-
-/** A well-formed protobuf ExportTraceServiceRequest whose span has a 5-byte trace id: Jaeger answers 400. */
-function invalidTraceIdRequest(): Buffer {
-  const span = protobuf.Writer.create();
-  span.uint32((1 << 3) | 2).bytes(Buffer.from([1, 2, 3, 4, 5]));
-  span.uint32((2 << 3) | 2).bytes(randomBytes(8));
-  span.uint32((5 << 3) | 2).string('bad-id');
-  const scope = protobuf.Writer.create();
-  scope.uint32((2 << 3) | 2).bytes(span.finish());
-  const rs = protobuf.Writer.create();
-  rs.uint32((2 << 3) | 2).bytes(scope.finish());
-  const req = protobuf.Writer.create();
-  req.uint32((1 << 3) | 2).bytes(rs.finish());
-  return Buffer.from(req.finish());
-}
+import { forwarderConfig, invalidTraceIdRequest } from './helpers';
 
 /**
  * A real HTTP server in front of the real Jaeger: the requests whose 1-based number is in `failing` get a

@@ -1,10 +1,7 @@
 // The forwarder through each built-in sink, into the real Jaeger: good spans arrive once each, a record that
 // passes every check before sending but can never be accepted goes through the sink, is bisected out and
 // dead-lettered, and an unreachable sink pauses the partitions.
-import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-
-import * as protobuf from 'protobufjs';
 
 import { freePort } from '../../../scripts/stack/stack';
 import type { OtelKafkaJaegerConfig } from '../../../src/config/types';
@@ -13,26 +10,7 @@ import { consumeRaw, createTopic, produceRaw, topicRecordCount } from '../harnes
 import { uniqueName } from '../harness/names';
 import { endpoints } from '../harness/stack';
 import { ledgerOf, makeTraces, traceRecords, waitForAllSpans } from '../harness/traffic';
-import { expectEachSpanOnce, forwarderConfig, startForwarder } from './helpers';
-
-/**
- * A well-framed OTLP request of one span whose trace id has 5 bytes: it passes the forwarder's pre-send
- * checks (framing, at least one span), Jaeger's OTLP receivers refuse it (16 bytes or nothing), and the
- * Thrift sink's decoder refuses it before any request.
- */
-function invalidTraceIdRequest(): Buffer {
-  const span = protobuf.Writer.create();
-  span.uint32((1 << 3) | 2).bytes(Buffer.from([1, 2, 3, 4, 5]));
-  span.uint32((2 << 3) | 2).bytes(randomBytes(8));
-  span.uint32((5 << 3) | 2).string('bad-id');
-  const scope = protobuf.Writer.create();
-  scope.uint32((2 << 3) | 2).bytes(span.finish());
-  const rs = protobuf.Writer.create();
-  rs.uint32((2 << 3) | 2).bytes(scope.finish());
-  const req = protobuf.Writer.create();
-  req.uint32((1 << 3) | 2).bytes(rs.finish());
-  return Buffer.from(req.finish());
-}
+import { expectEachSpanOnce, forwarderConfig, startForwarder, invalidTraceIdRequest } from './helpers';
 
 type SinkConfig = NonNullable<NonNullable<OtelKafkaJaegerConfig['forwarder']>['sink']>;
 
