@@ -184,28 +184,23 @@ export class KafkaSpanExporter implements SpanExporter {
     const total = messages.reduce((n, m) => n + m.value.length, 0);
     let error: OtelKafkaJaegerError | undefined = oversize;
     if (oversize) this.#metrics.failed(oversizeCount, oversize.code);
-    if (messages.length > 0 && this.#queuedBytes > 0 && this.#queuedBytes + total > this.#options.maxQueueBytes) {
+    if (messages.length > 0) {
       // librdkafka's own bound applies only once produce() is called; exports waiting for the first connection
       // (or for a connect after a fatal error) would pile up past it. An export that would not fit fails now.
-      const e = new ProduceError(
-        `exporter queue full: ${this.#queuedBytes} bytes waiting for Kafka, ${total} more would exceed ` +
-          `exporter.maxQueueBytes (${this.#options.maxQueueBytes}); is Kafka reachable at ${this.#kafka.brokers.join(',')}?`,
-        // The same condition as librdkafka's own full queue, so callers branching on the name see one case.
-        { retriable: true, kafkaName: 'ERR__QUEUE_FULL' },
-      );
-      this.#metrics.failed(spans.length - oversizeCount, e.code);
-      this.#logger.warn('export to Kafka failed', {
-        code: e.code,
-        retriable: true,
-        spans: spans.length - oversizeCount,
-        error: e.message,
-      });
-      throw e;
-    }
-    if (messages.length > 0) {
+      const queueFull = this.#queuedBytes > 0 && this.#queuedBytes + total > this.#options.maxQueueBytes;
+      const waiting = this.#queuedBytes;
       this.#queuedBytes += total;
       const acknowledged = new Array<boolean>(messages.length).fill(false);
       try {
+        if (queueFull) {
+          throw new ProduceError(
+            `exporter queue full: ${waiting} bytes waiting for Kafka, ${total} more would exceed ` +
+              `exporter.maxQueueBytes (${this.#options.maxQueueBytes}); is Kafka reachable at ` +
+              `${this.#kafka.brokers.join(',')}?`,
+            // The same condition as librdkafka's own full queue, so callers branching on the name see one case.
+            { retriable: true, kafkaName: 'ERR__QUEUE_FULL' },
+          );
+        }
         const abandoned = new AbortController();
         const produced = this.#produce(messages, abandoned.signal, (i) => (acknowledged[i] = true));
         await this.#withTimeout(produced, abandoned);

@@ -1,6 +1,7 @@
 // How the forwarder (and replay) decides what a Kafka record holds: its `content-type` header, or, when the
 // header is missing or empty, the record's first bytes. Records of producers that set no header (e.g. an OTel
 // Collector's Kafka exporter) are thus read right whatever `serializer` says.
+import { boundedText } from '../errors/bounded-text';
 import { OTLP_JSON_CONTENT_TYPE, OTLP_PROTO_CONTENT_TYPE } from './otlp-serializers';
 
 /** Record headers as the Kafka client hands them over. */
@@ -23,7 +24,9 @@ export function recordContentType(headers: RecordHeaders, value: Buffer | null):
   if (type === '') return looksLikeJson(value) ? OTLP_JSON_CONTENT_TYPE : OTLP_PROTO_CONTENT_TYPE;
   if (type === 'application/protobuf' || type === OTLP_PROTO_CONTENT_TYPE) return OTLP_PROTO_CONTENT_TYPE;
   if (type === OTLP_JSON_CONTENT_TYPE) return OTLP_JSON_CONTENT_TYPE;
-  return printable(type.slice(0, 100));
+  // Whitespace as spaces (a media type has none), the rest escaped as every quoted value is; cut to 100
+  // characters before escaping, which lengthens it at most fourfold.
+  return boundedText(type.replace(/\s/g, ' ').slice(0, 100), 400);
 }
 
 /**
@@ -41,10 +44,4 @@ export function looksLikeJson(value: Buffer | null): boolean {
   let i = value[0] === 0xef && value[1] === 0xbb && value[2] === 0xbf ? 3 : 0; // a UTF-8 byte order mark
   while (i < value.length && (value[i] === 0x20 || value[i] === 0x09 || value[i] === 0x0d)) i++;
   return value[i] === 0x7b;
-}
-
-/** Escapes control characters (and lone surrogates' replacement) so a header cannot inject into a log line. */
-function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
