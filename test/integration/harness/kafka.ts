@@ -86,30 +86,25 @@ export interface ConsumedRecord {
 }
 
 /**
- * Reads `count` records from the beginning of `topic` with a fresh group, or fails after `timeoutMillis`
- * saying how many arrived.
+ * Reads `topic` from the beginning with a fresh group, handing each record to `take` until it answers true;
+ * fails after `timeoutMillis` with `shortOf()`'s account of what is missing.
  */
-export async function consumeRaw(
+async function readFromBeginning(
   topic: string,
-  count: number,
-  opts: { timeoutMillis?: number } = {},
-): Promise<ConsumedRecord[]> {
-  const timeoutMillis = opts.timeoutMillis ?? 30_000;
+  take: (record: ConsumedRecord) => boolean,
+  timeoutMillis: number,
+  shortOf: () => string,
+): Promise<void> {
   const consumer = track(
     kafkaClient().consumer({
       kafkaJS: { groupId: uniqueName('okj-test-group'), fromBeginning: true, autoCommit: false },
     }),
   );
   await consumer.connect();
-  const records: ConsumedRecord[] = [];
   try {
     await consumer.subscribe({ topics: [topic] });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(new Error(`consumeRaw(${topic}): ${records.length} of ${count} records within ${timeoutMillis} ms`)),
-        timeoutMillis,
-      );
+      const timer = setTimeout(() => reject(new Error(`${shortOf()} within ${timeoutMillis} ms`)), timeoutMillis);
       consumer
         .run({
           eachMessage: ({ topic: t, partition, message }) => {
@@ -117,7 +112,7 @@ export async function consumeRaw(
             for (const [k, v] of Object.entries(message.headers ?? {})) {
               if (v !== undefined) headers[k] = Buffer.isBuffer(v) ? v : Buffer.from(String(v));
             }
-            records.push({
+            const record = {
               topic: t,
               partition,
               offset: message.offset,
@@ -125,8 +120,8 @@ export async function consumeRaw(
               key: message.key,
               value: message.value,
               headers,
-            });
-            if (records.length >= count) {
+            };
+            if (take(record)) {
               clearTimeout(timer);
               resolve();
             }
@@ -141,6 +136,52 @@ export async function consumeRaw(
   } finally {
     await consumer.disconnect();
   }
+}
+
+/**
+ * Reads `count` records from the beginning of `topic` with a fresh group, or fails after `timeoutMillis`
+ * saying how many arrived.
+ */
+export async function consumeRaw(
+  topic: string,
+  count: number,
+  opts: { timeoutMillis?: number } = {},
+): Promise<ConsumedRecord[]> {
+  const records: ConsumedRecord[] = [];
+  await readFromBeginning(
+    topic,
+    (r) => records.push(r) >= count,
+    opts.timeoutMillis ?? 30_000,
+    () => `consumeRaw(${topic}): ${records.length} of ${count} records`,
+  );
+  return records;
+}
+
+/**
+ * Every record of `topic` below its end offsets as they are at the call (a fresh group, nothing committed), or
+ * fails after `timeoutMillis` saying which partition fell short. Reading to the end, rather than to a count,
+ * shows records nobody expected: duplicates, extras, a late delivery.
+ */
+export async function readToEnd(topic: string, opts: { timeoutMillis?: number } = {}): Promise<ConsumedRecord[]> {
+  const ends = await endOffsets(topic);
+  const behind = new Map([...ends].filter(([, end]) => end > 0));
+  const records: ConsumedRecord[] = [];
+  if (behind.size === 0) return records;
+  await readFromBeginning(
+    topic,
+    (r) => {
+      const offset = Number(r.offset);
+      const end = ends.get(r.partition) ?? 0;
+      // Records behind the snapshot are someone else's question.
+      if (offset < end) records.push(r);
+      if (offset + 1 >= end) behind.delete(r.partition);
+      return behind.size === 0;
+    },
+    opts.timeoutMillis ?? 30_000,
+    () =>
+      `readToEnd(${topic}): ${[...behind.keys()].map((p) => `partition ${p} (end ${ends.get(p)})`).join(', ')} ` +
+      'not read to the end',
+  );
   return records;
 }
 
