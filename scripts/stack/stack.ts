@@ -2,7 +2,7 @@
 // on 127.0.0.1, installed and built by the scripts beside this file into a version-keyed cache.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -24,10 +24,11 @@ export function runDir(): string {
   return process.env.OKJ_STACK_DIR ?? join(cacheDir(), 'run');
 }
 
-function envPort(name: string, fallback: number): number {
+function envPort(name: string, fallback: number, opts: { allowZero?: boolean } = {}): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const port = Number(raw);
+  if (opts.allowZero && port === 0) return 0;
   if (!Number.isInteger(port) || port <= 0 || port > 65_535) throw new Error(`${name}=${raw} is not a TCP port`);
   return port;
 }
@@ -68,6 +69,52 @@ async function runScript(script: string): Promise<string> {
 
 // ---------------------------------------------------------------------------------------------- Kafka
 
+// -------------------------------------------------------------------------------- TLS and SCRAM material
+
+/** The stack's TLS files and SCRAM credentials (scripts/stack/make-certs.sh; throwaway test material). */
+export interface StackSecurity {
+  dir: string;
+  /** The CA the broker certificate chains to: what clients trust. */
+  caFile: string;
+  /** A CA unrelated to the broker's certificate: trusting only it must fail the handshake. */
+  otherCaFile: string;
+  /** A client certificate and key signed by the CA (optional mutual TLS). */
+  clientCertFile: string;
+  clientKeyFile: string;
+  keystoreFile: string;
+  keystorePassword: string;
+  /** The SCRAM-SHA-512 user created on every broker with Kafka's own tooling. */
+  username: string;
+  password: string;
+}
+
+/** Generates the material once (cached by version) and reads it. */
+export async function prepareSecurity(): Promise<StackSecurity> {
+  return securityIn(await runScript('make-certs.sh'));
+}
+
+/** The material of an earlier {@link prepareSecurity} (synchronous, for test helpers); throws if missing. */
+export function stackSecurity(): StackSecurity {
+  const dir = join(cacheDir(), 'tls', 'v1');
+  if (!existsSync(join(dir, '.complete'))) throw new Error(`no TLS material in ${dir}: run npm run stack:up`);
+  return securityIn(dir);
+}
+
+function securityIn(dir: string): StackSecurity {
+  const read = (f: string): string => readFileSync(join(dir, f), 'utf8').trim();
+  return {
+    dir,
+    caFile: join(dir, 'ca.pem'),
+    otherCaFile: join(dir, 'other-ca.pem'),
+    clientCertFile: join(dir, 'client.pem'),
+    clientKeyFile: join(dir, 'client.key'),
+    keystoreFile: join(dir, 'broker.p12'),
+    keystorePassword: read('keystore-password'),
+    username: read('scram-username'),
+    password: read('scram-password'),
+  };
+}
+
 export interface KafkaBrokerOptions {
   /** Instance name: its data, log and pid file live under `<runDir>/<name>`. @defaultValue `kafka` */
   name?: string;
@@ -75,6 +122,19 @@ export interface KafkaBrokerOptions {
   port?: number;
   /** @defaultValue `$OKJ_KAFKA_CONTROLLER_PORT` or 39093 */
   controllerPort?: number;
+  /**
+   * Port of the second listener, SASL_SSL with SCRAM-SHA-512; 0 for none.
+   * @defaultValue `$OKJ_KAFKA_SASL_PORT` or 39094
+   */
+  saslSslPort?: number;
+  /** KRaft node id. @defaultValue 1 */
+  nodeId?: number;
+  /** `controller.quorum.voters`. @defaultValue this node alone */
+  voters?: string;
+  /** The cluster id the storage is formatted with (all nodes of a cluster share one). @defaultValue random */
+  clusterId?: string;
+  /** Live brokers the node must see in its metadata to count as ready. @defaultValue 1 */
+  expectedBrokers?: number;
   /** Extra server.properties entries. */
   properties?: Record<string, string | number | boolean>;
 }
@@ -83,14 +143,21 @@ export class KafkaBroker {
   readonly name: string;
   readonly port: number;
   readonly controllerPort: number;
+  /** The SASL_SSL listener's port, 0 when it has none. */
+  readonly saslSslPort: number;
+  readonly nodeId: number;
   readonly dir: string;
   readonly #process: ServiceProcess;
+  readonly #opts: KafkaBrokerOptions;
   readonly #properties: Record<string, string | number | boolean>;
 
   constructor(opts: KafkaBrokerOptions = {}) {
+    this.#opts = opts;
     this.name = opts.name ?? 'kafka';
     this.port = opts.port ?? envPort('OKJ_KAFKA_PORT', 39092);
     this.controllerPort = opts.controllerPort ?? envPort('OKJ_KAFKA_CONTROLLER_PORT', 39093);
+    this.saslSslPort = opts.saslSslPort ?? envPort('OKJ_KAFKA_SASL_PORT', 39094, { allowZero: true });
+    this.nodeId = opts.nodeId ?? 1;
     this.dir = join(runDir(), this.name);
     this.#properties = opts.properties ?? {};
     this.#process = new ServiceProcess({
@@ -104,6 +171,12 @@ export class KafkaBroker {
   /** `host:port` for clients. */
   get bootstrap(): string {
     return `127.0.0.1:${this.port}`;
+  }
+
+  /** `host:port` of the SASL_SSL listener (throws when the broker has none). */
+  get saslSslBootstrap(): string {
+    if (this.saslSslPort === 0) throw new Error(`${this.name} has no SASL_SSL listener`);
+    return `127.0.0.1:${this.saslSslPort}`;
   }
 
   get logFile(): string {
@@ -123,56 +196,92 @@ export class KafkaBroker {
   async isReady(): Promise<boolean> {
     try {
       const md = await fetchMetadata('127.0.0.1', this.port, 1_000);
-      return md.brokers.length > 0 && md.controllerId >= 0;
+      return md.brokers.length >= (this.#opts.expectedBrokers ?? 1) && md.controllerId >= 0;
     } catch {
       return false;
     }
   }
 
-  /**
-   * Starts the broker on its existing data (formatting the storage the first time) and waits until it
-   * answers a Metadata request. Reuses a broker that is already running.
-   */
   /** Resolves the jars (once; cached by version) and returns the libs directory. */
   prepare(): Promise<string> {
     return runScript('install-kafka.sh');
   }
 
+  /**
+   * Starts the broker on its existing data (formatting the storage the first time, with the SCRAM user) and
+   * waits until it answers a Metadata request. Reuses a broker that is already running.
+   */
   async start(timeoutMillis = 90_000): Promise<void> {
+    const security = this.saslSslPort > 0 ? await prepareSecurity() : undefined;
     if (!this.isRunning()) {
       const libs = await this.prepare();
-      const home = resolve(libs, '..');
       const dataDir = join(this.dir, 'data');
       mkdirSync(dataDir, { recursive: true });
       const propsFile = join(this.dir, 'server.properties');
-      writeFileSync(propsFile, this.#serverProperties(dataDir));
-      const classpath = `${libs}/*`;
-      const jvm = [
-        '-Xms512m',
-        '-Xmx512m',
-        '-server',
-        '-XX:+UseG1GC',
-        '-Djava.awt.headless=true',
-        `-Dlog4j2.configurationFile=${join(home, 'log4j2.yaml')}`,
-        `-Dkafka.logs.dir=${this.dir}`,
-        '-cp',
-        classpath,
-      ];
+      writeFileSync(propsFile, this.#serverProperties(dataDir, security));
+      const jvm = this.#jvm(libs);
       if (!existsSync(join(dataDir, 'meta.properties'))) {
+        // SCRAM credentials go into the bootstrap metadata at format time: Kafka's own tooling, and no JVM
+        // start of its own.
+        const scram = security ? ['--add-scram', scramCredential(security)] : [];
         await run('java', [
           ...jvm,
           'kafka.tools.StorageTool',
           'format',
           '-t',
-          kafkaClusterId(),
+          this.#opts.clusterId ?? kafkaClusterId(),
           '-c',
           propsFile,
           '--ignore-formatted',
+          ...scram,
         ]);
+        if (security) writeFileSync(join(this.dir, SCRAM_MARKER), security.username);
       }
       this.#process.spawn('java', [...jvm, 'kafka.Kafka', propsFile]);
     }
+    // Data formatted before the SASL listener existed: create the user on the running broker instead.
+    const addScramUser = security !== undefined && !existsSync(join(this.dir, SCRAM_MARKER));
     await this.#waitReady(timeoutMillis);
+    if (addScramUser && security) {
+      await this.addScramUser(security);
+      writeFileSync(join(this.dir, SCRAM_MARKER), security.username);
+    }
+  }
+
+  /**
+   * Creates or updates a SCRAM-SHA-512 user with Kafka's own `ConfigCommand` (over the PLAINTEXT listener),
+   * as an operator does; also how a test rotates a password.
+   */
+  async addScramUser(credentials: { username: string; password: string }): Promise<void> {
+    const libs = await this.prepare();
+    await run('java', [
+      ...this.#jvm(libs, '-Xmx256m'),
+      'kafka.admin.ConfigCommand',
+      '--bootstrap-server',
+      this.bootstrap,
+      '--alter',
+      '--add-config',
+      `SCRAM-SHA-512=[iterations=8192,password=${credentials.password}]`,
+      '--entity-type',
+      'users',
+      '--entity-name',
+      credentials.username,
+    ]);
+  }
+
+  #jvm(libs: string, heap = '-Xmx512m'): string[] {
+    const home = resolve(libs, '..');
+    return [
+      heap.replace('-Xmx', '-Xms'),
+      heap,
+      '-server',
+      '-XX:+UseG1GC',
+      '-Djava.awt.headless=true',
+      `-Dlog4j2.configurationFile=${join(home, 'log4j2.yaml')}`,
+      `-Dkafka.logs.dir=${this.dir}`,
+      '-cp',
+      `${libs}/*`,
+    ];
   }
 
   /** Graceful stop (SIGTERM, controlled shutdown); data is kept. */
@@ -210,16 +319,41 @@ export class KafkaBroker {
     }
   }
 
-  #serverProperties(dataDir: string): string {
+  #serverProperties(dataDir: string, security: StackSecurity | undefined): string {
+    const listeners = [`PLAINTEXT://127.0.0.1:${this.port}`, `CONTROLLER://127.0.0.1:${this.controllerPort}`];
+    const advertised = [`PLAINTEXT://127.0.0.1:${this.port}`];
+    const protocols = ['CONTROLLER:PLAINTEXT', 'PLAINTEXT:PLAINTEXT'];
+    const secure: Record<string, string> = {};
+    if (security) {
+      listeners.push(`SASL_SSL://127.0.0.1:${this.saslSslPort}`);
+      advertised.push(`SASL_SSL://127.0.0.1:${this.saslSslPort}`);
+      protocols.push('SASL_SSL:SASL_SSL');
+      Object.assign(secure, {
+        'sasl.enabled.mechanisms': 'SCRAM-SHA-512',
+        'listener.name.sasl_ssl.sasl.enabled.mechanisms': 'SCRAM-SHA-512',
+        'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config':
+          'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+        'listener.name.sasl_ssl.ssl.keystore.type': 'PKCS12',
+        'listener.name.sasl_ssl.ssl.keystore.location': security.keystoreFile,
+        'listener.name.sasl_ssl.ssl.keystore.password': security.keystorePassword,
+        'listener.name.sasl_ssl.ssl.key.password': security.keystorePassword,
+        'listener.name.sasl_ssl.ssl.truststore.type': 'PEM',
+        'listener.name.sasl_ssl.ssl.truststore.location': security.caFile,
+        // A client certificate is checked when one is offered (the optional mutual-TLS path), not required.
+        'listener.name.sasl_ssl.ssl.client.auth': 'requested',
+      });
+    }
+    const voters = this.#opts.voters ?? `${this.nodeId}@127.0.0.1:${this.controllerPort}`;
     const props: Record<string, string | number | boolean> = {
       'process.roles': 'broker,controller',
-      'node.id': 1,
-      'controller.quorum.voters': `1@127.0.0.1:${this.controllerPort}`,
-      listeners: `PLAINTEXT://127.0.0.1:${this.port},CONTROLLER://127.0.0.1:${this.controllerPort}`,
-      'advertised.listeners': `PLAINTEXT://127.0.0.1:${this.port}`,
+      'node.id': this.nodeId,
+      'controller.quorum.voters': voters,
+      listeners: listeners.join(','),
+      'advertised.listeners': advertised.join(','),
       'inter.broker.listener.name': 'PLAINTEXT',
       'controller.listener.names': 'CONTROLLER',
-      'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+      'listener.security.protocol.map': protocols.join(','),
+      ...secure,
       'log.dirs': dataDir,
       'num.partitions': 1,
       'offsets.topic.replication.factor': 1,
@@ -238,8 +372,139 @@ export class KafkaBroker {
   }
 }
 
+// ------------------------------------------------------------------------------------------ the cluster
+
+export interface KafkaClusterOptions {
+  /** Nodes, each a combined broker and controller (KRaft). @defaultValue `$OKJ_KAFKA_CLUSTER_SIZE` or 3 */
+  size?: number;
+  /**
+   * Node n (1-based) listens on `basePort + 10 (n - 1)` (PLAINTEXT), `+ 1` (CONTROLLER), `+ 2` (SASL_SSL).
+   * @defaultValue `$OKJ_KAFKA_CLUSTER_PORT` or 39190 (clear of the single broker's 39092-39094)
+   */
+  basePort?: number;
+  /** Nodes are named `<name>-<n>` under the run directory. @defaultValue `kafka-cluster` */
+  name?: string;
+}
+
+/**
+ * A replicated KRaft cluster on loopback: `size` combined broker/controller nodes, topics replicated to every
+ * node (`default.replication.factor` = size) with `min.insync.replicas` = size - 1, so one node may die and
+ * acks=all writes go on, and two down stop them.
+ */
+export class KafkaCluster {
+  readonly name: string;
+  readonly size: number;
+  readonly nodes: KafkaBroker[];
+  readonly clusterId: string;
+
+  constructor(opts: KafkaClusterOptions = {}) {
+    this.name = opts.name ?? 'kafka-cluster';
+    this.size = opts.size ?? Number(process.env.OKJ_KAFKA_CLUSTER_SIZE || 3);
+    if (!Number.isInteger(this.size) || this.size < 2 || this.size > 9) {
+      throw new Error(`a cluster has 2 to 9 nodes, not ${this.size}`);
+    }
+    const base = opts.basePort ?? envPort('OKJ_KAFKA_CLUSTER_PORT', 39190);
+    const ids = Array.from({ length: this.size }, (_, i) => i + 1);
+    const voters = ids.map((id) => `${id}@127.0.0.1:${base + 10 * (id - 1) + 1}`).join(',');
+    this.clusterId = this.#clusterId();
+    const clusterId = this.clusterId;
+    const minIsr = Math.max(1, this.size - 1);
+    this.nodes = ids.map(
+      (id) =>
+        new KafkaBroker({
+          name: `${this.name}-${id}`,
+          nodeId: id,
+          port: base + 10 * (id - 1),
+          controllerPort: base + 10 * (id - 1) + 1,
+          saslSslPort: base + 10 * (id - 1) + 2,
+          voters,
+          clusterId,
+          expectedBrokers: this.size,
+          properties: {
+            'default.replication.factor': this.size,
+            'min.insync.replicas': minIsr,
+            'offsets.topic.replication.factor': this.size,
+            'transaction.state.log.replication.factor': this.size,
+            'transaction.state.log.min.isr': minIsr,
+            'share.coordinator.state.topic.replication.factor': this.size,
+            'share.coordinator.state.topic.min.isr': minIsr,
+            // A SIGKILLed node is fenced (and leaves every ISR) after this long without a heartbeat; Kafka's
+            // 9 s default makes every leader-failure test wait that long for nothing.
+            'broker.session.timeout.ms': 4_000,
+            'broker.heartbeat.interval.ms': 1_000,
+            'unclean.leader.election.enable': false,
+          },
+        }),
+    );
+  }
+
+  /** PLAINTEXT `host:port` of every node. */
+  get bootstrap(): string[] {
+    return this.nodes.map((n) => n.bootstrap);
+  }
+
+  /** SASL_SSL `host:port` of every node. */
+  get saslSslBootstrap(): string[] {
+    return this.nodes.map((n) => n.saslSslBootstrap);
+  }
+
+  /** The node with this KRaft id (1-based). */
+  node(id: number): KafkaBroker {
+    const node = this.nodes[id - 1];
+    if (!node) throw new Error(`${this.name} has no node ${id}`);
+    return node;
+  }
+
+  isRunning(): boolean {
+    return this.nodes.some((n) => n.isRunning());
+  }
+
+  /**
+   * Starts every node that is not running (on its data; formatted with the shared cluster id the first time)
+   * and waits until each one sees all of them. The nodes start together: a KRaft quorum of 3 needs 2 voters
+   * before any of them is ready.
+   */
+  async start(timeoutMillis = 120_000): Promise<void> {
+    // Jars and certificates once, before the nodes ask for them at the same time.
+    await Promise.all([this.nodes[0]?.prepare(), prepareSecurity()]);
+    const idFile = join(runDir(), this.name, 'cluster-id');
+    if (!existsSync(idFile)) {
+      mkdirSync(join(runDir(), this.name), { recursive: true });
+      writeFileSync(idFile, this.clusterId);
+    }
+    await Promise.all(this.nodes.map((n) => n.start(timeoutMillis)));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.stop()));
+  }
+
+  /** Stops every node and deletes the cluster's data (a new cluster id next time). */
+  async destroy(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.destroy()));
+    rmSync(join(runDir(), this.name), { recursive: true, force: true });
+  }
+
+  /** The cluster id, kept beside the nodes so that a node formatted later joins the same cluster. */
+  #clusterId(): string {
+    const file = join(runDir(), this.name, 'cluster-id');
+    if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+    const id = kafkaClusterId();
+    mkdirSync(join(runDir(), this.name), { recursive: true });
+    writeFileSync(file, id);
+    return id;
+  }
+}
+
+const SCRAM_MARKER = 'scram-user';
+
+/** StorageTool's `--add-scram` argument for the user. */
+function scramCredential(c: { username: string; password: string }): string {
+  return `SCRAM-SHA-512=[name=${c.username},password=${c.password}]`;
+}
+
 /** A Kafka cluster id: 16 random bytes, base64url, never starting with '-' (Kafka's own rule). */
-function kafkaClusterId(): string {
+export function kafkaClusterId(): string {
   for (;;) {
     const id = randomBytes(16).toString('base64url');
     if (!id.startsWith('-')) return id;
@@ -375,12 +640,12 @@ export class JaegerInstance {
     }
   }
 
-  /** Starts Jaeger on its existing data (Badger keeps it across restarts) and waits until ready. */
   /** Builds the binary (once; cached by version) and returns its path. */
   prepare(): Promise<string> {
     return runScript('build-jaeger.sh');
   }
 
+  /** Starts Jaeger on its existing data (Badger keeps it across restarts) and waits until ready. */
   async start(timeoutMillis = 60_000): Promise<void> {
     if (!this.isRunning()) {
       const bin = await this.prepare();
@@ -572,11 +837,15 @@ export interface StackStatus {
   log: string;
 }
 
-/** Brings the default broker and Jaeger up (reusing running ones); returns which were started now. */
+/**
+ * Brings the default broker (or, with `brokers` > 1, the cluster) and Jaeger up, reusing running ones; returns
+ * which were started now. `brokers` defaults to `$OKJ_KAFKA_BROKERS` or 1.
+ */
 export async function stackUp(
-  opts: { freshData?: boolean } = {},
+  opts: { freshData?: boolean; brokers?: number } = {},
 ): Promise<{ startedKafka: boolean; startedJaeger: boolean }> {
-  const kafka = new KafkaBroker();
+  const brokers = opts.brokers ?? Number(process.env.OKJ_KAFKA_BROKERS || 1);
+  const kafka = brokers > 1 ? new KafkaCluster({ size: brokers }) : new KafkaBroker();
   const jaeger = new JaegerInstance();
   const startedKafka = !kafka.isRunning();
   const startedJaeger = !jaeger.isRunning();
@@ -586,34 +855,38 @@ export async function stackUp(
     if (startedKafka) await kafka.destroy();
     if (startedJaeger) await jaeger.destroy();
   }
-  // Install and build first (in parallel: Maven and Go), so no readiness deadline runs during a cold build;
-  // then start both at once, overlapping the JVM's start-up with Jaeger's.
-  await Promise.all([kafka.prepare(), jaeger.prepare()]);
+  // Install and build first (in parallel: Maven, Go, openssl), so no readiness deadline runs during a cold
+  // build; then start both at once, overlapping the JVM's start-up with Jaeger's.
+  await Promise.all([new KafkaBroker().prepare(), jaeger.prepare(), prepareSecurity()]);
   await Promise.all([kafka.start(), jaeger.start()]);
   return { startedKafka, startedJaeger };
 }
 
+/** Stops Jaeger, the single broker and every node of the cluster that runs. */
 export async function stackDown(): Promise<void> {
-  await Promise.all([new JaegerInstance().stop(), new KafkaBroker().stop()]);
+  await Promise.all([new JaegerInstance().stop(), new KafkaBroker().stop(), new KafkaCluster().stop()]);
 }
 
 export async function stackStatus(): Promise<StackStatus[]> {
   const kafka = new KafkaBroker();
   const jaeger = new JaegerInstance();
-  return [
-    {
-      component: 'kafka',
-      running: kafka.isRunning(),
-      ready: await kafka.isReady(),
-      endpoint: kafka.bootstrap,
-      log: kafka.logFile,
-    },
-    {
-      component: 'jaeger',
-      running: jaeger.isRunning(),
-      ready: await jaeger.isReady(),
-      endpoint: `otlp-http ${jaeger.otlpHttpUrl}, query ${jaeger.queryUrl}`,
-      log: jaeger.logFile,
-    },
-  ];
+  const cluster = new KafkaCluster();
+  const brokerRow = async (b: KafkaBroker): Promise<StackStatus> => ({
+    component: b.name,
+    running: b.isRunning(),
+    ready: await b.isReady(),
+    endpoint: b.saslSslPort > 0 ? `${b.bootstrap}, sasl_ssl ${b.saslSslBootstrap}` : b.bootstrap,
+    log: b.logFile,
+  });
+  const rows = [await brokerRow(kafka)];
+  // The cluster is listed only when some node of it runs: it is an option, not part of the default stack.
+  if (cluster.isRunning()) for (const n of cluster.nodes) rows.push(await brokerRow(n));
+  rows.push({
+    component: 'jaeger',
+    running: jaeger.isRunning(),
+    ready: await jaeger.isReady(),
+    endpoint: `otlp-http ${jaeger.otlpHttpUrl}, query ${jaeger.queryUrl}`,
+    log: jaeger.logFile,
+  });
+  return rows;
 }
