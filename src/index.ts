@@ -38,6 +38,7 @@ export type {
   KafkaOptions,
   KafkaSaslOptions,
   KafkaTlsOptions,
+  MessagePer,
   OtelKafkaJaegerConfig,
   RdKafkaValue,
   SaslMechanism,
@@ -84,6 +85,7 @@ export {
   otlpJsonSerializer,
   otlpProtoSerializer,
 } from './serializers/otlp-serializers';
+export type { OtlpProtoEncoder, OtlpProtoSerializerOptions } from './serializers/otlp-serializers';
 
 export type { RetryDecision, RetryPolicy } from './retry/retry-policy';
 export type { ExponentialBackoffOptions } from './retry/exponential-backoff';

@@ -21,7 +21,9 @@ export const ENV = {
   compression: 'OTEL_EXPORTER_KAFKA_COMPRESSION',
   /** Milliseconds → `exporter.timeoutMillis`. */
   timeout: 'OTEL_EXPORTER_KAFKA_TIMEOUT',
-  /** `true` or `false` → `exporter.partitionByTraceId`. */
+  /** `partition`, `trace` or `batch` → `exporter.messagePer`. */
+  messagePer: 'OTEL_EXPORTER_KAFKA_MESSAGE_PER',
+  /** `true` or `false` → `exporter.partitionByTraceId` (deprecated: `exporter.messagePer`). */
   partitionByTraceId: 'OTEL_EXPORTER_KAFKA_PARTITION_BY_TRACE_ID',
   /** `plaintext`, `ssl`, `sasl_plaintext` or `sasl_ssl` → `kafka.securityProtocol`. */
   securityProtocol: 'OTEL_EXPORTER_KAFKA_SECURITY_PROTOCOL',

@@ -18,6 +18,7 @@ import { booleanValue, brokerList, brokerProblem, ENV, EnvReader, oneOf, positiv
 import { unknownConfigFields } from './unknown-keys';
 import type {
   Compression,
+  MessagePer,
   OnUndeliverable,
   OtelKafkaJaegerConfig,
   RdKafkaValue,
@@ -40,7 +41,7 @@ export const DEFAULTS = {
   clientId: 'otel-kafka-jaeger',
   exporter: {
     timeoutMillis: 10_000,
-    partitionByTraceId: true,
+    messagePer: 'partition' as MessagePer,
     compression: 'none' as Compression,
     maxMessageBytes: 1_000_000,
     lingerMillis: 0,
@@ -128,8 +129,8 @@ export interface ResolvedKafkaConfig {
 export interface ResolvedExporterConfig {
   /** Time limit of one `export()`, in milliseconds. */
   timeoutMillis: number;
-  /** One message per trace keyed by trace id (`true`), or one unkeyed message per batch. */
-  partitionByTraceId: boolean;
+  /** What one message holds: the spans of one partition, of one trace, or the whole batch. */
+  messagePer: MessagePer;
   /** Compression codec. */
   compression: Compression;
   /**
@@ -641,10 +642,14 @@ export function resolveExporterConfig(
       checkNumber('exporter.timeoutMillis', x.timeoutMillis, { min: 0, exclusiveMin: true, max: MAX_TIMER_MILLIS }) ??
       e.read(ENV.timeout, positiveMillis) ??
       d.timeoutMillis,
-    partitionByTraceId:
-      checkBoolean('exporter.partitionByTraceId', x.partitionByTraceId) ??
-      e.read(ENV.partitionByTraceId, booleanValue) ??
-      d.partitionByTraceId,
+    messagePer:
+      checkOneOf('exporter.messagePer', x.messagePer, MESSAGE_PER) ??
+      e.read(ENV.messagePer, oneOf(MESSAGE_PER)) ??
+      legacyMessagePer(
+        checkBoolean('exporter.partitionByTraceId', x.partitionByTraceId) ??
+          e.read(ENV.partitionByTraceId, booleanValue),
+      ) ??
+      d.messagePer,
     compression:
       checkOneOf('exporter.compression', x.compression, COMPRESSIONS) ??
       e.read(ENV.compression, oneOf(COMPRESSIONS)) ??
@@ -903,4 +908,12 @@ function createSink(sink: ResolvedSinkConfig): Sink {
       return jaegerThriftHttpSink(options, SINK);
     }
   }
+}
+
+const MESSAGE_PER: readonly MessagePer[] = ['partition', 'trace', 'batch'];
+
+/** The deprecated `partitionByTraceId` as a `messagePer`. */
+function legacyMessagePer(partitionByTraceId: boolean | undefined): MessagePer | undefined {
+  if (partitionByTraceId === undefined) return undefined;
+  return partitionByTraceId ? 'trace' : 'batch';
 }

@@ -18,6 +18,9 @@ export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
 /** The name of a built-in serializer. */
 export type SerializerName = 'otlp_proto' | 'otlp_json';
 
+/** What one message of {@link KafkaSpanExporter} holds; see {@link ExporterOptions.messagePer}. */
+export type MessagePer = 'partition' | 'trace' | 'batch';
+
 /** A librdkafka property value passed through unchanged. */
 export type RdKafkaValue = string | number | boolean;
 
@@ -129,9 +132,29 @@ export interface ExporterOptions {
    */
   timeoutMillis?: number;
   /**
-   * One message per trace keyed by the trace id (hex), so all spans of a trace share a partition. `false`:
-   * one message per export batch, without a key.
-   * @defaultValue env `OTEL_EXPORTER_KAFKA_PARTITION_BY_TRACE_ID`, else `true`
+   * What one Kafka message holds. Every choice keeps all spans of a trace in one partition, except `'batch'`.
+   *
+   * - `'partition'`: the spans of an export whose trace ids map to the same partition, produced to that
+   *   partition (split by size as needed). The partition is the one a message keyed by the trace id would go
+   *   to, computed with the producer's partitioner (librdkafka `partitioner`, default `consistent_random`)
+   *   and the topic's partition count, so exporters of every service and of either mode agree. A few
+   *   messages per export instead of one per trace: far less CPU and latency. Until the topic's partitions
+   *   are known (the first exports after connecting), messages are per trace, which lands them in the same
+   *   partitions. The partition count is re-read every `topic.metadata.refresh.interval.ms` (from
+   *   `kafka.rdkafka`, else 30 s); a partition without a leader gets its groups' spans on the next one that
+   *   has a leader (affinity given up to keep the spans). Trade-off: a message the consumer cannot deliver
+   *   is dead-lettered with every span it holds, of several traces.
+   * - `'trace'`: one message per trace, keyed by the trace id (hex).
+   * - `'batch'`: one message per export, unkeyed: spans of a trace may land in different partitions.
+   *
+   * @defaultValue env `OTEL_EXPORTER_KAFKA_MESSAGE_PER`, else `exporter.partitionByTraceId` when set, else
+   * `'partition'`
+   */
+  messagePer?: MessagePer;
+  /**
+   * @deprecated Use `messagePer`: `true` is `'trace'`, `false` is `'batch'`. Read only when `messagePer` is
+   * not set.
+   * @defaultValue env `OTEL_EXPORTER_KAFKA_PARTITION_BY_TRACE_ID`
    */
   partitionByTraceId?: boolean;
   /**

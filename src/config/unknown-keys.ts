@@ -9,7 +9,15 @@ const KNOWN: Record<string, readonly string[]> = {
   'kafka.ssl': ['caFile', 'certFile', 'keyFile', 'keyPassword', 'rejectUnauthorized'],
   'kafka.sasl': ['mechanism', 'username', 'password'],
   retry: ['initialDelayMillis', 'maxDelayMillis', 'multiplier', 'jitter', 'maxAttempts', 'random'],
-  exporter: ['timeoutMillis', 'partitionByTraceId', 'compression', 'maxMessageBytes', 'lingerMillis', 'maxQueueBytes'],
+  exporter: [
+    'timeoutMillis',
+    'messagePer',
+    'partitionByTraceId',
+    'compression',
+    'maxMessageBytes',
+    'lingerMillis',
+    'maxQueueBytes',
+  ],
   forwarder: [
     'groupId',
     'sink',

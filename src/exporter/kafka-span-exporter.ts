@@ -17,12 +17,17 @@ import {
 import { producerRdKafkaConfig } from '../kafka/client-config';
 import type { RdKafkaConfig } from '../kafka/client-config';
 import { DeliveryProducer } from '../kafka/delivery-producer';
+import type { TopicLayout } from '../kafka/delivery-producer';
+import { DEFAULT_PARTITIONER, keyPartitioner } from '../kafka/partitioner';
+import type { KeyPartitioner } from '../kafka/partitioner';
 import { toProduceError } from '../kafka/kafka-errors';
 import { assertProducerConfigAccepted } from '../kafka/native-config';
 import { checkProducerOverrides } from '../kafka/producer-overrides';
 import type { Logger } from '../logging/logger';
+import { hasSessions } from '../serializers/otlp-serializers';
 import type { SpanSerializer } from '../serializers/span-serializer';
 import { ExporterMetrics } from './exporter-metrics';
+import { groupByPartition } from './group-by-partition';
 import { groupByTrace } from './group-by-trace';
 import { encodeWithinLimit, oversizeError } from './split-by-size';
 import type { EncodedChunk } from './split-by-size';
@@ -35,15 +40,30 @@ const RECORD_OVERHEAD_BYTES = 256;
 /** The smallest value budget worth producing with; a custom content type longer than this leaves too little. */
 const MIN_VALUE_BYTES = 1024;
 
+/** How often the topic's partitions are re-read when `topic.metadata.refresh.interval.ms` is not set. */
+const LAYOUT_REFRESH_MILLIS = 30_000;
+/** How long one read of the topic's partitions may take. */
+const LAYOUT_TIMEOUT_MILLIS = 5_000;
+
 interface OutgoingMessage {
   key: string | null;
+  partition?: number;
   value: Buffer;
   headers: Record<string, string>;
 }
 
+/** Spans that go into one message (or several, when they exceed the size limit). */
+interface SpanGroup {
+  key: string | null;
+  partition?: number;
+  spans: ReadableSpan[];
+}
+
 /**
  * An OpenTelemetry `SpanExporter` that writes finished spans to a Kafka topic as OTLP
- * `ExportTraceServiceRequest` messages, one per trace, keyed by trace id.
+ * `ExportTraceServiceRequest` messages. By default each message holds the spans of an export that belong in
+ * one partition: the partition a message keyed by their trace id would go to, so all spans of a trace share
+ * a partition (see `exporter.messagePer`).
  *
  * @remarks
  * Delivery: `export()` reports SUCCESS only after Kafka acknowledged every message of the batch with
@@ -84,6 +104,11 @@ export class KafkaSpanExporter implements SpanExporter {
   readonly #rdkafkaConfig: RdKafkaConfig;
   readonly #maxValueBytes: number;
   readonly #inFlight = new Set<Promise<void>>();
+  readonly #partitionOf: KeyPartitioner;
+  readonly #layoutRefreshMillis: number;
+  #layout: TopicLayout | undefined;
+  #layoutReadAt = -Infinity;
+  #layoutReading = false;
   #producer: DeliveryProducer | undefined;
   #connecting: Promise<DeliveryProducer> | undefined;
   #queuedBytes = 0;
@@ -116,6 +141,17 @@ export class KafkaSpanExporter implements SpanExporter {
       );
     }
     this.#metrics = new ExporterMetrics(common.meter, () => this.#queuedBytes);
+    const partitioner = this.#rdkafkaConfig.partitioner;
+    const named = keyPartitioner(typeof partitioner === 'string' ? partitioner : DEFAULT_PARTITIONER);
+    if (!named && this.#options.messagePer === 'partition') {
+      this.#logger.warn(
+        `kafka.rdkafka partitioner '${String(partitioner)}' does not place a message by its key alone; ` +
+          "exporter.messagePer 'partition' groups spans by the CRC-32 of their trace id instead",
+      );
+    }
+    this.#partitionOf = named ?? (keyPartitioner('consistent') as KeyPartitioner);
+    const refresh = this.#rdkafkaConfig['topic.metadata.refresh.interval.ms'];
+    this.#layoutRefreshMillis = typeof refresh === 'number' && refresh > 0 ? refresh : LAYOUT_REFRESH_MILLIS;
   }
 
   /** The topic this exporter writes to. */
@@ -180,7 +216,7 @@ export class KafkaSpanExporter implements SpanExporter {
 
   async #export(spans: ReadableSpan[]): Promise<void> {
     if (spans.length === 0) return;
-    const { messages, spanCounts, oversize, oversizeCount } = this.#encode(spans);
+    const { messages, spanCounts, oversize, oversizeCount } = this.#encode(spans, this.#groups(spans));
     const total = messages.reduce((n, m) => n + m.value.length, 0);
     let error: OtelKafkaJaegerError | undefined = oversize;
     if (oversize) this.#metrics.failed(oversizeCount, oversize.code);
@@ -246,25 +282,76 @@ export class KafkaSpanExporter implements SpanExporter {
     return spans;
   }
 
-  #encode(spans: ReadableSpan[]): {
+  /** What goes into which message(s), by `exporter.messagePer`. */
+  #groups(spans: ReadableSpan[]): SpanGroup[] {
+    const messagePer = this.#options.messagePer;
+    if (messagePer === 'batch') return [{ key: null, spans }];
+    if (messagePer === 'partition') {
+      const layout = this.#currentLayout();
+      if (layout)
+        return groupByPartition(spans, layout, this.#partitionOf).map(({ partition, spans: group }) => ({
+          key: null,
+          partition,
+          spans: group,
+        }));
+      // Partitions not known yet: keyed per-trace messages go to the same partitions, by librdkafka's choice.
+    }
+    return Array.from(groupByTrace(spans), ([key, group]) => ({ key, spans: group }));
+  }
+
+  /**
+   * The topic's partitions as last read, for `messagePer: 'partition'`; starts a new read in the background
+   * when the last one is older than the refresh interval (an export never waits for it).
+   */
+  #currentLayout(): TopicLayout | undefined {
+    const producer = this.#producer;
+    if (producer && !this.#layoutReading && performance.now() - this.#layoutReadAt >= this.#layoutRefreshMillis) {
+      this.#layoutReading = true;
+      producer.topicLayout(this.#kafka.topic, Math.min(LAYOUT_TIMEOUT_MILLIS, this.#options.timeoutMillis)).then(
+        (layout) => {
+          if (this.#layout && layout.partitions !== this.#layout.partitions) {
+            this.#logger.info('topic partition count changed', {
+              topic: this.#kafka.topic,
+              from: this.#layout.partitions,
+              to: layout.partitions,
+            });
+          }
+          this.#layout = layout;
+          this.#layoutReadAt = performance.now();
+          this.#layoutReading = false;
+        },
+        (err: unknown) => {
+          // Keep the last layout (or per-trace messages without one) and try again after the interval.
+          this.#logger.debug('cannot read the topic partitions', { topic: this.#kafka.topic, error: String(err) });
+          this.#layoutReadAt = performance.now();
+          this.#layoutReading = false;
+        },
+      );
+    }
+    return this.#layout;
+  }
+
+  #encode(
+    spans: ReadableSpan[],
+    groups: SpanGroup[],
+  ): {
     messages: OutgoingMessage[];
     spanCounts: number[];
     oversize: OtelKafkaJaegerError | undefined;
     oversizeCount: number;
   } {
     const maxBytes = this.#maxValueBytes;
-    const encode = (group: ReadableSpan[]): Uint8Array => this.#serialize(group);
-    const groups: [string | null, ReadableSpan[]][] = this.#options.partitionByTraceId
-      ? [...groupByTrace(spans)]
-      : [[null, spans]];
+    const serializer = this.#serializer;
+    // One session per export: the built-in encoder writes each resource and scope once for all messages.
+    const encode = hasSessions(serializer) ? serializer.session() : (group: ReadableSpan[]) => this.#serialize(group);
     const messages: OutgoingMessage[] = [];
     const spanCounts: number[] = [];
     const oversizeSpans = [];
-    for (const [key, group] of groups) {
+    for (const { key, partition, spans: group } of groups) {
       const { chunks, oversize } = encodeWithinLimit(group, encode, maxBytes);
       oversizeSpans.push(...oversize);
       for (const chunk of chunks) {
-        messages.push(this.#message(key, chunk));
+        messages.push(this.#message(key, partition, chunk));
         spanCounts.push(chunk.spans.length);
       }
     }
@@ -285,9 +372,12 @@ export class KafkaSpanExporter implements SpanExporter {
     }
   }
 
-  #message(key: string | null, chunk: EncodedChunk): OutgoingMessage {
+  #message(key: string | null, partition: number | undefined, chunk: EncodedChunk): OutgoingMessage {
     const b = chunk.bytes;
-    return { key, value: Buffer.from(b.buffer, b.byteOffset, b.byteLength), headers: this.#headers };
+    const value = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    return partition === undefined
+      ? { key, value, headers: this.#headers }
+      : { key, partition, value, headers: this.#headers };
   }
 
   async #produce(
@@ -323,6 +413,8 @@ export class KafkaSpanExporter implements SpanExporter {
             throw new ShutdownError('KafkaSpanExporter is shut down');
           }
           this.#producer = producer;
+          // Partition grouping starts as soon as the topic's partitions are known.
+          this.#currentLayout();
           this.#logger.info('connected to Kafka', { brokers: this.#kafka.brokers.join(','), topic: this.#kafka.topic });
           return producer;
         },

@@ -13,6 +13,8 @@ import { kafkaCodeOf } from './kafka-errors';
 /** A message to produce. */
 export interface ProducerMessage {
   key: string | null;
+  /** The partition to produce to; absent: librdkafka's partitioner chooses (by key). */
+  partition?: number;
   value: Buffer;
   headers: Record<string, string>;
 }
@@ -33,6 +35,23 @@ export interface NativeProducer {
     headers: MessageHeader[],
   ): unknown;
   disconnect(timeoutMillis: number, callback: () => void): unknown;
+  getMetadata(
+    options: { topic?: string; allTopics?: boolean; timeout?: number },
+    callback: (err: LibrdKafkaError | null | undefined, metadata: NativeMetadata | undefined) => void,
+  ): unknown;
+}
+
+/** The part of librdkafka's metadata this layer reads. */
+export interface NativeMetadata {
+  topics?: { name: string; partitions?: { id: number; leader: number }[] }[];
+}
+
+/** A topic's partitions as the brokers last described them. */
+export interface TopicLayout {
+  /** The number of partitions. */
+  partitions: number;
+  /** Whether each partition (by id) has a leader, so a message to it can be acknowledged. */
+  hasLeader: boolean[];
 }
 
 /** Creates the native producer for a configuration. */
@@ -169,7 +188,15 @@ export class DeliveryProducer {
       for (const [i, m] of messages.entries()) {
         try {
           const ticket = new DeliveryTicket(pending, i);
-          this.#producer.produce(topic, null, m.value, m.key ?? undefined, null, ticket, this.#headers(m.headers));
+          this.#producer.produce(
+            topic,
+            m.partition ?? null,
+            m.value,
+            m.key ?? undefined,
+            null,
+            ticket,
+            this.#headers(m.headers),
+          );
         } catch (err) {
           // Not queued (e.g. the local queue is full): it will never report, so count it as reported now.
           if (isFatal(err)) this.#onFatal(err);
@@ -178,6 +205,30 @@ export class DeliveryProducer {
         // The fatal error failed this send; the rest would only be refused too.
         if (this.#fatalError) break;
       }
+    });
+  }
+
+  /**
+   * The topic's partition count and which partitions have a leader, from a metadata request to the
+   * brokers. Rejects when the request fails or the topic has no partitions (e.g. it does not exist yet).
+   */
+  topicLayout(topic: string, timeoutMillis: number): Promise<TopicLayout> {
+    return new Promise((resolve, reject) => {
+      this.#producer.getMetadata({ topic, allTopics: false, timeout: timeoutMillis }, (err, metadata) => {
+        if (err) {
+          reject(err instanceof Error ? err : new Error(err.message));
+          return;
+        }
+        const partitions = metadata?.topics?.find((t) => t.name === topic)?.partitions ?? [];
+        if (partitions.length === 0) {
+          reject(new Error(`topic ${topic} has no partitions in the brokers' metadata`));
+          return;
+        }
+        const count = Math.max(...partitions.map((p) => p.id)) + 1;
+        const hasLeader = new Array<boolean>(count).fill(false);
+        for (const p of partitions) hasLeader[p.id] = p.leader >= 0;
+        resolve({ partitions: count, hasLeader });
+      });
     });
   }
 

@@ -41,7 +41,7 @@ describe('resolveConfig', () => {
       },
       exporter: {
         timeoutMillis: 10_000,
-        partitionByTraceId: true,
+        messagePer: 'partition',
         compression: 'none',
         maxMessageBytes: 1_000_000,
         lingerMillis: 0,

@@ -136,9 +136,27 @@ describe('resolveExporterConfig', () => {
     expect(resolveExporterConfig({}, env)).toMatchObject({
       timeoutMillis: 2500,
       compression: 'lz4',
-      partitionByTraceId: false,
+      messagePer: 'batch',
     });
     expect(resolveExporterConfig({ exporter: { timeoutMillis: 100 } }, env).timeoutMillis).toBe(100);
+  });
+
+  it('resolves messagePer: code, then its variable, then the deprecated partitionByTraceId, then partition', () => {
+    expect(resolveExporterConfig({}, {}).messagePer).toBe('partition');
+    expect(resolveExporterConfig({}, { OTEL_EXPORTER_KAFKA_MESSAGE_PER: 'trace' }).messagePer).toBe('trace');
+    expect(resolveExporterConfig({ exporter: { partitionByTraceId: true } }, {}).messagePer).toBe('trace');
+    expect(resolveExporterConfig({ exporter: { partitionByTraceId: false } }, {}).messagePer).toBe('batch');
+    const both = { exporter: { messagePer: 'partition' as const, partitionByTraceId: false } };
+    expect(resolveExporterConfig(both, { OTEL_EXPORTER_KAFKA_MESSAGE_PER: 'trace' }).messagePer).toBe('partition');
+    expect(
+      resolveExporterConfig(
+        {},
+        { OTEL_EXPORTER_KAFKA_MESSAGE_PER: 'batch', OTEL_EXPORTER_KAFKA_PARTITION_BY_TRACE_ID: 'true' },
+      ).messagePer,
+    ).toBe('batch');
+    const logger = recordingLogger();
+    expect(resolveExporterConfig({}, { OTEL_EXPORTER_KAFKA_MESSAGE_PER: 'span' }, logger).messagePer).toBe('partition');
+    expect(logger.warnings.join('\n')).toContain('OTEL_EXPORTER_KAFKA_MESSAGE_PER');
   });
 
   it('warns about and ignores bad environment values', () => {
@@ -167,6 +185,7 @@ describe('resolveExporterConfig', () => {
     [{ timeoutMillis: '100' }, 'exporter.timeoutMillis'],
     [{ compression: 'brotli' }, 'exporter.compression'],
     [{ partitionByTraceId: 'yes' }, 'exporter.partitionByTraceId'],
+    [{ messagePer: 'span' }, 'exporter.messagePer'],
     [{ maxMessageBytes: 10 }, 'exporter.maxMessageBytes'],
     [{ maxMessageBytes: 4095 }, 'exporter.maxMessageBytes'],
     [{ maxMessageBytes: 1.5e6 + 0.5 }, 'exporter.maxMessageBytes'],

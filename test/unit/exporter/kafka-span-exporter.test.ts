@@ -10,7 +10,9 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { ConfigError, ProduceError } from '../../../src/errors/errors';
 import { KafkaSpanExporter } from '../../../src/exporter/kafka-span-exporter';
 import { DeliveryProducer } from '../../../src/kafka/delivery-producer';
-import type { ProducerMessage } from '../../../src/kafka/delivery-producer';
+import type { ProducerMessage, TopicLayout } from '../../../src/kafka/delivery-producer';
+import { crc32, murmur2 } from '../../../src/kafka/partitioner';
+import { decodeTraceRequest } from '../../../src/serializers/otlp-decoder';
 import { makeSpans } from '../helpers/spans';
 
 const UNREACHABLE = ['127.0.0.1:1'];
@@ -106,6 +108,10 @@ interface FakeProducer {
   }[];
   fatalError: ProduceError | undefined;
   disconnects: number;
+  /** What topicLayout() answers; undefined: the read fails (as for a topic that does not exist yet). */
+  layout: TopicLayout | undefined;
+  layoutReads: number;
+  topicLayout(topic: string, timeoutMillis: number): Promise<TopicLayout>;
   send(topic: string, messages: readonly ProducerMessage[], onAck?: (i: number) => void): Promise<void>;
   disconnect(): Promise<void>;
 }
@@ -115,6 +121,12 @@ function fakeProducer(): FakeProducer {
     sends: [],
     fatalError: undefined,
     disconnects: 0,
+    layout: undefined,
+    layoutReads: 0,
+    topicLayout() {
+      fake.layoutReads += 1;
+      return fake.layout ? Promise.resolve(fake.layout) : Promise.reject(new Error('no such topic'));
+    },
     send(_topic, messages, onAck) {
       return new Promise((resolve, reject) => fake.sends.push({ messages: [...messages], onAck, resolve, reject }));
     },
@@ -306,5 +318,138 @@ describe('KafkaSpanExporter passthrough checks at construction', () => {
       {},
     );
     expect(warnings).toHaveLength(2);
+  });
+});
+
+describe('KafkaSpanExporter message shapes', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  const allLeaders = (n: number): TopicLayout => ({ partitions: n, hasLeader: new Array<boolean>(n).fill(true) });
+
+  /** Each message's span ids and trace ids, decoded. */
+  function decoded(messages: ProducerMessage[]): { traceIds: Set<string>; spanIds: string[] }[] {
+    return messages.map((m) => {
+      const spans = decodeTraceRequest(m.value).resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans));
+      return { traceIds: new Set(spans.map((x) => x.traceId)), spanIds: spans.map((x) => x.spanId) };
+    });
+  }
+
+  /** Exports once and acknowledges it; returns what was sent. */
+  async function exportAcked(exporter: KafkaSpanExporter, producer: FakeProducer, spans: ReadableSpan[]) {
+    const before = producer.sends.length;
+    const result = exportAsync(exporter, spans);
+    await tick();
+    const send = producer.sends[before];
+    send?.resolve();
+    expect((await result).code).toBe(ExportResultCode.SUCCESS);
+    return send?.messages ?? [];
+  }
+
+  async function connectedExporter(
+    config: Record<string, unknown>,
+    layout: TopicLayout | undefined,
+  ): Promise<{ exporter: KafkaSpanExporter; producer: FakeProducer }> {
+    const stub = stubConnect();
+    const exporter = new KafkaSpanExporter({ kafka: { brokers: UNREACHABLE }, ...config }, {});
+    const producer = fakeProducer();
+    producer.layout = layout;
+    const first = exportAsync(exporter, makeSpans());
+    stub.connect(producer);
+    await tick();
+    producer.sends[0]?.resolve();
+    expect((await first).code).toBe(ExportResultCode.SUCCESS);
+    return { exporter, producer };
+  }
+
+  it('by default sends one message per partition, to the partition its trace ids hash to (CRC-32, as librdkafka)', async () => {
+    const { exporter, producer } = await connectedExporter({}, allLeaders(4));
+    const spans = makeSpans({ traces: 40, spansPerTrace: 3 });
+    const messages = await exportAcked(exporter, producer, spans);
+    expect(messages.length).toBeGreaterThan(1);
+    expect(messages.length).toBeLessThanOrEqual(4);
+    const contents = decoded(messages);
+    messages.forEach((m, i) => {
+      expect(m.key).toBeNull();
+      for (const traceId of contents[i]?.traceIds ?? []) expect(crc32(traceId) % 4).toBe(m.partition);
+    });
+    expect(new Set(messages.map((m) => m.partition)).size).toBe(messages.length);
+    expect(contents.flatMap((c) => c.spanIds).sort()).toEqual(spans.map((x) => x.spanContext().spanId).sort());
+    await exporter.shutdown();
+  });
+
+  it('uses the partitioner configured in kafka.rdkafka', async () => {
+    const config = { kafka: { brokers: UNREACHABLE, rdkafka: { partitioner: 'murmur2_random' } } };
+    const { exporter, producer } = await connectedExporter(config, allLeaders(6));
+    const messages = await exportAcked(exporter, producer, makeSpans({ traces: 30 }));
+    const contents = decoded(messages);
+    messages.forEach((m, i) => {
+      for (const traceId of contents[i]?.traceIds ?? []) expect((murmur2(traceId) & 0x7fffffff) % 6).toBe(m.partition);
+    });
+    await exporter.shutdown();
+  });
+
+  it("gives a leaderless partition's spans to the next partition that has a leader", async () => {
+    const layout = { partitions: 3, hasLeader: [true, false, true] };
+    const { exporter, producer } = await connectedExporter({}, layout);
+    const spans = makeSpans({ traces: 60 });
+    const messages = await exportAcked(exporter, producer, spans);
+    expect(messages.map((m) => m.partition).sort()).toEqual([0, 2]);
+    const contents = decoded(messages);
+    messages.forEach((m, i) => {
+      for (const traceId of contents[i]?.traceIds ?? []) {
+        const home = crc32(traceId) % 3;
+        expect(m.partition).toBe(home === 1 ? 2 : home);
+      }
+    });
+    expect(contents.flatMap((c) => c.spanIds)).toHaveLength(spans.length);
+    await exporter.shutdown();
+  });
+
+  it('sends keyed per-trace messages while the partitions are unknown', async () => {
+    const { exporter, producer } = await connectedExporter({}, undefined);
+    const messages = await exportAcked(exporter, producer, makeSpans({ traces: 5, spansPerTrace: 2 }));
+    expect(messages).toHaveLength(5);
+    for (const [i, m] of messages.entries()) {
+      expect(m.partition).toBeUndefined();
+      expect([...(decoded(messages)[i]?.traceIds ?? [])]).toEqual([m.key]);
+    }
+    expect(producer.layoutReads).toBe(1);
+    await exporter.shutdown();
+  });
+
+  it('rereads the partitions after topic.metadata.refresh.interval.ms and follows a grown topic', async () => {
+    const config = { kafka: { brokers: UNREACHABLE, rdkafka: { 'topic.metadata.refresh.interval.ms': 1 } } };
+    const { exporter, producer } = await connectedExporter(config, allLeaders(2));
+    const first = await exportAcked(exporter, producer, makeSpans({ traces: 50 }));
+    expect(first.every((m) => m.partition === 0 || m.partition === 1)).toBe(true);
+    producer.layout = allLeaders(8);
+    let partitions = new Set<number | undefined>();
+    for (let i = 0; i < 50 && ![...partitions].some((p) => (p ?? 0) >= 2); i++) {
+      await new Promise((r) => setTimeout(r, 2));
+      partitions = new Set((await exportAcked(exporter, producer, makeSpans({ traces: 50 }))).map((m) => m.partition));
+    }
+    expect([...partitions].some((p) => (p ?? 0) >= 2)).toBe(true);
+    await exporter.shutdown();
+  });
+
+  it("messagePer 'trace' keys one message per trace; 'batch' sends one unkeyed message", async () => {
+    const perTrace = await connectedExporter({ exporter: { messagePer: 'trace' } }, allLeaders(4));
+    const traced = await exportAcked(perTrace.exporter, perTrace.producer, makeSpans({ traces: 7, spansPerTrace: 2 }));
+    expect(traced).toHaveLength(7);
+    expect(traced.every((m) => m.partition === undefined && typeof m.key === 'string')).toBe(true);
+    await perTrace.exporter.shutdown();
+
+    const batch = await connectedExporter({ exporter: { messagePer: 'batch' } }, allLeaders(4));
+    const batched = await exportAcked(batch.exporter, batch.producer, makeSpans({ traces: 7, spansPerTrace: 2 }));
+    expect(batched).toHaveLength(1);
+    expect(batched[0]?.key).toBeNull();
+    expect(batched[0]?.partition).toBeUndefined();
+    await batch.exporter.shutdown();
+  });
+
+  it('reads the deprecated partitionByTraceId when messagePer is not set', async () => {
+    const legacy = await connectedExporter({ exporter: { partitionByTraceId: false } }, allLeaders(4));
+    expect(await exportAcked(legacy.exporter, legacy.producer, makeSpans({ traces: 7 }))).toHaveLength(1);
+    await legacy.exporter.shutdown();
   });
 });

@@ -2,13 +2,16 @@
 // fatal state (which librdkafka reports as an `event.error` whose text is "Local: Fatal error").
 import { EventEmitter } from 'node:events';
 
+import type { LibrdKafkaError } from '@confluentinc/kafka-javascript';
+
 import { ProduceError } from '../../../src/errors/errors';
 import { DeliveryProducer } from '../../../src/kafka/delivery-producer';
-import type { NativeProducer, ProducerMessage } from '../../../src/kafka/delivery-producer';
+import type { NativeMetadata, NativeProducer, ProducerMessage } from '../../../src/kafka/delivery-producer';
 import type { Logger } from '../../../src/logging/logger';
 
 interface Produced {
   key: string | undefined;
+  partition: number | null;
   opaque: unknown;
 }
 
@@ -16,6 +19,7 @@ class FakeNative extends EventEmitter {
   readonly produced: Produced[] = [];
   throwOnProduce: Error | undefined;
   disconnected = false;
+  metadata: { err: LibrdKafkaError | null; metadata?: NativeMetadata } = { err: null };
 
   connect(_options: object, callback: (err: null) => void): void {
     setImmediate(() => callback(null));
@@ -23,9 +27,23 @@ class FakeNative extends EventEmitter {
 
   setPollInBackground(): void {}
 
-  produce(_topic: string, _partition: null, _value: Buffer, key: string | undefined, _ts: null, opaque: unknown): void {
+  produce(
+    _topic: string,
+    partition: number | null,
+    _value: Buffer,
+    key: string | undefined,
+    _ts: null,
+    opaque: unknown,
+  ): void {
     if (this.throwOnProduce) throw this.throwOnProduce;
-    this.produced.push({ key, opaque });
+    this.produced.push({ key, partition, opaque });
+  }
+
+  getMetadata(
+    _options: object,
+    callback: (err: LibrdKafkaError | null, metadata: NativeMetadata | undefined) => void,
+  ): void {
+    setImmediate(() => callback(this.metadata.err, this.metadata.metadata));
   }
 
   disconnect(_timeout: number, callback: () => void): void {
@@ -65,6 +83,48 @@ const settled = (p: Promise<unknown>): Promise<{ ok: boolean; error?: unknown }>
   );
 
 describe('DeliveryProducer', () => {
+  it('produces to the partition a message names, and lets librdkafka choose for the others', async () => {
+    const { native, producer } = await connected();
+    const sent = settled(
+      producer.send('t', [{ key: null, partition: 3, value: Buffer.from('a'), headers: {} }, ...messages(1)]),
+    );
+    native.report(0);
+    native.report(1);
+    expect(await sent).toEqual({ ok: true });
+    expect(native.produced.map((p) => p.partition)).toEqual([3, null]);
+  });
+
+  it('reads the topic layout: partition count and which partitions have a leader', async () => {
+    const { native, producer } = await connected();
+    native.metadata = {
+      err: null,
+      metadata: {
+        topics: [
+          { name: 'other', partitions: [{ id: 0, leader: 1 }] },
+          {
+            name: 't',
+            partitions: [
+              { id: 1, leader: -1 },
+              { id: 0, leader: 1 },
+              { id: 2, leader: 3 },
+            ],
+          },
+        ],
+      },
+    };
+    expect(await producer.topicLayout('t', 1000)).toEqual({ partitions: 3, hasLeader: [true, false, true] });
+  });
+
+  it('rejects a layout read for a topic without partitions, or when the request fails', async () => {
+    const { native, producer } = await connected();
+    native.metadata = { err: null, metadata: { topics: [{ name: 't', partitions: [] }] } };
+    await expect(producer.topicLayout('t', 1000)).rejects.toThrow(/topic t has no partitions/);
+    native.metadata = { err: null, metadata: { topics: [] } };
+    await expect(producer.topicLayout('t', 1000)).rejects.toThrow(/topic t has no partitions/);
+    native.metadata = { err: { message: 'Local: Broker transport failure', code: -195, errno: -195, origin: 'local' } };
+    await expect(producer.topicLayout('t', 1000)).rejects.toThrow(/Broker transport failure/);
+  });
+
   it('resolves once every message is acknowledged, telling which', async () => {
     const { native, producer } = await connected();
     const acked: number[] = [];
