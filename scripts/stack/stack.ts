@@ -124,7 +124,7 @@ export interface KafkaBrokerOptions {
   controllerPort?: number;
   /**
    * Port of the second listener, SASL_SSL with SCRAM-SHA-512; 0 for none.
-   * @defaultValue `$OKJ_KAFKA_SASL_PORT` or 39094
+   * @defaultValue 0 when `port` is given, else `$OKJ_KAFKA_SASL_PORT` or the PLAINTEXT port + 2 (39094)
    */
   saslSslPort?: number;
   /** KRaft node id. @defaultValue 1 */
@@ -156,7 +156,11 @@ export class KafkaBroker {
     this.name = opts.name ?? 'kafka';
     this.port = opts.port ?? envPort('OKJ_KAFKA_PORT', 39092);
     this.controllerPort = opts.controllerPort ?? envPort('OKJ_KAFKA_CONTROLLER_PORT', 39093);
-    this.saslSslPort = opts.saslSslPort ?? envPort('OKJ_KAFKA_SASL_PORT', 39094, { allowZero: true });
+    // A broker placed on an explicit port (a benchmark's private broker) has no second listener unless asked
+    // for one; otherwise it sits two ports above the PLAINTEXT one, so isolated stacks do not collide on it.
+    this.saslSslPort =
+      opts.saslSslPort ??
+      (opts.port !== undefined ? 0 : envPort('OKJ_KAFKA_SASL_PORT', this.port + 2, { allowZero: true }));
     this.nodeId = opts.nodeId ?? 1;
     this.dir = join(runDir(), this.name);
     this.#properties = opts.properties ?? {};
