@@ -38,29 +38,94 @@ export class RepeatLimiter {
   }
 }
 
+/** A misconfigured secure connection no retry cures, recognised in librdkafka's connection log lines. */
+export interface ConnectionFailure {
+  /** `KAFKA_AUTHENTICATION`, `KAFKA_TLS_VERIFICATION` or `KAFKA_SECURITY_PROTOCOL`. */
+  code: 'KAFKA_AUTHENTICATION' | 'KAFKA_TLS_VERIFICATION' | 'KAFKA_SECURITY_PROTOCOL';
+  /** The cause and the remedy, naming the config fields and environment variables to check. */
+  cause: string;
+}
+
+// Seen from librdkafka 2.15 against Kafka 4.1 (test/integration/security/connection-errors.test.ts). The
+// lines name the broker and never a credential.
+const CONNECTION_FAILURES: readonly [RegExp, ConnectionFailure][] = [
+  [
+    /SASL authentication error|Authentication failed/i,
+    {
+      code: 'KAFKA_AUTHENTICATION',
+      cause:
+        'the broker rejected the SASL credentials: check kafka.sasl.username, kafka.sasl.password and ' +
+        'kafka.sasl.mechanism (OTEL_EXPORTER_KAFKA_SASL_USERNAME, _PASSWORD, _MECHANISM)',
+    },
+  ],
+  [
+    /certificate verify failed|SSL handshake failed/i,
+    {
+      code: 'KAFKA_TLS_VERIFICATION',
+      cause:
+        "the broker's TLS certificate could not be verified: check kafka.ssl.caFile " +
+        '(OTEL_EXPORTER_KAFKA_CERTIFICATE) and that each broker address is a name or IP its certificate holds ' +
+        '(hostname verification is on)',
+    },
+  ],
+  [
+    /connection closed by peer.*in state APIVERSION_QUERY/i,
+    {
+      code: 'KAFKA_SECURITY_PROTOCOL',
+      cause:
+        'the broker closed the connection before its first answer, as a TLS or SASL listener does to a ' +
+        'plaintext client: check kafka.securityProtocol, kafka.ssl and kafka.sasl',
+    },
+  ],
+];
+
+/** The misconfiguration a librdkafka log line reports, if it reports one. */
+export function connectionFailureOf(message: string): ConnectionFailure | undefined {
+  return CONNECTION_FAILURES.find(([pattern]) => pattern.test(message))?.[1];
+}
+
+// librdkafka appends how long the connection lasted and how many identical lines it held back: without that
+// suffix, repeats of one failure are one message for the limiter.
+const ATTEMPT_SUFFIX = / \(after \d+ms in state [A-Z_]+(, \d+ identical error\(s\) suppressed)?\)$/;
+
 /**
  * Adapts our {@link Logger} to the client's logger interface. librdkafka's connection chatter while a
  * broker is down ("Connect to ... failed") arrives as errors; it is logged at warn, since the library
  * handles it (timeouts, retries) and reports what matters itself. The same warning is logged at most once
- * every 30 s per client, with `repeatsSuppressed` counting what was held back.
+ * every 30 s per client, with `repeatsSuppressed` counting what was held back. A line that reports a
+ * misconfigured secure connection ({@link connectionFailureOf}) is also logged once per client and cause at
+ * error level, naming the cause, and handed to `onConnectionFailure`.
  */
 export function kafkaLogger(
   logger: Logger,
   namespace = 'kafka',
   limiter: RepeatLimiter = new RepeatLimiter(),
+  onConnectionFailure?: (failure: ConnectionFailure) => void,
+  reported: Set<string> = new Set(),
 ): KafkaJS.Logger {
   const attrs = (extra?: object): Record<string, unknown> => ({ component: namespace, ...(extra ?? {}) });
+  const classify = (message: string): void => {
+    const failure = connectionFailureOf(message);
+    if (!failure || reported.has(failure.code)) return;
+    reported.add(failure.code);
+    logger.error(`Kafka connection refused: ${failure.cause}`, { component: namespace, code: failure.code });
+    onConnectionFailure?.(failure);
+  };
   const warn = (message: string, extra?: object): void => {
-    const held = limiter.admit(message);
+    classify(message);
+    const held = limiter.admit(message.replace(ATTEMPT_SUFFIX, ''));
     if (held === undefined) return;
     logger.warn(message, held > 0 ? { ...attrs(extra), repeatsSuppressed: held } : attrs(extra));
   };
   const self: KafkaJS.Logger = {
-    info: (message, extra) => logger.debug(message, attrs(extra)),
+    info: (message, extra) => {
+      classify(message);
+      logger.debug(message, attrs(extra));
+    },
     warn,
     error: warn,
     debug: (message, extra) => logger.debug(message, attrs(extra)),
-    namespace: (ns) => kafkaLogger(logger, `${namespace}.${ns}`, limiter),
+    namespace: (ns) => kafkaLogger(logger, `${namespace}.${ns}`, limiter, onConnectionFailure, reported),
     setLogLevel: () => undefined,
   };
   return self;

@@ -1,4 +1,4 @@
-import { RepeatLimiter, kafkaLogger } from '../../../src/kafka/kafka-logger';
+import { RepeatLimiter, connectionFailureOf, kafkaLogger } from '../../../src/kafka/kafka-logger';
 
 describe('kafkaLogger', () => {
   it('logs a repeated client warning once per window, then with the count it held back', () => {
@@ -31,5 +31,40 @@ describe('kafkaLogger', () => {
     log.warn('down');
     log.namespace('consumer').warn('down');
     expect(warnings).toEqual(['down']);
+  });
+});
+
+describe('connection failures', () => {
+  it('names a misconfigured secure connection once per cause, and limits repeats that differ only in timing', () => {
+    const lines: [string, string, Record<string, unknown> | undefined][] = [];
+    const logger = {
+      debug: () => {},
+      info: () => {},
+      warn: (m: string, a?: Record<string, unknown>) => lines.push(['warn', m, a]),
+      error: (m: string, a?: Record<string, unknown>) => lines.push(['error', m, a]),
+    };
+    const failures: string[] = [];
+    const log = kafkaLogger(logger, 'kafka.consumer', new RepeatLimiter(), (f) => failures.push(f.code));
+    const line = (ms: number): string =>
+      'sasl_ssl://127.0.0.1:9094/bootstrap: SASL authentication error: Authentication failed during authentication ' +
+      `due to invalid credentials with SASL mechanism SCRAM-SHA-512 (after ${ms}ms in state AUTH_REQ)`;
+    log.error(line(313));
+    log.namespace('x').error(line(320));
+    expect(failures).toEqual(['KAFKA_AUTHENTICATION']);
+    expect(lines.map(([level]) => level)).toEqual(['error', 'warn']);
+    expect(lines[0]?.[1]).toMatch(/^Kafka connection refused: the broker rejected the SASL credentials/);
+    expect(lines[0]?.[2]).toEqual({ component: 'kafka.consumer', code: 'KAFKA_AUTHENTICATION' });
+  });
+
+  it('recognises a failed certificate check and a plaintext client on a TLS listener', () => {
+    expect(
+      connectionFailureOf('SSL handshake failed: error:0A000086:SSL routines::certificate verify failed')?.code,
+    ).toBe('KAFKA_TLS_VERIFICATION');
+    expect(
+      connectionFailureOf(
+        '127.0.0.1:9094/bootstrap: Disconnected: connection closed by peer: receive 0 after POLLIN (after 1ms in state APIVERSION_QUERY)',
+      )?.code,
+    ).toBe('KAFKA_SECURITY_PROTOCOL');
+    expect(connectionFailureOf('Connect to ipv4#127.0.0.1:9092 failed: Connection refused')).toBeUndefined();
   });
 });
