@@ -16,7 +16,6 @@ import { KafkaToJaegerForwarder } from '../../src/forwarder/kafka-to-jaeger-forw
 import type { Logger } from '../../src/logging/logger';
 import { otlpHttpSink } from '../../src/sinks/otlp-http-sink';
 import type { Sink, SinkRecord, SinkResult, SinkSendOptions } from '../../src/sinks/sink';
-import { SPANS_PER_TRACE } from '../exporter/span-shape';
 import { RESULT_PREFIX, START_LINE, STOPPED_PREFIX } from './protocol';
 import type { ForwarderResult, ForwarderSpec } from './protocol';
 import { threadCpuMicros, threadTicks } from './proc-stat';
@@ -371,7 +370,7 @@ async function main(arg: string | undefined): Promise<void> {
     const result: ForwarderResult = {
       sink: drainer.sinkName,
       acceptedRecords: progress.records,
-      acceptedSpans: progress.records * SPANS_PER_TRACE,
+      acceptedSpans: progress.records * spec.spansPerRecord,
       requests: progress.requests,
       startMillis,
       firstAcceptMillis: (progress.firstAt ?? NaN) - started,

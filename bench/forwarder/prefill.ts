@@ -1,5 +1,7 @@
 // The topic every contender drains: traces of the benchmark's shape (bench/exporter/span-shape.ts), one OTLP
-// protobuf ExportTraceServiceRequest per trace, key = trace id, produced once with acks=all.
+// protobuf ExportTraceServiceRequest per trace, key = trace id, produced once with acks=all. With
+// `tracesPerRecord` N > 1, N traces of one partition share a record (their requests concatenated, which is one
+// valid request): the large records an exporter grouping spans by partition writes.
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 
@@ -25,10 +27,18 @@ export interface ServiceShare {
   traces: number;
 }
 
+/** One record as it sits on the topic: one or more traces of one partition. */
+export interface EncodedRecord {
+  /** The first trace's id (the record key). */
+  key: string;
+  partition: number;
+  value: Buffer;
+}
+
 export interface PartitionContent {
   partition: number;
   records: number;
-  /** Trace ids of the first and last record: Jaeger's own receiver stores a partition in order. */
+  /** Trace ids of the first and last trace: Jaeger's own receiver stores a partition in order. */
   firstTraceId: string;
   lastTraceId: string;
 }
@@ -36,6 +46,9 @@ export interface PartitionContent {
 export interface PrefilledTopic {
   topic: string;
   traces: EncodedTrace[];
+  /** What was produced (one per trace unless `tracesPerRecord` > 1). */
+  records: EncodedRecord[];
+  spansPerRecord: number;
   spans: number;
   bytes: number;
   services: ServiceShare[];
@@ -56,6 +69,8 @@ export interface PrefillOptions {
    * reads the store one service at a time to keep each response to some tens of MB.
    */
   tracesPerService: number;
+  /** Traces of one partition per record. */
+  tracesPerRecord: number;
 }
 
 /** Collects the spans of the trace being created, so it can be encoded as one request. */
@@ -118,6 +133,23 @@ function encodeTraces(opts: PrefillOptions): { traces: EncodedTrace[]; services:
   return { traces, services };
 }
 
+/**
+ * Groups consecutive traces into records of `perRecord` traces, record k on partition k mod `partitions` (each
+ * trace's partition is set to its record's). run.ts makes the trace count a multiple of `perRecord`, so every
+ * record holds as many spans.
+ */
+function groupIntoRecords(traces: EncodedTrace[], partitions: number, perRecord: number): EncodedRecord[] {
+  if (perRecord === 1) return traces.map((t) => ({ key: t.traceId, partition: t.partition, value: t.value }));
+  const records: EncodedRecord[] = [];
+  for (let i = 0; i < traces.length; i += perRecord) {
+    const group = traces.slice(i, i + perRecord);
+    const partition = records.length % partitions;
+    for (const t of group) t.partition = partition;
+    records.push({ key: group[0]!.traceId, partition, value: Buffer.concat(group.map((t) => t.value)) });
+  }
+  return records;
+}
+
 const PRODUCE_CHUNK = 5_000;
 const PRODUCE_CONCURRENCY = 4;
 
@@ -127,6 +159,8 @@ export async function prefillTopic(opts: PrefillOptions): Promise<PrefilledTopic
   const encodeStart = performance.now();
   const { traces, services } = encodeTraces(opts);
   const encodeMillis = performance.now() - encodeStart;
+
+  const records = groupIntoRecords(traces, opts.partitions, opts.tracesPerRecord);
 
   const topic = `okj-bench-fwd-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   await opts.admin.createTopics({ topics: [{ topic, numPartitions: opts.partitions }] });
@@ -144,14 +178,14 @@ export async function prefillTopic(opts: PrefillOptions): Promise<PrefilledTopic
   const produceStart = performance.now();
   await producer.connect();
   try {
-    const chunks: EncodedTrace[][] = [];
-    for (let i = 0; i < traces.length; i += PRODUCE_CHUNK) chunks.push(traces.slice(i, i + PRODUCE_CHUNK));
+    const chunks: EncodedRecord[][] = [];
+    for (let i = 0; i < records.length; i += PRODUCE_CHUNK) chunks.push(records.slice(i, i + PRODUCE_CHUNK));
     for (let i = 0; i < chunks.length; i += PRODUCE_CONCURRENCY) {
       await Promise.all(
         chunks.slice(i, i + PRODUCE_CONCURRENCY).map((chunk) =>
           producer.send({
             topic,
-            messages: chunk.map((t) => ({ key: t.traceId, value: t.value, partition: t.partition, headers })),
+            messages: chunk.map((r) => ({ key: r.key, value: r.value, partition: r.partition, headers })),
           }),
         ),
       );
@@ -167,7 +201,7 @@ export async function prefillTopic(opts: PrefillOptions): Promise<PrefilledTopic
     const mine = traces.filter((t) => t.partition === p);
     partitions.push({
       partition: p,
-      records: mine.length,
+      records: records.filter((r) => r.partition === p).length,
       firstTraceId: mine[0]?.traceId ?? '',
       lastTraceId: mine.at(-1)?.traceId ?? '',
     });
@@ -181,6 +215,8 @@ export async function prefillTopic(opts: PrefillOptions): Promise<PrefilledTopic
   return {
     topic,
     traces,
+    records,
+    spansPerRecord: opts.tracesPerRecord * SPANS_PER_TRACE,
     spans: traces.length * SPANS_PER_TRACE,
     bytes: traces.reduce((n, t) => n + t.value.length, 0),
     services,

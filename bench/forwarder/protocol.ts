@@ -39,6 +39,8 @@ export interface ForwarderSpec {
   settings: ForwarderSettings;
   /** Records on the topic: the run is over when the sink has accepted this many. */
   expectedRecords: number;
+  /** Spans in every record of the topic. */
+  spansPerRecord: number;
   /** Fail when the sink accepted nothing new for this long. */
   stallTimeoutMillis: number;
   /** Write a V8 CPU profile of the measured window (main thread) to this file. */
@@ -48,7 +50,7 @@ export interface ForwarderSpec {
 /** What the forwarder process measured, from `forwarder.start()` until the sink accepted every record. */
 export interface ForwarderResult {
   sink: string;
-  /** Records (= traces) and spans the sink accepted. */
+  /** Records and spans the sink accepted. */
   acceptedRecords: number;
   acceptedSpans: number;
   requests: number;

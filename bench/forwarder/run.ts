@@ -13,6 +13,8 @@
 //
 // Options (argument `--name=value`, or the environment variable in brackets):
 //   --spans=300000        [BENCH_SPANS]          spans on the topic (traces of 5 spans; ≤ 1,000,000)
+//   --traces-per-record=1 [BENCH_TRACES_PER_RECORD] traces per record (e.g. 25: records of 125 spans, as an
+//                                                 exporter grouping by partition writes them)
 //   --rounds=1            [BENCH_ROUNDS]         every contender once per round, order rotating
 //   --only=a,b            [BENCH_ONLY]           contender ids (see CONTENDERS); default: all but the extras
 //   --extras              [BENCH_EXTRAS=1]       also run the forwarder setting variants (ids `fwd-http-*`)
@@ -166,6 +168,7 @@ const CONTENDERS: ContenderDef[] = [
 
 interface Options {
   spans: number;
+  tracesPerRecord: number;
   rounds: number;
   only: string[] | undefined;
   extras: boolean;
@@ -228,6 +231,8 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     throw new Error(`--broker=${broker}: expected shared or dedicated`);
   }
   const spans = int('spans', 'BENCH_SPANS', 300_000, SPANS_PER_TRACE, JAEGER_MAX_TRACES * SPANS_PER_TRACE);
+  const tracesPerRecord = int('traces-per-record', 'BENCH_TRACES_PER_RECORD', 1, 1, 1_000);
+  const spansPerRecord = tracesPerRecord * SPANS_PER_TRACE;
   const base: ForwarderSettings = {};
   const maxRecords = optionalInt('max-records', 'BENCH_MAX_RECORDS', 1, 1_000_000);
   const maxBytes = optionalInt('max-bytes', 'BENCH_MAX_BYTES', 1_024, 1_073_741_824);
@@ -242,7 +247,8 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
   if (maxBufferedBytes !== undefined) base.maxBufferedBytes = maxBufferedBytes;
   if (consumerCacheMillis !== undefined) base.consumerCacheMillis = consumerCacheMillis;
   return {
-    spans: Math.ceil(spans / SPANS_PER_TRACE) * SPANS_PER_TRACE,
+    spans: Math.ceil(spans / spansPerRecord) * spansPerRecord,
+    tracesPerRecord,
     rounds: int('rounds', 'BENCH_ROUNDS', 1, 1, 100),
     only,
     extras: !['0', 'false', 'no'].includes(value('extras', 'BENCH_EXTRAS') ?? '0'),
@@ -496,7 +502,8 @@ async function runForwarder(def: ContenderDef, round: number, ctx: RunContext): 
       sink,
       ...(url !== undefined && { url }),
       settings: { ...ctx.opts.base, ...def.settings },
-      expectedRecords: ctx.prefill.traces.length,
+      expectedRecords: ctx.prefill.records.length,
+      spansPerRecord: ctx.prefill.spansPerRecord,
       stallTimeoutMillis: ctx.opts.stallTimeoutMillis,
       ...(ctx.opts.cpuProfDir !== undefined && {
         cpuProfileFile: resolve(ctx.opts.cpuProfDir, `${def.id}-r${round}.cpuprofile`),
@@ -524,9 +531,9 @@ async function runForwarder(def: ContenderDef, round: number, ctx: RunContext): 
     );
     if (spec.cpuProfileFile) m.notes.push(`profiled (CPU figures include the profiler): ${spec.cpuProfileFile}`);
     if (result.warnings > 0) m.notes.push(`${result.warnings} forwarder warnings, first: ${result.firstWarning ?? ''}`);
-    if (result.acceptedRecords !== ctx.prefill.traces.length) {
+    if (result.acceptedRecords !== ctx.prefill.records.length) {
       m.problems.push(
-        `the sink accepted ${result.acceptedRecords} records, the topic holds ${ctx.prefill.traces.length}`,
+        `the sink accepted ${result.acceptedRecords} records, the topic holds ${ctx.prefill.records.length}`,
       );
     }
     // The child stopped its forwarder, which commits what was accepted: the group must be at the end now.
@@ -927,6 +934,7 @@ async function main(): Promise<number> {
     spans: opts.spans,
     partitions: PARTITIONS,
     tracesPerService: TRACES_PER_SERVICE,
+    tracesPerRecord: opts.tracesPerRecord,
   });
   registerCleanup(() =>
     admin.deleteTopics({ topics: [prefill.topic] }).catch((err: unknown) => {
@@ -946,9 +954,9 @@ async function main(): Promise<number> {
     admin,
     prefill,
     bodies: makeBodies(
-      prefill.traces.map((t) => t.value),
-      Math.max(1, Math.round(opts.directSpans / SPANS_PER_TRACE)),
-      SPANS_PER_TRACE,
+      prefill.records.map((r) => r.value),
+      Math.max(1, Math.round(opts.directSpans / prefill.spansPerRecord)),
+      prefill.spansPerRecord,
     ),
   };
 

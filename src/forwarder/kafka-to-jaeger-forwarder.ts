@@ -1,4 +1,4 @@
-import { KafkaJS } from '@confluentinc/kafka-javascript';
+import type { KafkaJS, LibrdKafkaError, Message, TopicPartition } from '@confluentinc/kafka-javascript';
 
 import { resolveCommon, resolveForwarderConfig, resolveKafkaConfig } from '../config/resolve-config';
 import type { ResolvedForwarderConfig, ResolvedKafkaConfig } from '../config/resolve-config';
@@ -12,25 +12,26 @@ import type { Logger } from '../logging/logger';
 import { sleep } from '../retry/sleep';
 import { OTLP_JSON_CONTENT_TYPE, OTLP_PROTO_CONTENT_TYPE } from '../serializers/otlp-serializers';
 import { countSpans, decodeTraceRequest } from '../serializers/otlp-decoder';
-import { recordContentType } from '../serializers/record-content';
+import { recordContentType, nativeRecordContentType, nativeRecordHeaders } from '../serializers/record-content';
 import type { Sink, SinkResult } from '../sinks/sink';
 import { DeadLetterWriter } from './dead-letter';
 import { asSinkError, deliverBatch, errorType } from './delivery';
 import { ForwarderMetrics } from './forwarder-metrics';
+import { Intake } from './intake';
 import type { PartitionGaugeValue } from './forwarder-metrics';
 import { OffsetLedger } from './offset-ledger';
 import { putBack } from './record-queue';
 import { replayRange } from './replay';
 import type { ReplayOptions, ReplayResult } from './replay';
 
-const ERR_ASSIGN_PARTITIONS = -175;
-const ERR_REVOKE_PARTITIONS = -174;
 /** librdkafka's logical offset for the beginning of a partition. */
 const OFFSET_BEGINNING = -2;
 /** How often the consumer refreshes topic metadata: a topic created or grown later is seen within this. */
 const TOPIC_METADATA_REFRESH_MILLIS = 10_000;
 /** How often a partition's position is committed again although Kafka answered it holds it. */
 const RECOMMIT_MILLIS = 10_000;
+/** How long connecting (and reading the cluster's metadata) may take before start() fails. */
+const CONNECT_TIMEOUT_MILLIS = 30_000;
 /** How long reading committed offsets back after a commit may take before the commit counts as unconfirmed. */
 const COMMIT_CONFIRM_TIMEOUT_MILLIS = 5_000;
 /** How often the end offsets of paused partitions are asked of the broker (they fetch nothing meanwhile). */
@@ -118,10 +119,9 @@ interface PartitionState {
 interface ForwardRecord {
   readonly state: PartitionState;
   readonly offset: number;
-  readonly key: Buffer | null;
   readonly value: Buffer;
-  readonly headers: Record<string, Buffer | string | (Buffer | string)[]>;
-  readonly timestamp: string;
+  /** The record as the client handed it over (key, headers, timestamp: read only for a dead letter). */
+  readonly message: Message;
   readonly contentType: string;
   readonly enqueuedAt: number;
   /** Counted in `#bufferedBytes` until released. */
@@ -132,9 +132,6 @@ interface ForwardRecord {
   done: boolean;
   spans?: number;
 }
-
-type RebalanceError = { code: number };
-type Assignment = { topic: string; partition: number }[];
 
 /**
  * A Kafka consumer-group member that forwards OTLP span records to Jaeger (or any {@link Sink}) and commits an
@@ -174,12 +171,14 @@ export class KafkaToJaegerForwarder {
   readonly #options: ResolvedForwarderConfig;
   readonly #sink: Sink;
   readonly #logger: Logger;
+  /** The Kafka client's own errors, at warn and rate-limited (a broker outage repeats them many times a second). */
+  readonly #clientLog: KafkaJS.Logger;
   readonly #metrics: ForwarderMetrics;
   readonly #deadLetters: DeadLetterWriter;
   readonly #partitions = new Map<string, PartitionState>();
   readonly #abort = new AbortController();
   #state: ForwarderHealth['state'] = 'created';
-  #consumer: KafkaJS.Consumer | undefined;
+  #intake: Intake | undefined;
   #bufferedBytes = 0;
   #inFlight = 0;
   /** Undeliverable records being dead-lettered or retried on their own. */
@@ -188,7 +187,6 @@ export class KafkaToJaegerForwarder {
   #lingerTimer: NodeJS.Timeout | undefined;
   #commitTimer: NodeJS.Timeout | undefined;
   #watermarkTimer: NodeJS.Timeout | undefined;
-  #admin: KafkaJS.Admin | undefined;
   #refreshingWatermarks = false;
   #commitChain: Promise<void> = Promise.resolve();
   #draining = false;
@@ -206,6 +204,7 @@ export class KafkaToJaegerForwarder {
   constructor(config: OtelKafkaJaegerConfig = {}, env: NodeJS.ProcessEnv = process.env) {
     const common = resolveCommon(config);
     this.#logger = boundedLogger(common.logger);
+    this.#clientLog = kafkaLogger(this.#logger, 'kafka.consumer');
     this.#kafka = resolveKafkaConfig(config, env, common.logger);
     this.#options = resolveForwarderConfig(config, this.#kafka.topic, env, common.logger);
     this.#sink = this.#options.sink;
@@ -316,40 +315,40 @@ export class KafkaToJaegerForwarder {
   async #doStart(): Promise<void> {
     if (this.#stopping) throw new ShutdownError('KafkaToJaegerForwarder was stopped');
     this.#state = 'starting';
-    const kafka = new KafkaJS.Kafka({
-      kafkaJS: { logger: kafkaLogger(this.#logger, 'kafka.consumer') } as KafkaJS.KafkaConfig,
-    });
-    const consumer = kafka.consumer({
-      ...consumerRdKafkaConfig(
+    const intake = new Intake(
+      consumerRdKafkaConfig(
         this.#kafka,
         {
           'auto.offset.reset': 'earliest',
           'partition.assignment.strategy': 'cooperative-sticky',
-          'js.consumer.max.batch.size': Math.max(32, Math.min(this.#options.maxRecords, 10_000)),
           // librdkafka's default is 5 minutes: a forwarder started before its topic exists (or before partitions
           // are added) would wait that long to see them.
           'topic.metadata.refresh.interval.ms': TOPIC_METADATA_REFRESH_MILLIS,
         },
         // Commit-after-success depends on these: the passthrough cannot turn auto-commit back on.
-        { 'group.id': this.#options.groupId, 'enable.auto.commit': false },
+        { 'group.id': this.#options.groupId, 'enable.auto.commit': false, 'enable.auto.offset.store': false },
       ),
-      rebalance_cb: (err: RebalanceError, assignment: Assignment) => this.#onRebalance(err, assignment),
-    });
-    this.#consumer = consumer;
+      // At least 1,000: librdkafka hands a partition's fetched records over in one run, so smaller calls would
+      // show the batcher one partition at a time. The buffer bound does not depend on it (see #onRecords).
+      Math.max(1_000, Math.min(this.#options.maxRecords, 10_000)),
+      {
+        records: (messages) => this.#onRecords(messages),
+        assigned: (partitions) => this.#onAssigned(partitions),
+        revoking: (partitions) => this.#onRevoking(partitions),
+        error: (message, err) => this.#clientLog.error(message, { error: errorText(err) }),
+      },
+    );
+    intake.onClientError((err: LibrdKafkaError) => this.#clientLog.error(err.message, { code: err.code }));
     try {
-      await consumer.connect();
-      await consumer.subscribe({ topics: [this.#kafka.topic] });
+      await intake.connect(this.#kafka.topic, CONNECT_TIMEOUT_MILLIS);
     } catch (err) {
       // Leave it as it was before start(), so that start() can be called again (e.g. once Kafka is up).
-      this.#consumer = undefined;
       this.#state = 'created';
       this.#starting = undefined;
-      await consumer.disconnect().catch(ignore);
       // Unreachable brokers may come back; failed authentication or TLS will not by itself.
       const code = kafkaCodeOf(err);
       throw new OtelKafkaJaegerError(
-        `cannot join consumer group ${this.#options.groupId} at ${this.#kafka.brokers.join(',')}: ` +
-          (err instanceof Error ? err.message : String(err)),
+        `cannot join consumer group ${this.#options.groupId} at ${this.#kafka.brokers.join(',')}: ` + errorText(err),
         {
           code: 'KAFKA_UNAVAILABLE',
           retriable: (code === undefined ? undefined : isRetriableKafkaCode(code)) ?? true,
@@ -357,15 +356,8 @@ export class KafkaToJaegerForwarder {
         },
       );
     }
-    void consumer
-      .run({
-        eachBatchAutoResolve: true,
-        eachBatch: ({ batch }) => {
-          this.#onBatch(batch);
-          return Promise.resolve();
-        },
-      })
-      .catch((err: unknown) => this.#logger.error('consumer stopped with an error', { error: String(err) }));
+    this.#intake = intake;
+    intake.start();
     this.#commitTimer = setInterval(() => void this.#commit(), this.#options.commitIntervalMillis);
     this.#watermarkTimer = setInterval(() => void this.#refreshWatermarks(), WATERMARK_REFRESH_MILLIS);
     this.#state = 'running';
@@ -396,13 +388,10 @@ export class KafkaToJaegerForwarder {
     clearInterval(this.#watermarkTimer);
     clearTimeout(this.#lingerTimer);
     await this.#commitConfirmed(undefined, 3);
-    const admin = this.#admin;
-    this.#admin = undefined;
-    await admin?.disconnect().catch(() => undefined);
-    const consumer = this.#consumer;
-    this.#consumer = undefined;
-    await consumer
-      ?.disconnect()
+    const intake = this.#intake;
+    this.#intake = undefined;
+    await intake
+      ?.close()
       .catch((err: unknown) => this.#logger.warn('consumer disconnect failed', { error: String(err) }));
     await this.#deadLetters.close();
     await this.#sink.close().catch((err: unknown) => this.#logger.warn('sink close failed', { error: String(err) }));
@@ -437,74 +426,76 @@ export class KafkaToJaegerForwarder {
 
   // ------------------------------------------------------------------------------------------ rebalance
 
-  async #onRebalance(err: RebalanceError, assignment: Assignment): Promise<void> {
-    if (err.code === ERR_ASSIGN_PARTITIONS) {
-      for (const tp of assignment) {
-        const key = `${tp.topic}:${tp.partition}`;
-        const existing = this.#partitions.get(key);
-        if (existing && !existing.revoked) continue;
-        this.#partitions.set(key, newPartitionState(tp.topic, tp.partition));
-      }
-      this.#logger.info('partitions assigned', { partitions: assignment.map((tp) => tp.partition).join(',') });
-      return;
+  #onAssigned(assignment: TopicPartition[]): void {
+    for (const tp of assignment) {
+      const key = `${tp.topic}:${tp.partition}`;
+      const existing = this.#partitions.get(key);
+      if (existing && !existing.revoked) continue;
+      this.#partitions.set(key, newPartitionState(tp.topic, tp.partition));
     }
-    if (err.code === ERR_REVOKE_PARTITIONS) {
-      const states = assignment
-        .map((tp) => this.#partitions.get(`${tp.topic}:${tp.partition}`))
-        .filter((s): s is PartitionState => s !== undefined);
-      // Commit what was accepted before giving the partitions up; results arriving later are discarded.
-      await this.#commitConfirmed(states, 2);
-      for (const s of states) {
-        s.revoked = true;
-        for (let i = s.queueHead; i < s.queue.length; i++) this.#release(s.queue[i]!);
-        s.queue.length = 0;
-        s.queueHead = 0;
-        this.#partitions.delete(s.key);
-      }
-      this.#logger.info('partitions revoked', { partitions: assignment.map((tp) => tp.partition).join(',') });
-      this.#notifyIdle();
+    this.#logger.info('partitions assigned', { partitions: assignment.map((tp) => tp.partition).join(',') });
+  }
+
+  async #onRevoking(assignment: TopicPartition[]): Promise<void> {
+    const states = assignment
+      .map((tp) => this.#partitions.get(`${tp.topic}:${tp.partition}`))
+      .filter((s): s is PartitionState => s !== undefined);
+    // Commit what was accepted before giving the partitions up; results arriving later are discarded.
+    await this.#commitConfirmed(states, 2);
+    for (const s of states) {
+      s.revoked = true;
+      for (let i = s.queueHead; i < s.queue.length; i++) this.#release(s.queue[i]!);
+      s.queue.length = 0;
+      s.queueHead = 0;
+      this.#partitions.delete(s.key);
     }
+    this.#logger.info('partitions revoked', { partitions: assignment.map((tp) => tp.partition).join(',') });
+    this.#notifyIdle();
   }
 
   // ------------------------------------------------------------------------------------------ intake
 
-  #onBatch(batch: KafkaJS.Batch): void {
-    const key = `${batch.topic}:${batch.partition}`;
-    let state = this.#partitions.get(key);
-    if (!state) {
-      state = newPartitionState(batch.topic, batch.partition);
-      this.#partitions.set(key, state);
-    }
-    const hw = Number(batch.highWatermark);
-    if (Number.isFinite(hw)) state.highWatermark = hw;
+  #onRecords(messages: Message[]): void {
     const now = Date.now();
-    for (const m of batch.messages) {
-      const offset = Number(m.offset);
-      // A redelivery (the client seeks back after a pause) must not be queued twice.
+    let state: PartitionState | undefined;
+    const seen: PartitionState[] = [];
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      if (state?.partition !== m.partition || state.topic !== m.topic) {
+        state = this.#partitions.get(`${m.topic}:${m.partition}`);
+        if (state && !seen.includes(state)) seen.push(state);
+      }
+      // Records of a partition being revoked stay uncommitted for its next owner; those of a paused one (the
+      // buffer filled up within this call, or its sink is failing) are read again from the ledger's position
+      // when it resumes, as librdkafka drops what it had fetched for a partition when it is paused.
+      if (!state || state.revoked || state.paused) continue;
+      const offset = m.offset;
+      // A redelivery (after a pause, the partition is read again from the ledger's position) is not queued twice.
       if (!state.ledger.track(offset)) continue;
-      if (!m.value || m.value.length === 0) {
+      const value = m.value;
+      if (!value || value.length === 0) {
         // Nothing to forward (a tombstone or an empty request): accepted as is.
         state.ledger.complete(offset);
         continue;
       }
-      const headers = (m.headers ?? {}) as ForwardRecord['headers'];
-      const record: ForwardRecord = {
+      state.queue.push({
         state,
         offset,
-        key: m.key,
-        value: m.value,
-        headers,
-        timestamp: m.timestamp,
-        contentType: recordContentType(headers, m.value),
+        value,
+        message: m,
+        contentType: nativeRecordContentType(m.headers, value),
         enqueuedAt: now,
         released: false,
         done: false,
-      };
-      state.queue.push(record);
-      this.#bufferedBytes += record.value.length;
+      });
+      this.#bufferedBytes += value.length;
+      if (this.#bufferedBytes > this.#options.maxBufferedBytes) {
+        for (const s of this.#partitions.values()) this.#addPause(s, 'buffer-full');
+      }
     }
-    if (this.#bufferedBytes > this.#options.maxBufferedBytes) {
-      for (const s of this.#partitions.values()) this.#addPause(s, 'buffer-full');
+    for (const s of seen) {
+      const hw = this.#intake?.lastSeenEndOffset(s.topic, s.partition);
+      if (hw !== undefined) s.highWatermark = hw;
     }
     this.#pump();
   }
@@ -767,8 +758,17 @@ export class KafkaToJaegerForwarder {
   async #deadLetter(record: ForwardRecord, error: OtelKafkaJaegerError, attempts: number): Promise<void> {
     const s = record.state;
     let blocked = false;
+    const m = record.message;
     const written = await this.#deadLetters.write(
-      { ...record, topic: s.topic, partition: s.partition },
+      {
+        topic: s.topic,
+        partition: s.partition,
+        offset: record.offset,
+        key: m.key === undefined || m.key === null ? null : Buffer.from(m.key),
+        value: record.value,
+        headers: nativeRecordHeaders(m.headers),
+        timestamp: m.timestamp === undefined ? '' : String(m.timestamp),
+      },
       error,
       attempts,
       this.#abort.signal,
@@ -812,8 +812,8 @@ export class KafkaToJaegerForwarder {
   }
 
   #applyPause(s: PartitionState): void {
-    const consumer = this.#consumer;
-    if (!consumer || s.revoked) return;
+    const intake = this.#intake;
+    if (!intake || s.revoked) return;
     const want = s.pauseReasons.size > 0;
     if (want === s.paused) return;
     s.paused = want;
@@ -821,7 +821,7 @@ export class KafkaToJaegerForwarder {
     if (want) {
       let failure: unknown;
       try {
-        consumer.pause([{ topic: s.topic, partitions: [s.partition] }]);
+        intake.pause(s.topic, s.partition);
       } catch (err) {
         failure = err;
       }
@@ -840,7 +840,7 @@ export class KafkaToJaegerForwarder {
       }
       return;
     }
-    void this.#seekAndResume(consumer, s, s.resumeToken);
+    void this.#seekAndResume(intake, s, s.resumeToken);
   }
 
   /**
@@ -848,24 +848,28 @@ export class KafkaToJaegerForwarder {
    * drop records it had fetched but not yet handed over, and its own position bookkeeping does not always
    * seek back to them; seeking to our ledger's position on every resume means no record is ever skipped.
    */
-  async #seekAndResume(consumer: KafkaJS.Consumer, s: PartitionState, token: number): Promise<void> {
+  async #seekAndResume(intake: Intake, s: PartitionState, token: number): Promise<void> {
     try {
       let offset = s.ledger.highestTracked + 1;
       if (offset === 0) {
         // Nothing received yet: the group's committed offset, or the beginning for a new group.
-        const [committed] = await consumer.committed([{ topic: s.topic, partition: s.partition }], 10_000);
+        const [committed] = await intake.committed([{ topic: s.topic, partition: s.partition }], 10_000);
         const position = Number(committed?.offset);
         offset = Number.isFinite(position) && position >= 0 ? position : OFFSET_BEGINNING;
       }
-      if (token !== s.resumeToken || s.revoked || this.#consumer !== consumer) return;
-      consumer.seek({ topic: s.topic, partition: s.partition, offset: String(offset) });
-      consumer.resume([{ topic: s.topic, partitions: [s.partition] }]);
+      if (token !== s.resumeToken || s.revoked || this.#intake !== intake) return;
+      await intake.resumeAt(
+        s.topic,
+        s.partition,
+        offset,
+        () => token === s.resumeToken && !s.revoked && this.#intake === intake,
+      );
       this.#logger.info('partition resumed', { partition: s.partition, offset });
     } catch (err) {
       this.#logger.warn('could not resume partition; retrying', { partition: s.partition, error: String(err) });
       if (token === s.resumeToken && !s.revoked) {
         setTimeout(() => {
-          if (token === s.resumeToken && !s.revoked) void this.#seekAndResume(consumer, s, token);
+          if (token === s.resumeToken && !s.revoked) void this.#seekAndResume(intake, s, token);
         }, 1_000);
       }
     }
@@ -876,8 +880,8 @@ export class KafkaToJaegerForwarder {
   /** Commits the accepted position of the given (default: all) partitions; serialised, never concurrent. */
   #commit(states?: PartitionState[]): Promise<void> {
     const run = async (): Promise<void> => {
-      const consumer = this.#consumer;
-      if (!consumer) return;
+      const intake = this.#intake;
+      if (!intake) return;
       const targets = (states ?? [...this.#partitions.values()]).filter((s) => !s.revoked);
       const now = Date.now();
       const offsets = targets
@@ -893,25 +897,23 @@ export class KafkaToJaegerForwarder {
       if (offsets.length === 0) return;
       for (const { s } of offsets) s.lastCommitSentAt = now;
       try {
-        await consumer.commitOffsets(
-          offsets.map(({ s, position }) => ({ topic: s.topic, partition: s.partition, offset: String(position) })),
-        );
+        intake.commit(offsets.map(({ s, position }) => ({ topic: s.topic, partition: s.partition, offset: position })));
       } catch (err) {
         this.#logger.warn('offset commit failed; will retry', { error: String(err) });
         return;
       }
-      // commitOffsets() resolves once librdkafka has queued the commit (the binding's commitAsync), not once
-      // Kafka stored it, and a commit lost on the way (a broker restarting, the coordinator moving) is never
+      // commit() returns once librdkafka has queued the commit (the binding's commitAsync), not once Kafka
+      // stored it, and a commit lost on the way (a broker restarting, the coordinator moving) is never
       // reported. Only what Kafka answers it holds counts as committed; anything short of what was sent is
       // sent again at the next interval (committing the same offset twice is harmless).
       try {
-        const stored = await consumer.committed(
+        const stored = await intake.committed(
           offsets.map(({ s }) => ({ topic: s.topic, partition: s.partition })),
           COMMIT_CONFIRM_TIMEOUT_MILLIS,
         );
         for (const tp of stored) {
           const s = this.#partitions.get(`${tp.topic}:${tp.partition}`);
-          const position = Number(tp.offset);
+          const position = tp.offset;
           if (s && !s.revoked && Number.isSafeInteger(position) && position >= 0) s.ledger.markCommitted(position);
         }
       } catch (err) {
@@ -942,29 +944,18 @@ export class KafkaToJaegerForwarder {
    * connections.
    */
   async #refreshWatermarks(): Promise<void> {
-    const consumer = this.#consumer;
-    if (!consumer || this.#refreshingWatermarks) return;
-    if (![...this.#partitions.values()].some((s) => s.paused && !s.revoked)) return;
+    const intake = this.#intake;
+    if (!intake || this.#refreshingWatermarks) return;
+    const paused = [...this.#partitions.values()].filter((s) => s.paused && !s.revoked);
+    if (paused.length === 0) return;
     this.#refreshingWatermarks = true;
     try {
-      if (!this.#admin) {
-        const admin = consumer.dependentAdmin();
-        await admin.connect();
-        if (this.#stopping || this.#consumer !== consumer) {
-          await admin.disconnect().catch(ignore);
-          return;
-        }
-        this.#admin = admin;
-      }
-      const offsets = await this.#admin.fetchTopicOffsets(this.#kafka.topic, {
-        timeout: WATERMARK_REFRESH_MILLIS,
-        isolationLevel: KafkaJS.IsolationLevel.READ_COMMITTED,
-      });
-      for (const o of offsets) {
-        const s = this.#partitions.get(`${this.#kafka.topic}:${o.partition}`);
-        const high = Number(o.high);
-        if (s && Number.isFinite(high)) s.highWatermark = Math.max(s.highWatermark ?? 0, high);
-      }
+      await Promise.all(
+        paused.map(async (s) => {
+          const high = await intake.endOffset(s.topic, s.partition, WATERMARK_REFRESH_MILLIS);
+          if (Number.isFinite(high)) s.highWatermark = Math.max(s.highWatermark ?? 0, high);
+        }),
+      );
     } catch (err) {
       this.#logger.debug('could not refresh end offsets of paused partitions', { error: String(err) });
     } finally {
@@ -1010,6 +1001,10 @@ function lagOf(s: PartitionState): number | undefined {
 }
 
 function ignore(): void {}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
 
 function errorInfo(error: OtelKafkaJaegerError): PartitionError {
   return { code: errorType(error), message: error.message, at: new Date().toISOString() };

@@ -45,3 +45,40 @@ export function looksLikeJson(value: Buffer | null): boolean {
   while (i < value.length && (value[i] === 0x20 || value[i] === 0x09 || value[i] === 0x0d)) i++;
   return value[i] === 0x7b;
 }
+
+/** Record headers as librdkafka's own consumer API hands them over: one single-key object per header, in order. */
+export type NativeRecordHeaders = readonly Record<string, Buffer | string>[] | undefined;
+
+/** {@link recordContentType} of a record read with librdkafka's own consumer API (the first `content-type`). */
+export function nativeRecordContentType(headers: NativeRecordHeaders, value: Buffer | null): string {
+  let header: Buffer | string | undefined;
+  if (headers !== undefined) {
+    for (let i = 0; i < headers.length; i++) {
+      header = headers[i]!['content-type'];
+      if (header !== undefined) break;
+    }
+  }
+  // What this library's exporter writes, recognised without building a string from the header's bytes.
+  if (header instanceof Buffer && header.length === PROTO_TYPE_BYTES.length && header.equals(PROTO_TYPE_BYTES)) {
+    return OTLP_PROTO_CONTENT_TYPE;
+  }
+  return recordContentType(header === undefined ? {} : { 'content-type': header }, value);
+}
+
+const PROTO_TYPE_BYTES = Buffer.from(OTLP_PROTO_CONTENT_TYPE, 'latin1');
+
+/** Native headers in the shape {@link RecordHeaders} has (a repeated name becomes an array, in order). */
+export function nativeRecordHeaders(
+  headers: NativeRecordHeaders,
+): Record<string, Buffer | string | (Buffer | string)[]> {
+  const out: Record<string, Buffer | string | (Buffer | string)[]> = {};
+  for (const h of headers ?? []) {
+    for (const [name, v] of Object.entries(h)) {
+      const existing = out[name];
+      if (existing === undefined) out[name] = v;
+      else if (Array.isArray(existing)) existing.push(v);
+      else out[name] = [existing, v];
+    }
+  }
+  return out;
+}
