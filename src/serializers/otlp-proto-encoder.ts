@@ -125,10 +125,11 @@ export class OtlpProtoEncodingSession {
       }
       // InstrumentationScope.attributes = 3
       if (scope.attributes) writeAttributes(w, scope.attributes, tag(3, LENGTH));
-      // InstrumentationScope.dropped_attributes_count = 4
+      // InstrumentationScope.dropped_attributes_count = 4: written as a 64-bit varint like every other count,
+      // as otlp-transformer does, so that a value outside uint32 (negative, >= 2^32) gives its bytes too.
       if (scope.droppedAttributesCount) {
         w.byte(tag(4, VARINT));
-        w.uint32(scope.droppedAttributesCount);
+        w.int64(scope.droppedAttributesCount);
       }
       w.end(at, RESERVE_SMALL);
       bytes = w.copy();

@@ -119,11 +119,13 @@ export class ProtoWriter {
    * A `[seconds, nanoseconds]` time as unsigned 64-bit nanoseconds. `seconds × 10^9` leaves the exact range
    * of a double after 2^53 ns (year 2255 is long before that, but 2^53 / 10^9 s is only 104 days), so the
    * seconds are split at 2^16 and each half multiplied on its own, every product below 2^53.
+   * The split is otlp-transformer's own (`& 0xffff`, `>>> 0`): it truncates, so that a time no SDK makes
+   * (fractional or negative seconds, beyond 2^64 ns) still gets otlp-transformer's bytes.
    */
   time(t: readonly [number, number]): void {
     const seconds = t[0];
-    const high16 = Math.floor(seconds / 0x10000);
-    const low16 = seconds - high16 * 0x10000;
+    const high16 = (seconds / 0x10000) >>> 0;
+    const low16 = seconds & 0xffff;
     // seconds × 10^9 = high16 × 10^9 × 2^16 + low16 × 10^9.
     const a = high16 * 1e9; // < 2^53 for any seconds below 2^64 / 10^9
     const aHi = Math.floor(a / 0x10000); // (a × 2^16) / 2^32
