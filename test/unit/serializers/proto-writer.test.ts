@@ -76,7 +76,8 @@ describe('uint32 and int64', () => {
     expect(bytes).toEqual(varint64(value));
     if (value < 0) expect(bytes.length).toBe(10);
     // What a decoder reads back.
-    expect(protobuf.Reader.create(bytes).int64().toString()).toBe(BigInt(value).toString());
+    const read = protobuf.Reader.create(bytes).int64() as { toString(): string };
+    expect(read.toString()).toBe(BigInt(value).toString());
   });
 
   it('int64 agrees with BigInt on random integers of every magnitude', () => {
