@@ -32,9 +32,14 @@ class NoopExporter implements SpanExporter {
 /** Encodes the batch as OTLP protobuf (what both real exporters start with) and calls back SUCCESS. */
 class SerializeOnlyExporter implements SpanExporter {
   bytes = 0;
+  readonly #encode: (spans: ReadableSpan[]) => Uint8Array | undefined;
+
+  constructor(encode: (spans: ReadableSpan[]) => Uint8Array | undefined) {
+    this.#encode = encode;
+  }
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    const body = ProtobufTraceSerializer.serializeRequest(spans);
+    const body = this.#encode(spans);
     if (!body) {
       resultCallback({ code: ExportResultCode.FAILED, error: new Error('serializer returned nothing') });
       return;
@@ -125,18 +130,25 @@ async function exporterFor(spec: ContenderSpec): Promise<SpanExporter> {
   switch (spec.kind) {
     case 'noop':
       return new NoopExporter();
-    case 'serializer':
-      return new SerializeOnlyExporter();
+    case 'serializer': {
+      if (spec.encoder === 'fast') {
+        const { otlpProtoSerializer } = await import('../../src/serializers/otlp-serializers.js');
+        const fast = otlpProtoSerializer({ encoder: 'fast' });
+        return new SerializeOnlyExporter((spans) => fast.serialize(spans));
+      }
+      return new SerializeOnlyExporter((spans) => ProtobufTraceSerializer.serializeRequest(spans));
+    }
     case 'kafka': {
       if (!spec.brokers || !spec.topic) throw new Error('kafka contender needs brokers and topic');
       // Loaded only here, so no other contender loads librdkafka's native module.
       const { KafkaSpanExporter } = await import('../../src/exporter/kafka-span-exporter.js');
       return new KafkaSpanExporter({
-        kafka: { brokers: spec.brokers, topic: spec.topic },
+        kafka: { brokers: spec.brokers, topic: spec.topic, ...(spec.rdkafka && { rdkafka: spec.rdkafka }) },
         exporter: {
           ...(spec.lingerMillis !== undefined && { lingerMillis: spec.lingerMillis }),
           ...(spec.compression !== undefined && { compression: spec.compression }),
           ...(spec.partitionByTraceId !== undefined && { partitionByTraceId: spec.partitionByTraceId }),
+          ...(spec.messagePer !== undefined && { messagePer: spec.messagePer }),
         },
       });
     }
@@ -207,7 +219,7 @@ async function feed(
   let created = 0;
   const base = sink.handedOff;
   while (created < spans) {
-    for (let t = 0; t < spec.chunkTraces && created < spans; t++) created += factory.createTrace();
+    for (let t = 0; t < spec.chunkTraces && created < spans; t++) created += factory.createTrace(spec.spansPerTrace);
     await yieldToLoop();
     while (created - (sink.handedOff - base) > spec.queueBoundSpans) await sink.progress(spec.stallTimeoutMillis);
   }

@@ -31,6 +31,13 @@ export interface ContenderSpec {
   lingerMillis?: number;
   compression?: Compression;
   partitionByTraceId?: boolean;
+  messagePer?: 'partition' | 'trace' | 'batch';
+  /** serializer: which OTLP protobuf encoder (default otlp-transformer's, the reference). */
+  encoder?: 'fast' | 'otlp-transformer';
+  /** kafka: `kafka.rdkafka` passthrough. */
+  rdkafka?: Record<string, string | number | boolean>;
+  /** Spans per trace (default 5: a root and four children). */
+  spansPerTrace?: number;
   /** otlp-http: the receiving server's URL. */
   url?: string;
 }

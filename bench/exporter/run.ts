@@ -33,7 +33,6 @@ import type { Compression } from '../../src/config/types';
 import { countSpans } from '../../src/serializers/otlp-decoder';
 import { RESULT_PREFIX, START_LINE } from './protocol';
 import type { ContenderKind, ContenderResult, ContenderSpec } from './protocol';
-import { SPANS_PER_TRACE } from './span-shape';
 
 const REPO_ROOT = resolve(__dirname, '..', '..');
 const CONTENDER_FILE = join(__dirname, 'contender.ts');
@@ -49,30 +48,75 @@ interface ContenderDef {
   lingerMillis?: number;
   compression?: Compression;
   partitionByTraceId?: boolean;
+  messagePer?: 'partition' | 'trace' | 'batch';
+  encoder?: 'fast' | 'otlp-transformer';
+  /** Spans per trace, for this contender and the OTLP/HTTP contender it is compared with. */
+  spansPerTrace?: number;
+  /** The contender this one's ratios are paired with (default: (c) for Kafka variants). */
+  versus?: string;
+  rdkafka?: Record<string, string | number | boolean>;
 }
 
 const CONTENDERS: ContenderDef[] = [
   { id: 'noop', label: '(a) no-op exporter', kind: 'noop' },
-  { id: 'serializer', label: '(b) ProtobufTraceSerializer only', kind: 'serializer' },
-  { id: 'kafka', label: '(c) KafkaSpanExporter, defaults (linger 0, no compression)', kind: 'kafka' },
+  { id: 'serializer', label: '(b) ProtobufTraceSerializer (otlp-transformer) only', kind: 'serializer' },
+  { id: 'serializer-fast', label: "(b') this package's encoder only", kind: 'serializer', encoder: 'fast' },
+  { id: 'kafka', label: "(c) KafkaSpanExporter, defaults (messagePer 'partition')", kind: 'kafka' },
   { id: 'otlp-http', label: '(d) OTLPTraceExporter (proto) → local HTTP server', kind: 'otlp-http' },
+  {
+    id: 'kafka-trace',
+    label: "(c) messagePer: 'trace' (one message per trace)",
+    kind: 'kafka',
+    extra: true,
+    messagePer: 'trace',
+    versus: 'otlp-http',
+  },
+  {
+    id: 'kafka-nagle',
+    label: "(c) with Nagle's algorithm (socket.nagle.disable: false)",
+    kind: 'kafka',
+    extra: true,
+    rdkafka: { 'socket.nagle.disable': false },
+  },
+  { id: 'kafka-1span', label: '(c) traces of 1 span', kind: 'kafka', extra: true, spansPerTrace: 1, versus: 'otlp-http-1span' },
+  { id: 'otlp-http-1span', label: '(d) traces of 1 span', kind: 'otlp-http', extra: true, spansPerTrace: 1 },
+  {
+    id: 'kafka-trace-1span',
+    label: "(c) messagePer: 'trace', traces of 1 span",
+    kind: 'kafka',
+    extra: true,
+    messagePer: 'trace',
+    spansPerTrace: 1,
+    versus: 'otlp-http-1span',
+  },
+  { id: 'kafka-20span', label: '(c) traces of 20 spans', kind: 'kafka', extra: true, spansPerTrace: 20, versus: 'otlp-http-20span' },
+  { id: 'otlp-http-20span', label: '(d) traces of 20 spans', kind: 'otlp-http', extra: true, spansPerTrace: 20 },
+  {
+    id: 'kafka-trace-20span',
+    label: "(c) messagePer: 'trace', traces of 20 spans",
+    kind: 'kafka',
+    extra: true,
+    messagePer: 'trace',
+    spansPerTrace: 20,
+    versus: 'otlp-http-20span',
+  },
   { id: 'kafka-linger5', label: '(c) lingerMillis: 5', kind: 'kafka', extra: true, lingerMillis: 5 },
   { id: 'kafka-lz4', label: "(c) compression: 'lz4'", kind: 'kafka', extra: true, compression: 'lz4' },
   { id: 'kafka-zstd', label: "(c) compression: 'zstd'", kind: 'kafka', extra: true, compression: 'zstd' },
   {
     id: 'kafka-one-message',
-    label: '(c) partitionByTraceId: false (one message per export; diagnostic)',
+    label: "(c) messagePer: 'batch' (one message per export; diagnostic)",
     kind: 'kafka',
     extra: true,
-    partitionByTraceId: false,
+    messagePer: 'batch',
   },
   {
-    id: 'kafka-linger0-one-message',
-    label: '(c) lingerMillis: 0 + partitionByTraceId: false (diagnostic)',
+    id: 'kafka-linger5-one-message',
+    label: "(c) lingerMillis: 5 + messagePer: 'batch' (diagnostic)",
     kind: 'kafka',
     extra: true,
-    lingerMillis: 0,
-    partitionByTraceId: false,
+    lingerMillis: 5,
+    messagePer: 'batch',
   },
   {
     id: 'kafka-linger0-lz4',
@@ -126,7 +170,8 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
   if (broker !== 'shared' && broker !== 'dedicated')
     throw new Error(`--broker=${broker}: expected shared or dedicated`);
   for (const name of args.keys()) if (!known.has(name)) throw new Error(`unknown option --${name}`);
-  const roundUp = (n: number): number => Math.ceil(n / SPANS_PER_TRACE) * SPANS_PER_TRACE;
+  // A multiple of every trace size a contender uses (1, 5 and 20 spans).
+  const roundUp = (n: number): number => Math.ceil(n / 20) * 20;
   return {
     spans: roundUp(int('spans', 'BENCH_SPANS', 200_000, 1)),
     warmupSpans: roundUp(int('warmup', 'BENCH_WARMUP', 20_000, 0)),
@@ -442,16 +487,37 @@ function report(defs: ContenderDef[], runs: Map<string, RunRecord[]>): string {
     out.push(
       ratioLine('(c)/(d) CPU µs per span', pairedRatios(runs, 'kafka', 'otlp-http', cpuPerSpan), {
         op: '≤',
-        value: 0.9,
+        value: 0.6,
       }),
     );
     out.push(
-      ratioLine('(c)/(d) spans/s', pairedRatios(runs, 'kafka', 'otlp-http', spansPerSecond), { op: '≥', value: 1.1 }),
+      ratioLine('(c)/(d) spans/s', pairedRatios(runs, 'kafka', 'otlp-http', spansPerSecond), { op: '≥', value: 1.5 }),
     );
   }
-  for (const def of defs.filter((d) => d.extra && has(d.id))) {
-    out.push(ratioLine(`${def.id} / (c) spans/s`, pairedRatios(runs, def.id, 'kafka', spansPerSecond)));
-    out.push(ratioLine(`${def.id} / (c) CPU µs per span`, pairedRatios(runs, def.id, 'kafka', cpuPerSpan)));
+  for (const def of defs.filter((d) => d.extra && d.kind === 'kafka' && has(d.id))) {
+    const versus = def.versus ?? 'kafka';
+    if (!has(versus)) continue;
+    out.push(ratioLine(`${def.id} / ${versus} spans/s`, pairedRatios(runs, def.id, versus, spansPerSecond)));
+    out.push(ratioLine(`${def.id} / ${versus} CPU µs per span`, pairedRatios(runs, def.id, versus, cpuPerSpan)));
+  }
+  if (has('serializer') && has('serializer-fast')) {
+    // The encoders alone: CPU over the floor of span creation when (a) ran too.
+    const floor = has('noop') ? stats((runs.get('noop') ?? []).map((r) => cpuPerSpan(r.result))).median : 0;
+    const over = (id: string): number[] => (runs.get(id) ?? []).map((r) => cpuPerSpan(r.result) - floor);
+    const bytes = (id: string): number => {
+      const results = (runs.get(id) ?? []).map((r) => r.result);
+      return results.reduce((n, r) => n + (r.serializedBytes ?? 0), 0) / results.reduce((n, r) => n + r.delivered, 0);
+    };
+    out.push(
+      ratioLine(
+        `(b')/(b) encoder CPU µs per span${floor ? ' over (a)' : ''}: ${fmt(stats(over('serializer-fast')).median, 2)} vs ${fmt(stats(over('serializer')).median, 2)}`,
+        (runs.get('serializer-fast') ?? []).flatMap((r) => {
+          const other = (runs.get('serializer') ?? []).find((o) => o.round === r.round);
+          return other ? [(cpuPerSpan(r.result) - floor) / (cpuPerSpan(other.result) - floor)] : [];
+        }),
+      ),
+      `| bytes per span, (b') vs (b) | ${fmt(bytes('serializer-fast'), 1)} vs ${fmt(bytes('serializer'), 1)} | |`,
+    );
   }
   if (has('noop') && has('serializer') && has('kafka')) {
     const median = (id: string): number => stats((runs.get(id) ?? []).map((r) => cpuPerSpan(r.result))).median;
@@ -545,6 +611,12 @@ async function main(): Promise<number> {
       const order = defs.map((_, i) => defs[(i + round - 1) % defs.length]).filter((d): d is ContenderDef => !!d);
       for (const def of order) {
         const spec = baseSpec(def.kind, opts);
+        if (def.encoder !== undefined) spec.encoder = def.encoder;
+        if (def.spansPerTrace !== undefined) {
+          spec.spansPerTrace = def.spansPerTrace;
+          // About 500 spans between two yields to the event loop, whatever the trace size.
+          spec.chunkTraces = Math.max(1, Math.round(500 / def.spansPerTrace));
+        }
         let sinkCpu: CpuMeter | undefined;
         if (def.kind === 'kafka') {
           if (!admin) throw new Error('no Kafka admin client');
@@ -553,6 +625,8 @@ async function main(): Promise<number> {
           if (def.lingerMillis !== undefined) spec.lingerMillis = def.lingerMillis;
           if (def.compression !== undefined) spec.compression = def.compression;
           if (def.partitionByTraceId !== undefined) spec.partitionByTraceId = def.partitionByTraceId;
+          if (def.messagePer !== undefined) spec.messagePer = def.messagePer;
+          if (def.rdkafka !== undefined) spec.rdkafka = def.rdkafka;
           sinkCpu = kafkaCpu;
         } else if (def.kind === 'otlp-http') {
           spec.url = httpSink.url;

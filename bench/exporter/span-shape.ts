@@ -42,17 +42,18 @@ export class TraceFactory {
     return attributes;
   }
 
-  /** Creates and ends one trace; returns its span count ({@link SPANS_PER_TRACE}). */
-  createTrace(): number {
+  /** Creates and ends one trace of `spansPerTrace` spans (a root and its children); returns that count. */
+  createTrace(spansPerTrace = SPANS_PER_TRACE): number {
     const root = this.#tracer.startSpan('GET /checkout', {
       kind: SpanKind.SERVER,
       attributes: this.#attributes(),
     });
     const parent = trace.setSpan(ROOT_CONTEXT, root);
-    for (const name of CHILD_NAMES) {
+    for (let i = 1; i < spansPerTrace; i++) {
+      const name = CHILD_NAMES[(i - 1) % CHILD_NAMES.length] ?? 'child';
       this.#tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes: this.#attributes() }, parent).end();
     }
     root.end();
-    return SPANS_PER_TRACE;
+    return spansPerTrace;
   }
 }
