@@ -79,9 +79,12 @@ export function murmur2(key: string): number {
   return h >>> 0;
 }
 
-/** 32-bit FNV-1a of the key's bytes, unsigned. */
+/**
+ * 32-bit FNV-1a of the key's bytes as librdkafka's `rd_fnv1a` returns it: the absolute value of the signed
+ * hash (Sarama's hash partitioner does the same), so that both place a key alike.
+ */
 export function fnv1a(key: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ (key.charCodeAt(i) & 0xff), 0x01000193);
-  return h >>> 0;
+  return Math.abs(h | 0) >>> 0;
 }

@@ -103,16 +103,28 @@ export class ProtoWriter {
 
   fixed32(value: number): void {
     this.ensure(4);
-    this.buf.writeUInt32LE(value >>> 0, this.pos);
-    this.pos += 4;
+    const buf = this.buf;
+    const p = this.pos;
+    buf[p] = value;
+    buf[p + 1] = value >>> 8;
+    buf[p + 2] = value >>> 16;
+    buf[p + 3] = value >>> 24;
+    this.pos = p + 4;
   }
 
   fixed64(lo: number, hi: number): void {
     this.ensure(8);
     const buf = this.buf;
-    buf.writeUInt32LE(lo >>> 0, this.pos);
-    buf.writeUInt32LE(hi >>> 0, this.pos + 4);
-    this.pos += 8;
+    const p = this.pos;
+    buf[p] = lo;
+    buf[p + 1] = lo >>> 8;
+    buf[p + 2] = lo >>> 16;
+    buf[p + 3] = lo >>> 24;
+    buf[p + 4] = hi;
+    buf[p + 5] = hi >>> 8;
+    buf[p + 6] = hi >>> 16;
+    buf[p + 7] = hi >>> 24;
+    this.pos = p + 8;
   }
 
   /**
@@ -179,7 +191,9 @@ export class ProtoWriter {
     const buf = this.buf;
     let p = this.pos;
     for (let i = 0; i < hex.length - 1; i += 2) {
-      buf[p++] = (hexValue(hex.charCodeAt(i)) << 4) | hexValue(hex.charCodeAt(i + 1));
+      const hi = hex.charCodeAt(i);
+      const lo = hex.charCodeAt(i + 1);
+      buf[p++] = ((hi < 128 ? HEX[hi] : hexValue(hi)) << 4) | (lo < 128 ? HEX[lo] : hexValue(lo));
     }
     this.pos = p;
   }
@@ -227,6 +241,9 @@ export class ProtoWriter {
     buf[p] = v;
   }
 }
+
+/** {@link hexValue} of every ASCII character, looked up instead of computed. */
+const HEX = Int8Array.from({ length: 128 }, (_, c) => hexValue(c));
 
 /** The value of a hex digit; any other character counts as the hex digits OTel's own encoder maps it to. */
 function hexValue(c: number): number {
