@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -221,7 +222,7 @@ export class KafkaBroker {
       const libs = await this.prepare();
       const dataDir = join(this.dir, 'data');
       mkdirSync(dataDir, { recursive: true });
-      const propsFile = join(this.dir, 'server.properties');
+      const propsFile = this.#propsFile;
       writeFileSync(propsFile, this.#serverProperties(dataDir, security));
       const jvm = this.#jvm(libs);
       if (!existsSync(join(dataDir, 'meta.properties'))) {
@@ -241,11 +242,22 @@ export class KafkaBroker {
         ]);
         if (security) writeFileSync(join(this.dir, SCRAM_MARKER), security.username);
       }
-      this.#process.spawn('java', [...jvm, 'kafka.Kafka', propsFile]);
+    }
+    for (let attempt = 1; ; attempt++) {
+      if (!this.isRunning())
+        this.#process.spawn('java', [...this.#jvm(await this.prepare()), 'kafka.Kafka', this.#propsFile]);
+      try {
+        await this.#waitReady(timeoutMillis);
+        break;
+      } catch (err) {
+        // A port of ours held for a moment by a client's outgoing connection (the ports are inside Linux's
+        // ephemeral range): seen after a kill -9 under load. Another try a second later binds.
+        if (attempt >= 5 || this.isRunning() || !this.logTail(200).includes('Address already in use')) throw err;
+        await delay(1_000);
+      }
     }
     // Data formatted before the SASL listener existed: create the user on the running broker instead.
     const addScramUser = security !== undefined && !existsSync(join(this.dir, SCRAM_MARKER));
-    await this.#waitReady(timeoutMillis);
     if (addScramUser && security) {
       await this.addScramUser(security);
       writeFileSync(join(this.dir, SCRAM_MARKER), security.username);
@@ -308,18 +320,22 @@ export class KafkaBroker {
     return this.#process.tail(lines);
   }
 
+  get #propsFile(): string {
+    return join(this.dir, 'server.properties');
+  }
+
+  /** Polls until ready; fails at once when the process exits (no point waiting out the timeout then). */
   async #waitReady(timeoutMillis: number): Promise<void> {
-    try {
-      await pollUntil(
-        `Kafka ${this.name} on ${this.bootstrap}`,
-        async () => {
-          if (!this.isRunning()) throw new Error('the broker process exited');
-          return this.isReady();
-        },
-        timeoutMillis,
+    const deadline = Date.now() + timeoutMillis;
+    const fail = (why: string): Error =>
+      new Error(
+        `Kafka ${this.name} on ${this.bootstrap}: ${why}\n--- last lines of ${this.logFile} ---\n${this.logTail()}`,
       );
-    } catch (err) {
-      throw new Error(`${(err as Error).message}\n--- last lines of ${this.logFile} ---\n${this.logTail()}`);
+    for (;;) {
+      if (!this.isRunning()) throw fail('the broker process exited');
+      if (await this.isReady()) return;
+      if (Date.now() > deadline) throw fail(`not ready within ${timeoutMillis} ms`);
+      await delay(200);
     }
   }
 
