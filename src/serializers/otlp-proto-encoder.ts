@@ -172,20 +172,23 @@ function spanFlags(traceFlags: number, isRemote: boolean | undefined): number {
   return (traceFlags & 0xff) | FLAGS_HAS_IS_REMOTE | (isRemote ? FLAGS_IS_REMOTE : 0);
 }
 
-function writeSpan(w: ProtoWriter, span: ReadableSpan): void {
-  const at = w.begin(RESERVE_SPAN);
-  const ctx: SpanContext = span.spanContext();
-  // Span.trace_id = 1, span_id = 2
+/** trace_id = 1, span_id = 2 and trace_state = 3: the same three fields open a Span and a Span.Link. */
+function writeContext(w: ProtoWriter, ctx: SpanContext): void {
   w.byte(tag(1, LENGTH));
   w.hexBytes(ctx.traceId);
   w.byte(tag(2, LENGTH));
   w.hexBytes(ctx.spanId);
-  // Span.trace_state = 3
   const traceState = ctx.traceState?.serialize();
   if (traceState) {
     w.byte(tag(3, LENGTH));
     w.string(traceState);
   }
+}
+
+function writeSpan(w: ProtoWriter, span: ReadableSpan): void {
+  const at = w.begin(RESERVE_SPAN);
+  const ctx: SpanContext = span.spanContext();
+  writeContext(w, ctx);
   // Span.parent_span_id = 4
   const parent = span.parentSpanContext;
   if (parent?.spanId) {
@@ -262,17 +265,7 @@ function writeEvent(w: ProtoWriter, event: TimedEvent): void {
 function writeLink(w: ProtoWriter, link: Link): void {
   const at = w.begin(RESERVE_SMALL);
   const ctx = link.context;
-  // Link.trace_id = 1, span_id = 2
-  w.byte(tag(1, LENGTH));
-  w.hexBytes(ctx.traceId);
-  w.byte(tag(2, LENGTH));
-  w.hexBytes(ctx.spanId);
-  // Link.trace_state = 3
-  const traceState = ctx.traceState?.serialize();
-  if (traceState) {
-    w.byte(tag(3, LENGTH));
-    w.string(traceState);
-  }
+  writeContext(w, ctx);
   // Link.attributes = 4
   if (link.attributes) writeAttributes(w, link.attributes, tag(4, LENGTH));
   // Link.dropped_attributes_count = 5

@@ -193,7 +193,8 @@ export class ProtoWriter {
     for (let i = 0; i < hex.length - 1; i += 2) {
       const hi = hex.charCodeAt(i);
       const lo = hex.charCodeAt(i + 1);
-      buf[p++] = ((hi < 128 ? HEX[hi] : hexValue(hi)) << 4) | (lo < 128 ? HEX[lo] : hexValue(lo));
+      buf[p++] =
+        ((hi < 128 ? (HEX[hi] as number) : hexValue(hi)) << 4) | (lo < 128 ? (HEX[lo] as number) : hexValue(lo));
     }
     this.pos = p;
   }

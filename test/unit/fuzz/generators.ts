@@ -28,6 +28,10 @@ export interface FuzzCase {
 // ---------------------------------------------------------------------------------------------------------
 // PRNG
 
+// Globals such as `Math` are slow to reach from inside Jest's VM context (an interceptor per lookup): read
+// once, the generator runs ~25x faster there.
+const { floor, imul } = Math;
+
 /** mulberry32: small, fast, and the same sequence on every platform for a seed. */
 export class Rng {
   #state: number;
@@ -39,14 +43,14 @@ export class Rng {
   uint32(): number {
     this.#state = (this.#state + 0x6d2b79f5) >>> 0;
     let t = this.#state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    t = imul(t ^ (t >>> 15), t | 1);
+    t ^= t + imul(t ^ (t >>> 7), t | 61);
     return (t ^ (t >>> 14)) >>> 0;
   }
 
   /** An integer in [0, n). */
   int(n: number): number {
-    return Math.floor((this.uint32() / 2 ** 32) * n);
+    return floor((this.uint32() / 0x1_0000_0000) * n);
   }
 
   /** An integer in [lo, hi]. */
@@ -55,7 +59,7 @@ export class Rng {
   }
 
   chance(p: number): boolean {
-    return this.uint32() / 2 ** 32 < p;
+    return this.uint32() / 0x1_0000_0000 < p;
   }
 
   pick<T>(items: readonly T[]): T {
