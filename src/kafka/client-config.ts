@@ -20,6 +20,9 @@ export function commonRdKafkaConfig(kafka: ResolvedKafkaConfig): RdKafkaConfig {
     if (kafka.tls.keyFile) props['ssl.key.location'] = kafka.tls.keyFile;
     if (kafka.tls.keyPassword) props['ssl.key.password'] = kafka.tls.keyPassword;
     props['enable.ssl.certificate.verification'] = kafka.tls.rejectUnauthorized;
+    // Hostname verification: librdkafka 2.x's default, set here so a passthrough or a future default cannot
+    // silently drop it (test/integration/security/connection-errors.test.ts dials a name the certificate lacks).
+    props['ssl.endpoint.identification.algorithm'] = kafka.tls.rejectUnauthorized ? 'https' : 'none';
   }
   if (kafka.sasl) {
     props['sasl.mechanisms'] = SASL_MECHANISMS[kafka.sasl.mechanism];

@@ -79,7 +79,7 @@ const REMEDIES: Readonly<Record<string, (topic: string) => string>> = {
     'the broker does not offer this SASL mechanism: check kafka.sasl.mechanism (or sasl.mechanisms in kafka.rdkafka)',
   ERR_ILLEGAL_SASL_STATE: () => 'the SASL handshake failed: check kafka.securityProtocol and kafka.sasl',
   ERR__SSL: () =>
-    'the TLS handshake failed: check kafka.tls (or the ssl.* properties of kafka.rdkafka: CA, certificate, key)',
+    'the TLS handshake failed: check kafka.ssl (or the ssl.* properties of kafka.rdkafka: CA, certificate, key)',
   ERR_TOPIC_AUTHORIZATION_FAILED: (topic) =>
     `the principal may not write to ${topic}: grant it WRITE (and DESCRIBE) on topic ${topic}`,
   ERR_CLUSTER_AUTHORIZATION_FAILED: () =>

@@ -56,7 +56,7 @@ describe('permanent produce errors', () => {
     ['ERR__AUTHENTICATION', /kafka\.sasl/],
     ['ERR_SASL_AUTHENTICATION_FAILED', /kafka\.sasl/],
     ['ERR_UNSUPPORTED_SASL_MECHANISM', /mechanism/],
-    ['ERR__SSL', /kafka\.tls/],
+    ['ERR__SSL', /kafka\.ssl/],
     ['ERR_TOPIC_AUTHORIZATION_FAILED', /WRITE .*topic t\.dlq/],
     ['ERR_CLUSTER_AUTHORIZATION_FAILED', /IDEMPOTENT_WRITE/],
     ['ERR_MSG_SIZE_TOO_LARGE', /t\.dlq's max\.message\.bytes/],
