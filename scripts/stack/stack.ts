@@ -218,6 +218,10 @@ export class KafkaBroker {
    */
   async start(timeoutMillis = 90_000): Promise<void> {
     const security = this.saslSslPort > 0 ? await prepareSecurity() : undefined;
+    // A broker started by an older version of these scripts, without the SASL_SSL listener: restart it on its
+    // data with the listener (the user is then added below).
+    if (security && this.isRunning() && !readFileSync(this.#propsFile, 'utf8').includes('SASL_SSL://'))
+      await this.stop();
     if (!this.isRunning()) {
       const libs = await this.prepare();
       const dataDir = join(this.dir, 'data');
