@@ -154,16 +154,28 @@ export function encodeTraceRequest(spans: readonly ReadableSpan[]): Buffer {
 
 function groupByResourceAndScope(spans: readonly ReadableSpan[]): Map<ResourceLike, Map<ScopeLike, ReadableSpan[]>> {
   const resources = new Map<ResourceLike, Map<ScopeLike, ReadableSpan[]>>();
+  let lastResource: ResourceLike | undefined;
+  let lastScope: ScopeLike | undefined;
+  let lastGroup: ReadableSpan[] = [];
   for (const span of spans) {
-    let scopes = resources.get(span.resource);
+    const resource = span.resource;
+    const scope = span.instrumentationScope;
+    // Most batches hold one resource and a few scopes, in runs: skip the lookups while the run lasts.
+    if (resource === lastResource && scope === lastScope) {
+      lastGroup.push(span);
+      continue;
+    }
+    let scopes = resources.get(resource);
     if (!scopes) {
       scopes = new Map();
-      resources.set(span.resource, scopes);
+      resources.set(resource, scopes);
     }
-    const scope = span.instrumentationScope;
-    const group = scopes.get(scope);
+    let group = scopes.get(scope);
     if (group) group.push(span);
-    else scopes.set(scope, [span]);
+    else scopes.set(scope, (group = [span]));
+    lastResource = resource;
+    lastScope = scope;
+    lastGroup = group;
   }
   return resources;
 }
