@@ -44,6 +44,8 @@ export type {
   SaslMechanism,
   SecurityProtocol,
   SerializerName,
+  SpoolFsync,
+  SpoolOptions,
 } from './config/types';
 export { ENV } from './config/env';
 export { resolveConfig } from './config/resolve-config';
@@ -61,6 +63,7 @@ export type {
   ResolvedRetryConfig,
   ResolvedSasl,
   ResolvedSinkConfig,
+  ResolvedSpoolConfig,
   ResolvedTls,
 } from './config/resolve-config';
 
@@ -73,6 +76,7 @@ export {
   SerializationError,
   ShutdownError,
   SinkError,
+  SpoolError,
   TimeoutError,
   isRetriable,
 } from './errors/errors';

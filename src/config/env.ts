@@ -39,6 +39,8 @@ export const ENV = {
   clientCertificate: 'OTEL_EXPORTER_KAFKA_CLIENT_CERTIFICATE',
   /** Path of the client key (PEM) → `kafka.ssl.keyFile`. */
   clientKey: 'OTEL_EXPORTER_KAFKA_CLIENT_KEY',
+  /** A directory → `exporter.spool.directory`: turns the exporter's durable spool on, with its defaults. */
+  spoolDirectory: 'OTEL_EXPORTER_KAFKA_SPOOL_DIRECTORY',
   /** → `forwarder.groupId`. */
   forwarderGroupId: 'OTEL_KAFKA_FORWARDER_GROUP_ID',
   /**

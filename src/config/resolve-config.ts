@@ -25,6 +25,7 @@ import type {
   SaslMechanism,
   SecurityProtocol,
   SerializerName,
+  SpoolFsync,
 } from './types';
 
 /**
@@ -46,6 +47,13 @@ export const DEFAULTS = {
     maxMessageBytes: 1_000_000,
     lingerMillis: 0,
     maxQueueBytes: 64 * 1024 * 1024,
+  },
+  /** `exporter.spool`'s, once it is on (it is off by default). */
+  spool: {
+    maxBytes: 256 * 1024 * 1024,
+    fsync: 'batch' as SpoolFsync,
+    segmentBytes: 16 * 1024 * 1024,
+    drainBytesPerSecond: 8 * 1024 * 1024,
   },
   forwarder: {
     groupId: 'otel-kafka-jaeger',
@@ -142,6 +150,22 @@ export interface ResolvedExporterConfig {
   lingerMillis: number;
   /** Bound on bytes queued in the producer. */
   maxQueueBytes: number;
+  /** The durable spool, or undefined when it is off. */
+  spool: ResolvedSpoolConfig | undefined;
+}
+
+/** The resolved `exporter.spool` section. */
+export interface ResolvedSpoolConfig {
+  /** The spool's directory. */
+  directory: string;
+  /** Bound on the spool's bytes on disk. */
+  maxBytes: number;
+  /** When spooled data is forced to the disk. */
+  fsync: SpoolFsync;
+  /** Size at which a segment file is closed. */
+  segmentBytes: number;
+  /** Average bound on the bytes drained per second. */
+  drainBytesPerSecond: number;
 }
 
 /** The resolved options of the built-in OTLP/HTTP sink. */
@@ -657,6 +681,41 @@ export function resolveExporterConfig(
     maxMessageBytes,
     lingerMillis: checkNumber('exporter.lingerMillis', x.lingerMillis, { min: 0, max: 900_000 }) ?? d.lingerMillis,
     maxQueueBytes,
+    spool: resolveSpool(x.spool, e),
+  };
+}
+
+const SPOOL_FSYNC: readonly SpoolFsync[] = ['batch', 'never'];
+/** The smallest spool: a few of the largest messages. */
+const MIN_SPOOL_BYTES = 64 * 1024;
+
+/** The `exporter.spool` section: off when neither it nor the environment variable is set. */
+function resolveSpool(v: unknown, e: EnvReader): ResolvedSpoolConfig | undefined {
+  const d = DEFAULTS.spool;
+  if (v === undefined) {
+    const directory = e.string(ENV.spoolDirectory);
+    if (directory === undefined) return undefined;
+    return { directory, ...d, segmentBytes: Math.min(d.segmentBytes, Math.floor(d.maxBytes / 4)) };
+  }
+  const o = checkSection('exporter.spool', v);
+  const directory = checkString('exporter.spool.directory', o.directory);
+  if (directory === undefined) {
+    throw new ConfigError('exporter.spool.directory', 'required: the directory of the spool (created if missing)');
+  }
+  const maxBytes =
+    checkNumber('exporter.spool.maxBytes', o.maxBytes, { min: MIN_SPOOL_BYTES, integer: true }) ?? d.maxBytes;
+  const segmentBytes =
+    checkNumber('exporter.spool.segmentBytes', o.segmentBytes, { min: 4096, max: maxBytes, integer: true }) ??
+    Math.max(4096, Math.min(d.segmentBytes, Math.floor(maxBytes / 4)));
+  const drainBytesPerSecond =
+    checkNumber('exporter.spool.drainBytesPerSecond', o.drainBytesPerSecond, { min: 1024, integer: true }) ??
+    d.drainBytesPerSecond;
+  return {
+    directory,
+    maxBytes,
+    fsync: checkOneOf('exporter.spool.fsync', o.fsync, SPOOL_FSYNC) ?? d.fsync,
+    segmentBytes,
+    drainBytesPerSecond,
   };
 }
 

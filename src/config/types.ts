@@ -182,6 +182,64 @@ export interface ExporterOptions {
    * @defaultValue `67108864` (64 MiB)
    */
   maxQueueBytes?: number;
+  /**
+   * A durable spool on local disk for messages Kafka cannot acknowledge (off unless set). One line turns it
+   * on: `spool: { directory: '/var/lib/my-service/spans' }`.
+   *
+   * @remarks
+   * When a produce fails (broker unreachable, timeout, queue full, too few in-sync replicas, a fatal producer
+   * error), the export's messages are appended to the spool instead and the export reports SUCCESS once they
+   * are durable there. Until Kafka answers again, later exports go to the spool at once (no timeout to wait).
+   * A background drainer produces spooled messages, oldest first, each to its original partition with its
+   * key and headers, paced to `drainBytesPerSecond`, and deletes a segment file only after Kafka
+   * acknowledged every message in it. A process killed meanwhile finds its spool at the next start and
+   * drains it. Delivery stays at-least-once: a message whose acknowledgement was lost may be delivered twice.
+   * When Kafka is healthy the spool is never written. See also {@link SpoolOptions}.
+   *
+   * @defaultValue env `OTEL_EXPORTER_KAFKA_SPOOL_DIRECTORY` (turns the spool on with that directory and the
+   * other defaults), else off
+   */
+  spool?: SpoolOptions;
+}
+
+/** When spooled data is forced to the disk; see {@link SpoolOptions.fsync}. */
+export type SpoolFsync = 'batch' | 'never';
+
+/** Options of the exporter's durable spool ({@link ExporterOptions.spool}). */
+export interface SpoolOptions {
+  /**
+   * The directory of the spool's segment files, created if missing. One process per directory: a second
+   * exporter on it (in any process, while the first lives) fails at construction with a `SpoolError`
+   * (`SPOOL_LOCKED`) naming the holder's pid.
+   * @defaultValue none: required
+   */
+  directory: string;
+  /**
+   * Bound on the spool's size on disk. When it is reached, new spans are dropped (their export reports
+   * FAILED, counted in `otel_kafka_jaeger.exporter.spool.spans.dropped`, with a warning at most once a
+   * minute); what is spooled is never dropped to make room.
+   * @defaultValue `268435456` (256 MiB)
+   */
+  maxBytes?: number;
+  /**
+   * `'batch'`: every export's messages are forced to the disk (`fdatasync`) before it reports SUCCESS; they
+   * survive a power loss or kernel crash. `'never'`: written to the OS, which flushes them later; they
+   * survive the process being killed, not the machine going down, and spooling costs no disk flush.
+   * @defaultValue `'batch'`
+   */
+  fsync?: SpoolFsync;
+  /**
+   * Size at which a segment file is closed and a new one started; a segment is deleted once fully drained,
+   * so this is also the granularity of the space given back while draining.
+   * @defaultValue `16777216` (16 MiB), or `maxBytes / 4` when smaller
+   */
+  segmentBytes?: number;
+  /**
+   * Average bound on the message bytes the drainer produces per second, so a recovering broker is not
+   * flooded and live exports sharing the producer are not starved.
+   * @defaultValue `8388608` (8 MiB/s)
+   */
+  drainBytesPerSecond?: number;
 }
 
 /** What the forwarder does with a record that can never be delivered (undecodable, HTTP 400, ...). */

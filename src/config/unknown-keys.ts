@@ -17,7 +17,9 @@ const KNOWN: Record<string, readonly string[]> = {
     'maxMessageBytes',
     'lingerMillis',
     'maxQueueBytes',
+    'spool',
   ],
+  'exporter.spool': ['directory', 'maxBytes', 'fsync', 'segmentBytes', 'drainBytesPerSecond'],
   forwarder: [
     'groupId',
     'sink',
@@ -69,6 +71,7 @@ export function unknownConfigFields(config: unknown): string[] {
   const retry = config.retry;
   if (isPlainObject(retry) && typeof retry.nextDelay !== 'function') section('retry', retry);
   section('exporter', config.exporter);
+  if (isPlainObject(config.exporter)) section('exporter.spool', config.exporter.spool);
   const forwarder = config.forwarder;
   section('forwarder', forwarder);
   if (isPlainObject(forwarder)) {

@@ -11,6 +11,9 @@ import { boundedText } from './bounded-text';
  * - `SHUTDOWN`: the component was shut down.
  * - `SINK_FAILED`: the sink (Jaeger) refused or failed a request ({@link SinkError}).
  * - `RETRIES_EXHAUSTED`: the retry policy gave up ({@link RetriesExhaustedError}).
+ * - `SPOOL_FULL`: the exporter's spool reached `exporter.spool.maxBytes`; new spans are dropped ({@link SpoolError}).
+ * - `SPOOL_LOCKED`: another live process holds the spool directory ({@link SpoolError}).
+ * - `SPOOL_FAILED`: the spool could not be written or read (a file system error; {@link SpoolError}).
  */
 export type ErrorCode =
   | 'CONFIG_INVALID'
@@ -21,7 +24,10 @@ export type ErrorCode =
   | 'SHUTDOWN'
   | 'SINK_FAILED'
   | 'RETRIES_EXHAUSTED'
-  | 'KAFKA_UNAVAILABLE';
+  | 'KAFKA_UNAVAILABLE'
+  | 'SPOOL_FULL'
+  | 'SPOOL_LOCKED'
+  | 'SPOOL_FAILED';
 
 /** Options every error of this library accepts. */
 export interface OtelKafkaJaegerErrorOptions {
@@ -182,6 +188,21 @@ export class TimeoutError extends OtelKafkaJaegerError {
 export class ShutdownError extends OtelKafkaJaegerError {
   constructor(message = 'shut down') {
     super(message, { code: 'SHUTDOWN' });
+  }
+}
+
+/**
+ * The exporter's durable spool refused spans: it is full (`SPOOL_FULL`), its directory belongs to another
+ * live process (`SPOOL_LOCKED`, thrown by the constructor), or the file system failed (`SPOOL_FAILED`).
+ *
+ * @example
+ * ```ts
+ * if (err instanceof SpoolError && err.code === 'SPOOL_LOCKED') console.error(err.message); // names the pid
+ * ```
+ */
+export class SpoolError extends OtelKafkaJaegerError {
+  constructor(message: string, code: 'SPOOL_FULL' | 'SPOOL_LOCKED' | 'SPOOL_FAILED', cause?: unknown) {
+    super(message, { code, retriable: code !== 'SPOOL_LOCKED', cause });
   }
 }
 

@@ -12,6 +12,7 @@ import {
   ProduceError,
   SerializationError,
   ShutdownError,
+  SpoolError,
   TimeoutError,
 } from '../errors/errors';
 import { producerRdKafkaConfig } from '../kafka/client-config';
@@ -24,6 +25,7 @@ import { toProduceError } from '../kafka/kafka-errors';
 import { assertProducerConfigAccepted } from '../kafka/native-config';
 import { checkProducerOverrides } from '../kafka/producer-overrides';
 import type { Logger } from '../logging/logger';
+import { exponentialBackoff } from '../retry/exponential-backoff';
 import { hasSessions } from '../serializers/otlp-serializers';
 import type { SpanSerializer } from '../serializers/span-serializer';
 import { ExporterMetrics } from './exporter-metrics';
@@ -31,6 +33,11 @@ import { groupByPartition } from './group-by-partition';
 import { groupByTrace } from './group-by-trace';
 import { encodeWithinLimit, oversizeError } from './split-by-size';
 import type { EncodedChunk } from './split-by-size';
+import type { SegmentDamage, SpoolRecord } from './spool/segment-format';
+import { Spool } from './spool/spool';
+import type { Segment } from './spool/spool';
+import { SpoolDrainer } from './spool/spool-drainer';
+import type { DrainerHooks } from './spool/spool-drainer';
 
 /**
  * Room left in each message, besides its headers, for the key (a 32-character trace id), the record's own
@@ -44,6 +51,13 @@ const MIN_VALUE_BYTES = 1024;
 const LAYOUT_REFRESH_MILLIS = 30_000;
 /** How long one read of the topic's partitions may take. */
 const LAYOUT_TIMEOUT_MILLIS = 5_000;
+
+/** The most message bytes one drain step produces. */
+const DRAIN_CHUNK_BYTES = 1024 * 1024;
+/** Waits of the drainer between failed attempts (each attempt itself may take `exporter.timeoutMillis`). */
+const DRAIN_BACKOFF = { initialDelayMillis: 250, maxDelayMillis: 5_000, multiplier: 2, jitter: 0.2 };
+/** At most one warning per this interval about spans the spool drops. */
+const DROP_WARNING_MILLIS = 60_000;
 
 interface OutgoingMessage {
   key: string | null;
@@ -79,8 +93,13 @@ interface SpanGroup {
  * `exporter.maxQueueBytes`; every failed span is counted. After a fatal producer error (e.g. of the
  * idempotent producer) the exports waiting on it fail and the next export creates a new producer.
  *
+ * Spool (`exporter.spool`, off by default): messages Kafka cannot acknowledge are written to local disk and the
+ * export reports SUCCESS once they are durable there; a background drainer produces them when Kafka answers
+ * again, also after a restart. See {@link ExporterOptions.spool}.
+ *
  * Shutdown: exports accepted before `shutdown()` are still produced and acknowledged (within their
- * timeout), even when they are waiting for the first connection; then the producer disconnects.
+ * timeout), even when they are waiting for the first connection; then the producer disconnects. With a
+ * spool, draining stops and what is left stays on disk for the next start.
  *
  * @example
  * ```ts
@@ -115,13 +134,20 @@ export class KafkaSpanExporter implements SpanExporter {
   #shutdown: Promise<void> | undefined;
   /** Set once shutdown flushed: no export waits for a producer any more. */
   #closed = false;
+  readonly #spool: Spool | undefined;
+  readonly #drainer: SpoolDrainer | undefined;
+  /** Kafka failed a produce and has not acknowledged a drained message since: exports go to the spool. */
+  #spooling = false;
+  #dropWarnedAt = -Infinity;
+  readonly #damageReported = new WeakSet<Segment>();
 
   /**
    * @param config - the shared configuration object; this reads `kafka`, `exporter`, `serializer`,
    * `meterProvider` and `logger`.
    * @param env - where environment variables are read from.
    * @throws {@link ConfigError} when a value in `config` is invalid (naming the field), including a
-   * `kafka.rdkafka` property librdkafka rejects.
+   * `kafka.rdkafka` property librdkafka rejects; {@link SpoolError} when `exporter.spool.directory` is locked
+   * by another live process (`SPOOL_LOCKED`, naming its pid) or cannot be created (`SPOOL_FAILED`).
    */
   constructor(config: OtelKafkaJaegerConfig = {}, env: NodeJS.ProcessEnv = process.env) {
     const common = resolveCommon(config);
@@ -140,7 +166,12 @@ export class KafkaSpanExporter implements SpanExporter {
         `contentType is too long: it leaves ${this.#maxValueBytes} bytes of a ${this.#options.maxMessageBytes}-byte message for spans`,
       );
     }
-    this.#metrics = new ExporterMetrics(common.meter, () => this.#queuedBytes);
+    const spoolOptions = this.#options.spool;
+    this.#metrics = new ExporterMetrics(
+      common.meter,
+      () => this.#queuedBytes,
+      spoolOptions && (() => this.#spool?.stats ?? { bytes: 0, messages: 0, oldestMillis: undefined }),
+    );
     const partitioner = this.#rdkafkaConfig.partitioner;
     const named = keyPartitioner(typeof partitioner === 'string' ? partitioner : DEFAULT_PARTITIONER);
     if (!named && this.#options.messagePer === 'partition') {
@@ -152,6 +183,17 @@ export class KafkaSpanExporter implements SpanExporter {
     this.#partitionOf = named ?? (keyPartitioner('consistent') as KeyPartitioner);
     const refresh = this.#rdkafkaConfig['topic.metadata.refresh.interval.ms'];
     this.#layoutRefreshMillis = typeof refresh === 'number' && refresh > 0 ? refresh : LAYOUT_REFRESH_MILLIS;
+    // Last: the lock is taken only once nothing else can throw.
+    if (spoolOptions) {
+      this.#spool = Spool.open(spoolOptions);
+      this.#drainer = new SpoolDrainer(this.#spool, this.#drainHooks(), {
+        bytesPerSecond: spoolOptions.drainBytesPerSecond,
+        chunkBytes: Math.min(DRAIN_CHUNK_BYTES, spoolOptions.drainBytesPerSecond),
+        backoff: exponentialBackoff(DRAIN_BACKOFF),
+        logger: this.#logger,
+      });
+      if (this.#spool.segments.length > 0) void this.#recoverSpool(this.#spool, this.#drainer);
+    }
   }
 
   /** The topic this exporter writes to. */
@@ -205,12 +247,15 @@ export class KafkaSpanExporter implements SpanExporter {
   async #doShutdown(): Promise<void> {
     // Exports accepted before shutdown() may be waiting for the first connection: they keep it.
     await this.forceFlush();
+    // A drain step in flight finishes (within the export timeout); what is left stays spooled for the next start.
+    await this.#drainer?.stop();
     this.#closed = true;
     const producer = this.#producer;
     this.#producer = undefined;
     if (producer) {
       await producer.disconnect();
     }
+    await this.#spool?.close();
     // A connect still waiting for an unreachable broker is left to finish on its own; see #connect.
   }
 
@@ -220,7 +265,15 @@ export class KafkaSpanExporter implements SpanExporter {
     const total = messages.reduce((n, m) => n + m.value.length, 0);
     let error: OtelKafkaJaegerError | undefined = oversize;
     if (oversize) this.#metrics.failed(oversizeCount, oversize.code);
-    if (messages.length > 0) {
+    if (messages.length > 0 && this.#spooling) {
+      // Kafka is known to be down: no export waits for a timeout meanwhile.
+      error =
+        (await this.#toSpool(
+          messages,
+          spanCounts,
+          messages.map((_, i) => i),
+        )) ?? error;
+    } else if (messages.length > 0) {
       // librdkafka's own bound applies only once produce() is called; exports waiting for the first connection
       // (or for a connect after a fatal error) would pile up past it. An export that would not fit fails now.
       const queueFull = this.#queuedBytes > 0 && this.#queuedBytes + total > this.#options.maxQueueBytes;
@@ -242,8 +295,18 @@ export class KafkaSpanExporter implements SpanExporter {
         await this.#withTimeout(produced, abandoned);
         acknowledged.fill(true);
         this.#countAcknowledged(messages, spanCounts, acknowledged);
+        if (this.#spool && this.#spool.segments.length > 0) this.#drainer?.nudge();
       } catch (err) {
         const e = err instanceof OtelKafkaJaegerError ? err : toProduceError(err, 'produce failed');
+        if (this.#spool) {
+          // Acknowledgements are final here (see below): the rest is spooled, and the export succeeds with it.
+          this.#countAcknowledged(messages, spanCounts, acknowledged);
+          const rest = acknowledged.flatMap((ok, i) => (ok ? [] : [i]));
+          const spoolError = await this.#toSpool(messages, spanCounts, rest, e);
+          if (spoolError) error = spoolError;
+          if (error) throw error;
+          return;
+        }
         // Acknowledgements are final at this point: later ones belong to an export that already FAILED.
         const sent = this.#countAcknowledged(messages, spanCounts, acknowledged);
         const failed = spans.length - oversizeCount - sent;
@@ -261,6 +324,137 @@ export class KafkaSpanExporter implements SpanExporter {
       }
     }
     if (error) throw error;
+  }
+
+  /**
+   * Appends messages (by index) to the spool and switches exports to it until Kafka answers again. Returns
+   * the error when the spool refuses them (full, or a file system error): their spans are dropped, counted.
+   */
+  async #toSpool(
+    messages: OutgoingMessage[],
+    spanCounts: number[],
+    indices: number[],
+    cause?: OtelKafkaJaegerError,
+  ): Promise<SpoolError | undefined> {
+    const spool = this.#spool;
+    const counters = this.#metrics.spool;
+    if (!spool || !counters || indices.length === 0) return undefined;
+    const spooledAtMillis = Date.now();
+    const records: SpoolRecord[] = indices.map((i) => ({
+      ...(messages[i] as OutgoingMessage),
+      spanCount: spanCounts[i] ?? 0,
+      spooledAtMillis,
+    }));
+    const spans = records.reduce((n, r) => n + r.spanCount, 0);
+    try {
+      await spool.append(records);
+    } catch (err) {
+      const e =
+        err instanceof SpoolError ? err : new SpoolError(`spool append failed: ${String(err)}`, 'SPOOL_FAILED', err);
+      counters.dropped.add(spans, { 'error.type': e.code });
+      this.#metrics.failed(spans, e.code);
+      const now = performance.now();
+      if (now - this.#dropWarnedAt >= DROP_WARNING_MILLIS) {
+        this.#dropWarnedAt = now;
+        this.#logger.warn('the spool drops spans (at most one such warning a minute)', {
+          code: e.code,
+          spans,
+          spoolBytes: spool.stats.bytes,
+          error: e.message,
+        });
+      }
+      return e;
+    }
+    counters.spooled.add(spans);
+    if (!this.#spooling) {
+      this.#spooling = true;
+      this.#logger.warn('Kafka did not acknowledge an export: exports go to the spool until it does', {
+        directory: spool.settings.directory,
+        code: cause?.code,
+        error: cause?.message,
+      });
+    }
+    this.#drainer?.wake();
+    return undefined;
+  }
+
+  /** Reports what a previous process left in the spool, then drains it. */
+  async #recoverSpool(spool: Spool, drainer: SpoolDrainer): Promise<void> {
+    try {
+      const damaged = await spool.recover();
+      for (const { segment, damage } of damaged) this.#reportDamage(segment, damage);
+      const { bytes, messages } = spool.stats;
+      this.#logger.info('found spooled messages from an earlier run; draining them', {
+        directory: spool.settings.directory,
+        segments: spool.segments.length,
+        bytes,
+        messages,
+      });
+    } catch (err) {
+      this.#logger.warn('cannot read the spool left by an earlier run; draining what can be read', {
+        error: String(err),
+      });
+    }
+    drainer.wake();
+  }
+
+  #reportDamage(segment: Segment, damage: SegmentDamage): void {
+    // Segments found at startup are read twice: when recovered and when drained.
+    if (this.#damageReported.has(segment)) return;
+    this.#damageReported.add(segment);
+    this.#metrics.spool?.damaged.add(damage.corruptRegions + (damage.truncatedTail ? 1 : 0), {
+      'error.type': damage.truncatedTail && damage.corruptRegions === 0 ? 'TRUNCATED' : 'CORRUPT',
+    });
+    this.#logger.warn('skipped damaged records in a spool segment; the intact ones are delivered', {
+      segment: segment.path,
+      skippedBytes: damage.skippedBytes,
+      corruptRegions: damage.corruptRegions,
+      truncatedTail: damage.truncatedTail,
+    });
+  }
+
+  #drainHooks(): DrainerHooks {
+    return {
+      send: (records, onAcknowledged) => {
+        const abandoned = new AbortController();
+        const messages: OutgoingMessage[] = records.map(({ key, partition, value, headers }) =>
+          partition === undefined ? { key, value, headers } : { key, partition, value, headers },
+        );
+        return this.#withTimeout(this.#produce(messages, abandoned.signal, onAcknowledged), abandoned);
+      },
+      onDelivered: (records) => {
+        let spans = 0;
+        let bytes = 0;
+        for (const r of records) {
+          spans += r.spanCount;
+          bytes += r.value.length;
+        }
+        this.#metrics.spansExported.add(spans);
+        this.#metrics.messages.add(records.length);
+        this.#metrics.bytes.add(bytes);
+        this.#metrics.spool?.drained.add(spans);
+        if (this.#spooling) {
+          this.#spooling = false;
+          this.#logger.info('Kafka acknowledges again: exports go to Kafka, the spool drains behind them', {
+            spoolBytes: this.#spool?.stats.bytes,
+          });
+        }
+      },
+      onFailure: (error, delayMillis) => {
+        this.#logger.debug('spool drain attempt failed; retrying', { error: String(error), delayMillis });
+      },
+      onDropped: (records, error) => {
+        const spans = records.reduce((n, r) => n + r.spanCount, 0);
+        this.#metrics.spool?.dropped.add(spans, { 'error.type': 'REJECTED' });
+        this.#metrics.failed(spans, 'REJECTED');
+        this.#logger.error('Kafka keeps rejecting spooled messages; they are dropped', {
+          messages: records.length,
+          spans,
+          error: String(error),
+        });
+      },
+      onDamage: (segment, damage) => this.#reportDamage(segment, damage),
+    };
   }
 
   /** Records the acknowledged messages, their bytes and spans as exported; returns the span count. */
@@ -415,6 +609,8 @@ export class KafkaSpanExporter implements SpanExporter {
           this.#producer = producer;
           // Partition grouping starts as soon as the topic's partitions are known.
           this.#currentLayout();
+          // A drainer waiting out a backoff need not: Kafka answers.
+          this.#drainer?.nudge();
           this.#logger.info('connected to Kafka', { brokers: this.#kafka.brokers.join(','), topic: this.#kafka.topic });
           return producer;
         },
