@@ -254,8 +254,8 @@ export class KafkaBroker {
         await this.#waitReady(timeoutMillis);
         break;
       } catch (err) {
-        // A port of ours held for a moment by a client's outgoing connection (the ports are inside Linux's
-        // ephemeral range): seen after a kill -9 under load. Another try a second later binds.
+        // A port of ours held by a client's outgoing connection (a port inside Linux's ephemeral range, taken as
+        // a source port while the broker was down): a short-lived one is gone a second later.
         if (attempt >= 5 || this.isRunning() || !this.logTail(200).includes('Address already in use')) throw err;
         await delay(1_000);
       }
@@ -403,7 +403,12 @@ export interface KafkaClusterOptions {
   size?: number;
   /**
    * Node n (1-based) listens on `basePort + 10 (n - 1)` (PLAINTEXT), `+ 1` (CONTROLLER), `+ 2` (SASL_SSL).
-   * @defaultValue `$OKJ_KAFKA_CLUSTER_PORT` or 39190 (clear of the single broker's 39092-39094)
+   * @defaultValue `$OKJ_KAFKA_CLUSTER_PORT` or 29190
+   *
+   * @remarks
+   * Below Linux's ephemeral range (32768-60999): while a node is down, any client connection may take its port
+   * as a source port and hold it (librdkafka keeps connections open), and the node could not bind it again
+   * (seen: a chaos run on ports 42190-42212 lost a restart to `Address already in use`).
    */
   basePort?: number;
   /** Nodes are named `<name>-<n>` under the run directory. @defaultValue `kafka-cluster` */
@@ -427,7 +432,7 @@ export class KafkaCluster {
     if (!Number.isInteger(this.size) || this.size < 2 || this.size > 9) {
       throw new Error(`a cluster has 2 to 9 nodes, not ${this.size}`);
     }
-    const base = opts.basePort ?? envPort('OKJ_KAFKA_CLUSTER_PORT', 39190);
+    const base = opts.basePort ?? envPort('OKJ_KAFKA_CLUSTER_PORT', 29190);
     const ids = Array.from({ length: this.size }, (_, i) => i + 1);
     const voters = ids.map((id) => `${id}@127.0.0.1:${base + 10 * (id - 1) + 1}`).join(',');
     this.clusterId = this.#clusterId();
