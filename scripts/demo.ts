@@ -4,10 +4,17 @@
 // (it flushes its last spans), the demo reads back from Kafka the exact span ids that were exported, waits
 // for every one of them to be in Jaeger, and counts them, span by span. Exit code 1 if any span was lost.
 //
-//   npm run demo -- [--requests N] [--outage-seconds S]
+// --kafka-outage: Kafka is stopped instead, and the traced service runs with the exporter's durable spool
+// (OTEL_EXPORTER_KAFKA_SPOOL_DIRECTORY): exports during the outage go to disk and are produced once Kafka is
+// back. A span lost before Kafka (its trace reached Kafka with fewer spans than a request makes, or not at
+// all) counts as sent and lost.
+//
+//   npm run demo -- [--requests N] [--outage-seconds S] [--kafka-outage]
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -197,8 +204,14 @@ async function spansAcceptedByJaeger(port: number): Promise<number | undefined> 
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { requests: { type: 'string', default: '40' }, 'outage-seconds': { type: 'string', default: '20' } },
+    options: {
+      requests: { type: 'string', default: '40' },
+      'outage-seconds': { type: 'string', default: '20' },
+      'kafka-outage': { type: 'boolean', default: false },
+    },
   });
+  const kafkaOutage = values['kafka-outage'];
+  const down = kafkaOutage ? 'Kafka' : 'Jaeger';
   const requests = Number(values.requests);
   const outageSeconds = Number(values['outage-seconds']);
   if (!Number.isInteger(requests) || requests < 1)
@@ -226,11 +239,14 @@ async function main(): Promise<number> {
   await admin.createTopics({ topics: [{ topic, numPartitions: 4 }] });
   const service = `demo-checkout-${randomBytes(2).toString('hex')}`;
   const common = { OTEL_EXPORTER_KAFKA_BROKERS: kafka.bootstrap, OTEL_EXPORTER_KAFKA_TOPIC: topic };
+  const spoolDirectory = kafkaOutage ? mkdtempSync(join(tmpdir(), 'okj-demo-spool-')) : undefined;
   const traced = await startChild('traced service', 'examples/traced-service/index.ts', {
     ...common,
+    ...(spoolDirectory && { OTEL_EXPORTER_KAFKA_SPOOL_DIRECTORY: spoolDirectory }),
     OTEL_SERVICE_NAME: service,
     PORT: String(await freePort()),
   });
+  if (spoolDirectory) say(`the traced service spools to ${spoolDirectory} while Kafka cannot acknowledge`);
   const forwarder = await startChild('forwarder', 'examples/forwarder-host/index.ts', {
     ...common,
     OTEL_KAFKA_FORWARDER_GROUP_ID: `${topic}-forwarder`,
@@ -249,25 +265,42 @@ async function main(): Promise<number> {
   };
 
   const phases: Phase[] = [
-    { name: 'Jaeger up', traceIds: [] },
-    { name: 'Jaeger DOWN', traceIds: [] },
-    { name: 'Jaeger back', traceIds: [] },
+    { name: `${down} up`, traceIds: [] },
+    { name: `${down} DOWN`, traceIds: [] },
+    { name: `${down} back`, traceIds: [] },
   ];
+  const outage = kafkaOutage ? kafka : jaeger;
+  /** Segment files left in the spool (0 once everything spooled was acknowledged by Kafka). */
+  const spooled = (): number =>
+    spoolDirectory && existsSync(spoolDirectory)
+      ? readdirSync(spoolDirectory).filter((f) => f.endsWith('.seg')).length
+      : 0;
   try {
     await sendTraffic(traced.port, requests, 2_000, phases[0]!, lag);
-    say(`stopping Jaeger for ${outageSeconds} s; traffic goes on`);
-    await jaeger.stop();
+    say(`stopping ${down} for ${outageSeconds} s; traffic goes on`);
+    await outage.stop();
     const outageStart = Date.now();
     await sendTraffic(traced.port, requests, outageSeconds * 1_000 * 0.8, phases[1]!, lag);
     while (Date.now() - outageStart < outageSeconds * 1_000) {
-      status(`  Jaeger down for ${((Date.now() - outageStart) / 1000).toFixed(0)} s, consumer lag ${await lag()}`);
+      const extra = kafkaOutage ? `, spool segments ${spooled()}` : `, consumer lag ${await lag()}`;
+      status(`  ${down} down for ${((Date.now() - outageStart) / 1000).toFixed(0)} s${extra}`);
       await delay(500);
     }
     endStatus();
-    say('starting Jaeger again on the same data');
-    await jaeger.start();
+    say(`starting ${down} again on the same data`);
+    await outage.start();
     const back = Date.now();
     await sendTraffic(traced.port, requests, 2_000, phases[2]!, lag);
+    if (kafkaOutage) {
+      // Stopping the service while its spool drains would leave the rest on disk for its next start.
+      const spoolDeadline = Date.now() + 120_000;
+      while (spooled() > 0 && Date.now() < spoolDeadline) {
+        status(`  waiting for the spool to drain into Kafka: ${spooled()} segment(s) left`);
+        await delay(250);
+      }
+      endStatus();
+      say(spooled() === 0 ? 'the spool drained into Kafka' : 'the spool did not drain within 120 s');
+    }
 
     // Stopping the traced service flushes what its batch processor still holds to Kafka; after that the topic
     // holds every span it will ever export, and reading it back gives the exact span ids that were sent.
@@ -375,17 +408,19 @@ async function main(): Promise<number> {
     }
     process.stdout.write(`\n${notes.join('\n')}\n`);
     process.stdout.write(
-      `\ntime to drain after Jaeger came back: ${drainedAfter === undefined ? 'did not drain within 180 s' : `${(drainedAfter / 1000).toFixed(1)} s`}\n`,
+      `\ntime to drain after ${down} came back: ${drainedAfter === undefined ? 'did not drain within 180 s' : `${(drainedAfter / 1000).toFixed(1)} s`}\n`,
     );
     process.stdout.write(
       `\nVERDICT: ${total.lost} lost — ${total.sent - total.lost} of ${total.sent} spans sent (${total.traces} traces) are in Jaeger, ` +
-        `${outageSeconds} s outage, Jaeger query ${jaeger.queryUrl}\n`,
+        `${outageSeconds} s ${down} outage, Jaeger query ${jaeger.queryUrl}\n`,
     );
     return total.lost === 0 && spansExported > 0 ? 0 : 1;
   } finally {
     await Promise.all([stopChild(traced.child), stopChild(forwarder.child)]);
     await admin.disconnect();
+    await kafka.start(); // left running for the next run, whatever happened
     await jaeger.stop();
+    if (spoolDirectory) rmSync(spoolDirectory, { recursive: true, force: true });
     say('done; Kafka keeps running for the next run (npm run stack:down stops it)');
   }
 }

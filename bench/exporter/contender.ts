@@ -2,7 +2,9 @@
 // one exporter, and prints what was delivered and what it cost this process (user + system CPU, which
 // includes librdkafka's native threads). Started by run.ts; not meant to be run by hand, but it can be:
 //   node --import tsx bench/exporter/contender.ts '{"kind":"noop","spans":200000,...}'
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 
@@ -149,6 +151,8 @@ async function exporterFor(spec: ContenderSpec): Promise<SpanExporter> {
           ...(spec.compression !== undefined && { compression: spec.compression }),
           ...(spec.partitionByTraceId !== undefined && { partitionByTraceId: spec.partitionByTraceId }),
           ...(spec.messagePer !== undefined && { messagePer: spec.messagePer }),
+          // With Kafka healthy the spool is never written: this measures what having it on costs.
+          ...(spec.spool && { spool: { directory: mkdtempSync(join(tmpdir(), 'okj-bench-spool-')) } }),
         },
       });
     }

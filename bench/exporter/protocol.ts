@@ -36,6 +36,8 @@ export interface ContenderSpec {
   encoder?: 'fast' | 'otlp-transformer';
   /** kafka: `kafka.rdkafka` passthrough. */
   rdkafka?: Record<string, string | number | boolean>;
+  /** kafka: turn the durable spool on (a fresh temporary directory, default options). */
+  spool?: boolean;
   /** Spans per trace (default 5: a root and four children). */
   spansPerTrace?: number;
   /** otlp-http: the receiving server's URL. */
