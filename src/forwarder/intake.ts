@@ -12,7 +12,11 @@ import type {
   TopicPartitionOffset,
 } from '@confluentinc/kafka-javascript';
 
+import type { ResolvedKafkaConfig } from '../config/resolve-config';
+import { OtelKafkaJaegerError } from '../errors/errors';
+import { consumerRdKafkaConfig } from '../kafka/client-config';
 import type { RdKafkaConfig } from '../kafka/client-config';
+import { isRetriableKafkaCode, kafkaCodeOf } from '../kafka/kafka-errors';
 
 /** Methods of the binding's consumer its type declarations leave out (lib/kafka-consumer.js, 1.10). */
 type NativeConsumer = KafkaConsumer & {
@@ -22,6 +26,11 @@ type NativeConsumer = KafkaConsumer & {
   assignmentLost(): boolean;
   rebalanceProtocol(): string;
 };
+
+/** How often the consumer refreshes topic metadata: a topic created or grown later is seen within this. */
+const TOPIC_METADATA_REFRESH_MILLIS = 10_000;
+/** How long connecting (and reading the cluster's metadata) may take before start() fails. */
+const CONNECT_TIMEOUT_MILLIS = 30_000;
 
 /** librdkafka's rebalance event codes. */
 const ERR_ASSIGN_PARTITIONS = -175;
@@ -62,6 +71,22 @@ export interface PartitionOffset {
   topic: string;
   partition: number;
   offset: number;
+}
+
+/** The properties of the forwarder's group member: ours, then the passthrough, then what correctness needs. */
+export function groupConsumerConfig(kafka: ResolvedKafkaConfig, groupId: string): RdKafkaConfig {
+  return consumerRdKafkaConfig(
+    kafka,
+    {
+      'auto.offset.reset': 'earliest',
+      'partition.assignment.strategy': 'cooperative-sticky',
+      // librdkafka's default is 5 minutes: a forwarder started before its topic exists (or before partitions are
+      // added) would wait that long to see them.
+      'topic.metadata.refresh.interval.ms': TOPIC_METADATA_REFRESH_MILLIS,
+    },
+    // Commit-after-success depends on these: the passthrough cannot turn auto-commit back on.
+    { 'group.id': groupId, 'enable.auto.commit': false, 'enable.auto.offset.store': false },
+  );
 }
 
 /**
@@ -111,11 +136,28 @@ export class Intake {
     this.#consumer.on('event.error', listener);
   }
 
-  /** Connects (fetching cluster metadata) and subscribes; rejects with the client's error. */
-  async connect(topic: string, timeoutMillis: number): Promise<void> {
-    await new Promise<void>((resolve, reject) =>
-      this.#consumer.connect({ timeout: timeoutMillis }, (err) => (err ? reject(toError(err)) : resolve())),
-    );
+  /**
+   * Connects (fetching cluster metadata) and subscribes.
+   *
+   * @throws an {@link OtelKafkaJaegerError} with code `KAFKA_UNAVAILABLE`, retriable unless librdkafka's code says
+   * it cannot pass by itself (failed authentication or TLS), when no broker could be reached within 30 s.
+   */
+  async connect(topic: string, groupId: string, brokers: readonly string[]): Promise<void> {
+    try {
+      await new Promise<void>((resolve, reject) =>
+        this.#consumer.connect({ timeout: CONNECT_TIMEOUT_MILLIS }, (err) => (err ? reject(toError(err)) : resolve())),
+      );
+    } catch (err) {
+      const code = kafkaCodeOf(err);
+      throw new OtelKafkaJaegerError(
+        `cannot join consumer group ${groupId} at ${brokers.join(',')}: ${err instanceof Error ? err.message : String(err)}`,
+        {
+          code: 'KAFKA_UNAVAILABLE',
+          retriable: (code === undefined ? undefined : isRetriableKafkaCode(code)) ?? true,
+          cause: err,
+        },
+      );
+    }
     this.#consumer.setDefaultConsumeTimeout(CONSUME_WAIT_MILLIS);
     // Return what is there once the first record arrived, instead of waiting the timeout for `n` of them.
     this.#consumer.setDefaultIsTimeoutOnlyForFirstMessage(true);

@@ -15,6 +15,7 @@ import type { Sink } from '../sinks/sink';
 import type { DeadLetterWriter } from './dead-letter';
 import { deliverBatch } from './delivery';
 import type { ForwarderMetrics } from './forwarder-metrics';
+import { settleUndeliverable } from './undeliverable';
 
 /** A replay bound: a time (`Date` or milliseconds since the epoch) or an offset per partition. */
 export type ReplayBound = Date | number | Readonly<Record<number, number>>;
@@ -236,29 +237,27 @@ async function sendBatch(
         progress.spans += r.spans ?? deps.spansIn(r.value, r.contentType);
       }
     },
-    undeliverable: async (record, error, attempts) => {
-      const mode = deps.options.onUndeliverable;
-      if (mode === 'block') {
-        throw new OtelKafkaJaegerError(
-          `replay stopped at partition ${record.partition} offset ${record.offset}, which can never be delivered ` +
-            `(onUndeliverable: 'block'): ${error.message}`,
-          { code: error.code, cause: error },
-        );
-      }
-      progress.undeliverable++;
-      if (mode === 'drop') {
-        deps.metrics.dropped.add(1);
-        deps.logger.warn("replay: undeliverable record dropped (onUndeliverable: 'drop')", {
-          partition: record.partition,
-          offset: record.offset,
-          error: error.message,
-        });
-        return;
-      }
-      // The writer logs its failures itself (a permanent one at error level, rate-limited); logging each
-      // attempt here too would repeat a permanent failure every retry.
-      await deps.deadLetters.write({ ...record, topic: deps.kafka.topic }, error, attempts, signal, () => undefined);
-    },
+    undeliverable: (record, error, attempts) =>
+      settleUndeliverable(record, error, attempts, {
+        mode: deps.options.onUndeliverable,
+        logger: deps.logger,
+        metrics: deps.metrics,
+        deadLetters: deps.deadLetters,
+        deadLetterTopic: deps.options.deadLetterTopic,
+        signal,
+        logPrefix: 'replay: ',
+        source: (r) => ({ ...r, topic: deps.kafka.topic }),
+        block: (r, e) => {
+          throw new OtelKafkaJaegerError(
+            `replay stopped at partition ${r.partition} offset ${r.offset}, which can never be delivered ` +
+              `(onUndeliverable: 'block'): ${e.message}`,
+            { code: e.code, cause: e },
+          );
+        },
+        settled: () => {
+          progress.undeliverable++;
+        },
+      }),
   });
   if (signal.aborted) throw abortReason(signal);
   if (blockedBy) deps.logger.info('replay: sink accepted again', { sink: sink.name });

@@ -2,6 +2,8 @@
 // header is missing or empty, the record's first bytes. Records of producers that set no header (e.g. an OTel
 // Collector's Kafka exporter) are thus read right whatever `serializer` says.
 import { boundedText } from '../errors/bounded-text';
+import { SerializationError } from '../errors/errors';
+import { countSpans, decodeTraceRequest } from './otlp-decoder';
 import { OTLP_JSON_CONTENT_TYPE, OTLP_PROTO_CONTENT_TYPE } from './otlp-serializers';
 
 /** Record headers as the Kafka client hands them over. */
@@ -81,4 +83,20 @@ export function nativeRecordHeaders(
     }
   }
   return out;
+}
+
+/** Spans in a record of the given content type; 0 when it cannot be read (or is of another type). */
+export function spansIn(value: Buffer, contentType: string): number {
+  try {
+    if (contentType === OTLP_PROTO_CONTENT_TYPE) return countSpans(value);
+    if (contentType === OTLP_JSON_CONTENT_TYPE) {
+      return decodeTraceRequest(value, OTLP_JSON_CONTENT_TYPE).resourceSpans.reduce(
+        (n, rs) => n + rs.scopeSpans.reduce((m, ss) => m + ss.spans.length, 0),
+        0,
+      );
+    }
+  } catch (err) {
+    if (!(err instanceof SerializationError)) throw err;
+  }
+  return 0;
 }

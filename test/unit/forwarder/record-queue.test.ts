@@ -1,4 +1,4 @@
-import { putBack } from '../../../src/forwarder/record-queue';
+import { RecordQueue, putBack } from '../../../src/forwarder/record-queue';
 
 describe('putBack', () => {
   it('puts records back in front of what was not taken, in order', () => {
@@ -18,5 +18,33 @@ describe('putBack', () => {
     expect(queue[0]).toBe(0);
     expect(queue[299_999]).toBe(299_999);
     expect(queue[300_000]).toBe(300_000);
+  });
+});
+
+describe('RecordQueue', () => {
+  const rec = (bytes: number, at = 0): { value: Buffer; enqueuedAt: number } => ({
+    value: Buffer.alloc(bytes),
+    enqueuedAt: at,
+  });
+
+  it('counts records and bytes as they come, leave, come back and are cleared', () => {
+    const q = new RecordQueue<{ value: Buffer; enqueuedAt: number }>();
+    const [a, b, c] = [rec(1, 10), rec(20, 11), rec(300, 12)];
+    q.push(a);
+    q.push(b);
+    q.push(c);
+    expect([q.length, q.bytes, q.peek()]).toEqual([3, 321, a]);
+    expect(q.shift()).toBe(a);
+    expect(q.shift()).toBe(b);
+    expect([q.length, q.bytes, q.peek()]).toEqual([1, 300, c]);
+    q.putBack([a, b]);
+    expect([q.length, q.bytes]).toEqual([3, 321]);
+    expect([q.shift(), q.shift(), q.shift(), q.shift()]).toEqual([a, b, c, undefined]);
+    expect([q.length, q.bytes, q.peek()]).toEqual([0, 0, undefined]);
+    q.push(a);
+    q.push(b);
+    q.shift();
+    expect(q.clear()).toEqual([b]);
+    expect([q.length, q.bytes]).toEqual([0, 0]);
   });
 });

@@ -1,0 +1,138 @@
+// The partitions this member owns, the records fetched into their queues, and the bound on what they buffer:
+// records come in from the intake, leave as batches, and are released once settled.
+import type { Message, TopicPartition } from '@confluentinc/kafka-javascript';
+
+import type { Logger } from '../logging/logger';
+import { nativeRecordContentType } from '../serializers/record-content';
+import { newPartitionState } from './partition-state';
+import type { ForwardRecord, PartitionState } from './partition-state';
+import type { PauseController } from './pause-controller';
+
+/** Assigned partitions and their fetched records. */
+export class Partitions {
+  readonly #byKey = new Map<string, PartitionState>();
+  readonly #pauses: PauseController;
+  readonly #logger: Logger;
+  readonly #maxBufferedBytes: number;
+  #bufferedBytes = 0;
+
+  /** @param maxBufferedBytes - fetched bytes held at most (`forwarder.maxBufferedBytes`): above it, all pause. */
+  constructor(pauses: PauseController, logger: Logger, maxBufferedBytes: number) {
+    this.#pauses = pauses;
+    this.#logger = logger;
+    this.#maxBufferedBytes = maxBufferedBytes;
+  }
+
+  /** Value bytes of records fetched and not yet released. */
+  get bufferedBytes(): number {
+    return this.#bufferedBytes;
+  }
+
+  /** Assigned partitions, revoked ones excluded (they are removed when revoked). */
+  values(): IterableIterator<PartitionState> {
+    return this.#byKey.values();
+  }
+
+  /** Whether any partition has records waiting for a batch. */
+  anyQueued(): boolean {
+    for (const s of this.#byKey.values()) if (s.queue.length > 0) return true;
+    return false;
+  }
+
+  assigned(assignment: readonly TopicPartition[]): void {
+    for (const tp of assignment) {
+      const key = `${tp.topic}:${tp.partition}`;
+      const existing = this.#byKey.get(key);
+      if (existing && !existing.revoked) continue;
+      this.#byKey.set(key, newPartitionState(tp.topic, tp.partition));
+    }
+    this.#logger.info('partitions assigned', { partitions: assignment.map((tp) => tp.partition).join(',') });
+  }
+
+  /** The states of partitions about to be revoked (before {@link revoked}). */
+  statesOf(assignment: readonly TopicPartition[]): PartitionState[] {
+    const states: PartitionState[] = [];
+    for (const tp of assignment) {
+      const s = this.#byKey.get(`${tp.topic}:${tp.partition}`);
+      if (s) states.push(s);
+    }
+    return states;
+  }
+
+  /** The partitions are no longer this member's: results arriving later are discarded, their bytes released. */
+  revoked(states: readonly PartitionState[]): void {
+    for (const s of states) {
+      s.revoked = true;
+      for (const r of s.queue.clear()) this.release(r);
+      this.#byKey.delete(s.key);
+    }
+    this.#logger.info('partitions revoked', { partitions: states.map((s) => s.partition).join(',') });
+  }
+
+  /**
+   * Queues fetched records (the binding's message objects, kept as they are).
+   *
+   * @remarks
+   * Records of a partition being revoked are left for its next owner. Records of a paused partition (the buffer
+   * filled up within this call, or its sink is failing) are left too: librdkafka drops what it had fetched for a
+   * partition when it is paused, and a resume seeks to the ledger's position, so they are read again. That also
+   * holds the buffer to its bound plus one record, whatever the size of a consume call.
+   */
+  add(messages: readonly Message[], now: number, endOffsetOf: (s: PartitionState) => number | undefined): void {
+    let state: PartitionState | undefined;
+    let seen: PartitionState[] | undefined;
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      if (state?.partition !== m.partition || state.topic !== m.topic) {
+        state = this.#byKey.get(`${m.topic}:${m.partition}`);
+        if (state) {
+          seen ??= [];
+          if (!seen.includes(state)) seen.push(state);
+        }
+      }
+      if (!state || state.revoked || state.paused) continue;
+      const offset = m.offset;
+      // A redelivery (after a pause, the partition is read again from the ledger's position) is not queued twice.
+      if (!state.ledger.track(offset)) continue;
+      const value = m.value;
+      if (!value || value.length === 0) {
+        // Nothing to forward (a tombstone or an empty request): accepted as is.
+        state.ledger.complete(offset);
+        continue;
+      }
+      state.queue.push({
+        state,
+        offset,
+        value,
+        message: m,
+        contentType: nativeRecordContentType(m.headers, value),
+        enqueuedAt: now,
+        released: false,
+        done: false,
+      });
+      this.#bufferedBytes += value.length;
+      if (this.#bufferedBytes > this.#maxBufferedBytes) {
+        for (const s of this.#byKey.values()) this.#pauses.add(s, 'buffer-full');
+      }
+    }
+    for (const s of seen ?? []) {
+      const high = endOffsetOf(s);
+      if (high !== undefined) s.highWatermark = high;
+    }
+  }
+
+  /** A record is settled (or its partition gone): its bytes no longer count; below half the bound, all resume. */
+  release(record: ForwardRecord): void {
+    if (record.released) return;
+    record.released = true;
+    this.#bufferedBytes -= record.value.length;
+    if (this.#bufferedBytes <= this.#maxBufferedBytes / 2) {
+      for (const s of this.#byKey.values()) this.#pauses.remove(s, 'buffer-full');
+    }
+  }
+
+  /** Pauses every partition for `reason`. */
+  pauseAll(reason: 'stopping'): void {
+    for (const s of this.#byKey.values()) this.#pauses.add(s, reason);
+  }
+}

@@ -1,0 +1,98 @@
+import type { PartitionOffset } from '../../../src/forwarder/intake';
+import type { PartitionState } from '../../../src/forwarder/partition-state';
+import { Partitions } from '../../../src/forwarder/partitions';
+import { PauseController } from '../../../src/forwarder/pause-controller';
+import { message, silentLogger } from './fixtures';
+
+class FakeConsumer {
+  readonly paused = new Set<number>();
+
+  pause(_topic: string, p: number): void {
+    this.paused.add(p);
+  }
+
+  resumeAt(_topic: string, p: number, _offset: number, stillWanted: () => boolean): Promise<void> {
+    if (stillWanted()) this.paused.delete(p);
+    return Promise.resolve();
+  }
+
+  committed(): Promise<PartitionOffset[]> {
+    return Promise.resolve([]);
+  }
+}
+
+function setup(maxBufferedBytes: number): { partitions: Partitions; consumer: FakeConsumer } {
+  const consumer = new FakeConsumer();
+  const pauses = new PauseController(silentLogger);
+  pauses.attach(consumer);
+  const partitions = new Partitions(pauses, silentLogger, maxBufferedBytes);
+  partitions.assigned([
+    { topic: 't', partition: 0 },
+    { topic: 't', partition: 1 },
+  ]);
+  return { partitions, consumer };
+}
+
+const states = (p: Partitions): Map<number, PartitionState> => new Map([...p.values()].map((s) => [s.partition, s]));
+
+describe('Partitions', () => {
+  it('queues records of assigned partitions, completes empty ones at once, and ignores redeliveries', () => {
+    const { partitions } = setup(1_000);
+    partitions.add(
+      [
+        message(0, 0, Buffer.alloc(10)),
+        message(0, 1, null),
+        message(1, 5, Buffer.alloc(20)),
+        message(0, 0, Buffer.alloc(10)),
+      ],
+      0,
+      () => 99,
+    );
+    const s = states(partitions);
+    expect([s.get(0)!.queue.length, s.get(1)!.queue.length]).toEqual([1, 1]);
+    expect(s.get(0)!.ledger.highestTracked).toBe(1);
+    expect(s.get(0)!.ledger.inFlight).toBe(1);
+    expect(partitions.bufferedBytes).toBe(30);
+    expect(s.get(0)!.highWatermark).toBe(99);
+  });
+
+  it('pauses every partition past the bound, leaves the rest of the call for later, and resumes below half', async () => {
+    const { partitions, consumer } = setup(25);
+    partitions.add(
+      [
+        message(0, 0, Buffer.alloc(10)),
+        message(0, 1, Buffer.alloc(10)),
+        message(1, 0, Buffer.alloc(10)),
+        message(0, 2, Buffer.alloc(10)),
+      ],
+      0,
+      () => undefined,
+    );
+    const s = states(partitions);
+    // The third record went over the bound: nothing after it is queued (nor tracked, so it is read again).
+    expect(partitions.bufferedBytes).toBe(30);
+    expect([...consumer.paused].sort()).toEqual([0, 1]);
+    expect(s.get(0)!.ledger.highestTracked).toBe(1);
+    const [first] = [s.get(0)!.queue.shift()!];
+    partitions.release(first);
+    partitions.release(first);
+    expect(partitions.bufferedBytes).toBe(20);
+    expect(consumer.paused.size).toBe(2);
+    partitions.release(s.get(0)!.queue.shift()!);
+    await Promise.resolve();
+    expect(partitions.bufferedBytes).toBe(10);
+    expect(consumer.paused.size).toBe(0);
+  });
+
+  it('drops records of unknown or revoked partitions, and releases what a revoked one held', () => {
+    const { partitions } = setup(1_000);
+    partitions.add([message(0, 0, Buffer.alloc(10)), message(7, 0, Buffer.alloc(10))], 0, () => undefined);
+    const revoked = partitions.statesOf([{ topic: 't', partition: 0 }]);
+    partitions.revoked(revoked);
+    expect(partitions.bufferedBytes).toBe(0);
+    expect(revoked[0]!.revoked).toBe(true);
+    expect([...partitions.values()].map((s) => s.partition)).toEqual([1]);
+    partitions.add([message(0, 1, Buffer.alloc(10))], 0, () => undefined);
+    expect(partitions.anyQueued()).toBe(false);
+  });
+});
