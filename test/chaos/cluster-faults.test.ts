@@ -72,7 +72,7 @@ function report(): string {
     'Each run uses a fresh topic and service name. "Spans exported" counts the spans of exports that reported',
     'SUCCESS; "in Jaeger" how many of those Jaeger returns (raw, `raw=true`); "lost" the difference; ',
     '"duplicates" extra stored copies of a span. Time to recover: from the fault to the first successful export',
-    'after it (export scenarios), to the forwarder committing the end of the topic (broker kill), or the whole',
+    'after it, started after the fault and counted to its SUCCESS (export scenarios), to the forwarder committing the end of the topic (broker kill), or the whole',
     'rolling restart; median and maximum over the runs.',
     '',
     '| scenario | runs | spans exported | spans in Jaeger | lost | duplicates (raw) | time to recover |',
