@@ -58,6 +58,14 @@ const DRAIN_CHUNK_BYTES = 1024 * 1024;
 const DRAIN_BACKOFF = { initialDelayMillis: 250, maxDelayMillis: 5_000, multiplier: 2, jitter: 0.2 };
 /** At most one warning per this interval about spans the spool drops. */
 const DROP_WARNING_MILLIS = 60_000;
+/** Broker answers that blame the message itself: a spooled message refused so is dropped after a few tries. */
+const REJECTIONS = new Set([
+  'ERR_MSG_SIZE_TOO_LARGE',
+  'ERR__MSG_SIZE_TOO_LARGE',
+  'ERR_RECORD_LIST_TOO_LARGE',
+  'ERR_INVALID_RECORD',
+  'ERR_CORRUPT_MESSAGE',
+]);
 
 interface OutgoingMessage {
   key: string | null;
@@ -190,6 +198,8 @@ export class KafkaSpanExporter implements SpanExporter {
         bytesPerSecond: spoolOptions.drainBytesPerSecond,
         chunkBytes: Math.min(DRAIN_CHUNK_BYTES, spoolOptions.drainBytesPerSecond),
         backoff: exponentialBackoff(DRAIN_BACKOFF),
+        declinedDelayMillis: DRAIN_BACKOFF.maxDelayMillis,
+        isRejection: (err) => err instanceof ProduceError && REJECTIONS.has(err.kafkaName ?? ''),
         logger: this.#logger,
       });
       if (this.#spool.segments.length > 0) void this.#recoverSpool(this.#spool, this.#drainer);

@@ -3,7 +3,6 @@
 // keep most of it. A segment is deleted only once every record in it was acknowledged; a chunk that fails is
 // retried (only its unacknowledged records) after a backoff, and while that backoff lasts Kafka is known to
 // be down. The drainer owns no Kafka client: `send` is the exporter's produce.
-import { isRetriable } from '../../errors/errors';
 import type { Logger } from '../../logging/logger';
 import type { RetryPolicy } from '../../retry/retry-policy';
 import { sleep as cancellableSleep } from '../../retry/sleep';
@@ -20,7 +19,7 @@ export interface DrainerHooks {
   onDelivered(records: readonly SpoolRecord[]): void;
   /** A send failed; the drainer waits `delayMillis` before the next attempt. */
   onFailure(error: unknown, delayMillis: number): void;
-  /** Records given up on after `maxAttempts` non-retriable failures (e.g. the broker rejects them). */
+  /** Records given up on after `maxRejections` failures that blame them (e.g. the broker refuses their size). */
   onDropped(records: readonly SpoolRecord[], error: unknown): void;
   /** A segment had damaged or torn records, which were skipped. */
   onDamage(segment: Segment, damage: SegmentDamage): void;
@@ -31,10 +30,21 @@ export interface DrainerOptions {
   bytesPerSecond: number;
   /** The most value bytes in one send (at least one record is sent). */
   chunkBytes: number;
-  /** Delays between failed attempts (its own `retry: false` is ignored: spooled data is never given up on). */
+  /** Delays between failed attempts. */
   backoff: RetryPolicy;
-  /** Non-retriable failures of the same records before they are dropped. @defaultValue 5 */
-  maxNonRetriableAttempts?: number;
+  /**
+   * The delay after a failure the backoff would give up on (a non-retriable one, e.g. authentication): the
+   * drainer does not give up on spooled data, it tries again this much later. @defaultValue 5000
+   */
+  declinedDelayMillis?: number;
+  /**
+   * Whether a failure is the records' own fault, so no retry can deliver them (a size or format the broker
+   * refuses). Any other failure — Kafka down, but also authentication or authorization, which an operator
+   * fixes — is retried for as long as it takes. @defaultValue none is
+   */
+  isRejection?: (error: unknown) => boolean;
+  /** Consecutive rejections of the same records before they are dropped. @defaultValue 5 */
+  maxRejections?: number;
   logger: Logger;
   /** Seams for unit tests. */
   now?: () => number;
@@ -139,10 +149,11 @@ export class SpoolDrainer {
   /** Sends every record of a segment; false when stopped first. */
   async #drainSegment(records: SpoolRecord[]): Promise<boolean> {
     const { chunkBytes, bytesPerSecond } = this.#options;
-    const maxNonRetriable = this.#options.maxNonRetriableAttempts ?? 5;
+    const maxRejections = this.#options.maxRejections ?? 5;
+    const isRejection = this.#options.isRejection ?? (() => false);
     let queue = records;
     let attempt = 0;
-    let nonRetriable = 0;
+    let rejections = 0;
     while (queue.length > 0) {
       if (this.#stop.signal.aborted) return false;
       let n = 0;
@@ -159,7 +170,7 @@ export class SpoolDrainer {
         this.#hooks.onDelivered(chunk);
         queue = queue.slice(n);
         attempt = 0;
-        nonRetriable = 0;
+        rejections = 0;
         // Pacing: this chunk's share of a second at bytesPerSecond, less the time its send took.
         const wait = (bytes / bytesPerSecond) * 1000 - (this.#now() - started);
         if (wait > 0 && queue.length > 0 && !(await this.#wait(wait))) return false;
@@ -168,10 +179,10 @@ export class SpoolDrainer {
         const rest = chunk.filter((_, i) => !acknowledged.has(i));
         if (delivered.length > 0) this.#hooks.onDelivered(delivered);
         queue = [...rest, ...queue.slice(n)];
-        if (!isRetriable(err) && ++nonRetriable >= maxNonRetriable) {
+        if (isRejection(err) && ++rejections >= maxRejections) {
           this.#hooks.onDropped(rest, err);
           queue = queue.slice(rest.length);
-          nonRetriable = 0;
+          rejections = 0;
           continue;
         }
         attempt++;
@@ -199,7 +210,7 @@ export class SpoolDrainer {
 
   #delay(attempt: number, err: unknown): number {
     const decision = this.#options.backoff.nextDelay(attempt, err);
-    return decision.retry ? decision.delayMillis : 1_000;
+    return decision.retry ? decision.delayMillis : (this.#options.declinedDelayMillis ?? 5_000);
   }
 
   /** Waits unless stopped; false when stopped. */

@@ -142,18 +142,60 @@ describe('SpoolDrainer', () => {
     await fill(2);
     const dropped: number[] = [];
     const kafka = new FakeKafka();
-    const d = drainer(
-      kafka,
-      {},
-      {
-        send: () => Promise.reject(new ProduceError('record too large', { retriable: false })),
+    const d = new SpoolDrainer(
+      spool,
+      kafka.hooks({
+        send: () => Promise.reject(new ProduceError('record too large', { kafkaName: 'ERR_MSG_SIZE_TOO_LARGE' })),
         onDropped: (records: readonly SpoolRecord[]) => dropped.push(...records.map(idOf)),
+      }),
+      {
+        bytesPerSecond: 1e9,
+        chunkBytes: 2_000,
+        backoff: fixedDelay(5),
+        declinedDelayMillis: 5,
+        isRejection: (err) => (err as ProduceError).kafkaName === 'ERR_MSG_SIZE_TOO_LARGE',
+        logger: quiet,
       },
     );
     d.wake();
     await d.idle();
     expect(dropped).toEqual([0, 1]);
+    expect(kafka.failures).toBe(4); // one chunk holding both: 4 backoffs, dropped at the 5th rejection
     expect(spool.segments).toEqual([]);
+  });
+
+  it('any other failure, even a non-retriable one (authentication), is retried, never dropped', async () => {
+    await fill(2);
+    const kafka = new FakeKafka();
+    let failing = 8;
+    const d = new SpoolDrainer(
+      spool,
+      kafka.hooks({
+        send: (records: readonly SpoolRecord[], onAck: (i: number) => void) => {
+          if (failing-- > 0)
+            return Promise.reject(new ProduceError('SASL authentication failed', { retriable: false }));
+          records.forEach((r, i) => {
+            kafka.delivered.push(idOf(r));
+            onAck(i);
+          });
+          return Promise.resolve();
+        },
+        onDropped: () => {
+          throw new Error('dropped');
+        },
+      }),
+      {
+        bytesPerSecond: 1e9,
+        chunkBytes: 2_000,
+        backoff: fixedDelay(1),
+        declinedDelayMillis: 1,
+        isRejection: () => false,
+        logger: quiet,
+      },
+    );
+    d.wake();
+    await d.idle();
+    expect(kafka.delivered).toEqual([0, 1]);
   });
 
   it('stop() ends a backoff at once and leaves the spool on disk; nudge() ends a backoff early', async () => {
