@@ -2,7 +2,7 @@
 // one exporter, and prints what was delivered and what it cost this process (user + system CPU, which
 // includes librdkafka's native threads). Started by run.ts; not meant to be run by hand, but it can be:
 //   node --import tsx bench/exporter/contender.ts '{"kind":"noop","spans":200000,...}'
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -128,6 +128,13 @@ class CountingExporter implements SpanExporter {
   }
 }
 
+/** A fresh spool directory, removed when this process exits. */
+function benchSpoolDirectory(): string {
+  const directory = mkdtempSync(join(tmpdir(), 'okj-bench-spool-'));
+  process.once('exit', () => rmSync(directory, { recursive: true, force: true }));
+  return directory;
+}
+
 async function exporterFor(spec: ContenderSpec): Promise<SpanExporter> {
   switch (spec.kind) {
     case 'noop':
@@ -152,7 +159,7 @@ async function exporterFor(spec: ContenderSpec): Promise<SpanExporter> {
           ...(spec.partitionByTraceId !== undefined && { partitionByTraceId: spec.partitionByTraceId }),
           ...(spec.messagePer !== undefined && { messagePer: spec.messagePer }),
           // With Kafka healthy the spool is never written: this measures what having it on costs.
-          ...(spec.spool && { spool: { directory: mkdtempSync(join(tmpdir(), 'okj-bench-spool-')) } }),
+          ...(spec.spool && { spool: { directory: benchSpoolDirectory() } }),
         },
       });
     }
