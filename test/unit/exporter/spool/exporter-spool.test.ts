@@ -2,12 +2,21 @@
 // construction, exports spooled (SUCCESS) once the first one timed out and at once after it, the bound, and a
 // restart that finds the spool. Delivery from the spool is tested against the real broker
 // (test/integration/exporter/spool.test.ts).
+// Each exporter that tried Kafka here leaves its connect to the unreachable broker pending for ~30 s, holding
+// one of libuv's 4 threadpool threads, where the spool's file I/O runs as well: with a fifth, appends stall
+// until a connect gives up. Keep the exporters of this file few.
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { ExportResultCode } from '@opentelemetry/core';
 import type { ExportResult } from '@opentelemetry/core';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
 
 import { SpoolError } from '../../../../src/errors/errors';
 import { KafkaSpanExporter } from '../../../../src/exporter/kafka-span-exporter';
@@ -24,11 +33,12 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function exporter(spool: Record<string, unknown> = {}): KafkaSpanExporter {
+function exporter(spool: Record<string, unknown> = {}, meterProvider?: MeterProvider): KafkaSpanExporter {
   const e = new KafkaSpanExporter({
     kafka: { brokers: UNREACHABLE },
     exporter: { timeoutMillis: 300, messagePer: 'trace', spool: { directory: dir, fsync: 'never', ...spool } },
     logger: quiet,
+    ...(meterProvider && { meterProvider }),
   });
   exporters.push(e);
   return e;
@@ -59,8 +69,11 @@ describe('KafkaSpanExporter with a spool', () => {
     exporter();
   });
 
-  it('Kafka unreachable: the first export times out into the spool, later ones go there at once; all SUCCESS', async () => {
-    const e = exporter();
+  it('Kafka unreachable: the first export times out into the spool, later ones go there at once; all SUCCESS, metered', async () => {
+    const metrics = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+    const reader = new PeriodicExportingMetricReader({ exporter: metrics, exportIntervalMillis: 3_600_000 });
+    const provider = new MeterProvider({ readers: [reader] });
+    const e = exporter({}, provider);
     const first = await exportOnce(e);
     expect(first.result.code).toBe(ExportResultCode.SUCCESS);
     expect(first.millis).toBeGreaterThanOrEqual(250);
@@ -70,6 +83,22 @@ describe('KafkaSpanExporter with a spool', () => {
       expect(next.millis).toBeLessThan(250);
     }
     expect(segments().length).toBeGreaterThan(0);
+
+    // 6 exports of 2 traces of 3 spans: 12 messages, 36 spans.
+    await reader.forceFlush();
+    const value = (name: string): number =>
+      metrics
+        .getMetrics()
+        .flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics))
+        .filter((m) => m.descriptor.name === `otel_kafka_jaeger.exporter.${name}`)
+        .flatMap((m) => m.dataPoints.map((p) => p.value as number))
+        .reduce((a, b) => a + b, 0);
+    expect(value('spool.spans.spooled')).toBe(36);
+    expect(value('spool.messages')).toBe(12);
+    expect(value('spool.bytes')).toBeGreaterThan(0);
+    expect(value('spool.oldest.age')).toBeGreaterThan(0);
+    expect(value('spans.failed')).toBe(0);
+    await provider.shutdown();
   });
 
   it('at maxBytes exports report FAILED with SPOOL_FULL; the files stay within the bound', async () => {
