@@ -58,7 +58,8 @@ async function exportUntilGrouped(
     const before = new Set((await readToEnd(topic)).map((r) => `${r.partition}/${r.offset}`));
     ledgers.push(await exportBatch(exporter, service, 40));
     const added = (await readToEnd(topic)).filter((r) => !before.has(`${r.partition}/${r.offset}`));
-    if (added.length > 0 && added.every((r) => r.key === null)) return { ledger: mergeLedgers(...ledgers), grouped: added };
+    if (added.length > 0 && added.every((r) => r.key === null))
+      return { ledger: mergeLedgers(...ledgers), grouped: added };
     await delay(100);
   }
   throw new Error(`${topic}: no export was grouped by partition after 20 batches`);
@@ -99,7 +100,10 @@ describe("KafkaSpanExporter with messagePer 'partition' (the default)", () => {
     // Jaeger's own Kafka receiver (encoding otlp_proto) stores every span, once.
     await waitForAllSpans(ledger, service, { queryUrl: jaeger.queryUrl, timeoutMillis: 60_000 });
     const received = await accountInJaeger(ledger, service, jaeger.queryUrl);
-    expect({ duplicates: received.duplicates, unexpected: received.unexpected }).toEqual({ duplicates: 0, unexpected: 0 });
+    expect({ duplicates: received.duplicates, unexpected: received.unexpected }).toEqual({
+      duplicates: 0,
+      unexpected: 0,
+    });
 
     // Our forwarder drains the same topic into the stack's Jaeger: every span id once.
     const config = forwarderConfig(topic);
