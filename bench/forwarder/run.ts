@@ -189,6 +189,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
   }
   const known = new Set([
     'spans',
+    'traces-per-record',
     'rounds',
     'only',
     'extras',
