@@ -50,7 +50,8 @@ export interface ConnectionFailure {
 // lines name the broker and never a credential.
 const CONNECTION_FAILURES: readonly [RegExp, ConnectionFailure][] = [
   [
-    /SASL authentication error|Authentication failed/i,
+    // The connection log line, or the client's error event (`Local: Authentication failure`).
+    /SASL authentication error|Authentication failed|^(Error: )?Local: Authentication failure/i,
     {
       code: 'KAFKA_AUTHENTICATION',
       cause:
@@ -59,13 +60,13 @@ const CONNECTION_FAILURES: readonly [RegExp, ConnectionFailure][] = [
     },
   ],
   [
-    /certificate verify failed|SSL handshake failed/i,
+    /certificate verify failed|SSL handshake failed|^(Error: )?Local: SSL error/i,
     {
       code: 'KAFKA_TLS_VERIFICATION',
       cause:
-        "the broker's TLS certificate could not be verified: check kafka.ssl.caFile " +
-        '(OTEL_EXPORTER_KAFKA_CERTIFICATE) and that each broker address is a name or IP its certificate holds ' +
-        '(hostname verification is on)',
+        'the TLS handshake with the broker failed (its certificate could not be verified, or the client ' +
+        'certificate was refused): check kafka.ssl.caFile (OTEL_EXPORTER_KAFKA_CERTIFICATE), that each broker ' +
+        'address is a name or IP its certificate holds (hostname verification is on), and kafka.ssl.certFile/keyFile',
     },
   ],
   [

@@ -65,6 +65,9 @@ describe('connection failures', () => {
         '127.0.0.1:9094/bootstrap: Disconnected: connection closed by peer: receive 0 after POLLIN (after 1ms in state APIVERSION_QUERY)',
       )?.code,
     ).toBe('KAFKA_SECURITY_PROTOCOL');
+    expect(connectionFailureOf('Local: Authentication failure')?.code).toBe('KAFKA_AUTHENTICATION');
+    expect(connectionFailureOf('Local: SSL error')?.code).toBe('KAFKA_TLS_VERIFICATION');
+    expect(connectionFailureOf('Local: Broker transport failure')).toBeUndefined();
     expect(connectionFailureOf('Connect to ipv4#127.0.0.1:9092 failed: Connection refused')).toBeUndefined();
   });
 });
