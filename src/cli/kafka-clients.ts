@@ -1,12 +1,11 @@
 // Kafka clients of the admin-style commands (topic, lag, dlq), built from the same resolved `kafka` config
 // as the library's own clients so SASL/TLS settings from --config or the environment apply.
-import { randomBytes } from 'node:crypto';
-
-import kafkaJavascript, { KafkaJS } from '@confluentinc/kafka-javascript';
-import type { KafkaConsumer, Message } from '@confluentinc/kafka-javascript';
+import { KafkaJS } from '@confluentinc/kafka-javascript';
+import type { Message } from '@confluentinc/kafka-javascript';
 
 import type { ResolvedKafkaConfig } from '../config/resolve-config';
-import { adminRdKafkaConfig, consumerRdKafkaConfig, deadLetterProducerRdKafkaConfig } from '../kafka/client-config';
+import { readRanges } from '../forwarder/range-reader';
+import { adminRdKafkaConfig, deadLetterProducerRdKafkaConfig } from '../kafka/client-config';
 import { kafkaLogger } from '../kafka/kafka-logger';
 import { silentLogger } from './output';
 
@@ -60,49 +59,13 @@ export async function readTopic(
   limit: number,
   onMessage: (message: Message) => Promise<void> | void,
 ): Promise<number> {
-  const pending = bounds.filter((b) => b.high > b.low);
-  if (pending.length === 0 || limit <= 0) return 0;
-  const consumer: KafkaConsumer = new kafkaJavascript.KafkaConsumer(
-    consumerRdKafkaConfig(
-      kafka,
-      {},
-      {
-        'group.id': `okj-cli-${randomBytes(6).toString('hex')}`,
-        'enable.auto.commit': false,
-        'enable.auto.offset.store': false,
-        'enable.partition.eof': true,
-      },
-    ),
-    {},
+  return readRanges(
+    kafka,
+    topic,
+    bounds.map((b) => ({ partition: b.partition, from: b.low, to: b.high })),
+    async (messages) => {
+      for (const m of messages) await onMessage(m);
+    },
+    { limit, batchSize: 500, groupPrefix: 'okj-cli' },
   );
-  const end = new Map(pending.map((b) => [b.partition, b.high]));
-  const done = new Set<number>();
-  // EOF is a backstop for partitions whose last records were compacted away after the bounds were read; it
-  // counts only at or past the end offset, so an early event cannot cut a partition short.
-  consumer.on('partition.eof', (eof) => {
-    if (eof.offset >= (end.get(eof.partition) ?? 0)) done.add(eof.partition);
-  });
-  await new Promise<void>((resolve, reject) =>
-    consumer.connect({ timeout: 30_000 }, (err) => (err ? reject(new Error(err.message)) : resolve())),
-  );
-  let read = 0;
-  try {
-    consumer.setDefaultConsumeTimeout(200);
-    consumer.assign(pending.map((b) => ({ topic, partition: b.partition, offset: b.low })));
-    while (done.size < pending.length && read < limit) {
-      const messages = await new Promise<Message[]>((resolve, reject) =>
-        consumer.consume(500, (err, m) => (err ? reject(new Error(err.message)) : resolve(m))),
-      );
-      for (const m of messages) {
-        const stop = end.get(m.partition) ?? 0;
-        if (m.offset >= stop || read >= limit) continue;
-        read++;
-        await onMessage(m);
-        if (m.offset + 1 >= stop) done.add(m.partition);
-      }
-    }
-  } finally {
-    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
-  }
-  return read;
 }

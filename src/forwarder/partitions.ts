@@ -73,10 +73,11 @@ export class Partitions {
    * Queues fetched records (the binding's message objects, kept as they are).
    *
    * @remarks
-   * Records of a partition being revoked are left for its next owner. Records of a paused partition (the buffer
-   * filled up within this call, or its sink is failing) are left too: librdkafka drops what it had fetched for a
-   * partition when it is paused, and a resume seeks to the ledger's position, so they are read again. That also
-   * holds the buffer to its bound plus one record, whatever the size of a consume call.
+   * Records of a partition being revoked are left for its next owner. Once the buffer is full (or the forwarder
+   * stops), records of the partitions paused for it are left too: librdkafka drops what it had fetched for a
+   * partition when it is paused, and a resume seeks to the ledger's position, so they are read again. That holds
+   * the buffer to its bound plus one record, whatever the size of a consume call. Records of a partition paused
+   * only because its sink requests fail are kept (they were fetched already, and count against the bound).
    */
   add(messages: readonly Message[], now: number, endOffsetOf: (s: PartitionState) => number | undefined): void {
     let state: PartitionState | undefined;
@@ -90,7 +91,9 @@ export class Partitions {
           if (!seen.includes(state)) seen.push(state);
         }
       }
-      if (!state || state.revoked || state.paused) continue;
+      if (!state || state.revoked || state.pauseReasons.has('buffer-full') || state.pauseReasons.has('stopping')) {
+        continue;
+      }
       const offset = m.offset;
       // A redelivery (after a pause, the partition is read again from the ledger's position) is not queued twice.
       if (!state.ledger.track(offset)) continue;

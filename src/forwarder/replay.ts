@@ -1,20 +1,19 @@
-// Replay: re-send a range of the topic (by time or by offsets) to a sink with the forwarder's batching,
-// retry and dead-letter handling, using a consumer of its own that joins no group and commits nothing, so
-// the live group's offsets never move.
-import { randomBytes } from 'node:crypto';
-
-import kafkaJavascript, { KafkaJS } from '@confluentinc/kafka-javascript';
-import type { KafkaConsumer, Message } from '@confluentinc/kafka-javascript';
+// Replay: re-send a range of the topic (by time or by offsets) to a sink with the forwarder's delivery (retry,
+// bisection) and undeliverable handling, read with the range reader's consumer, which joins no group and
+// commits nothing, so the live group's offsets never move.
+import { KafkaJS } from '@confluentinc/kafka-javascript';
+import type { Message } from '@confluentinc/kafka-javascript';
 
 import type { ResolvedForwarderConfig, ResolvedKafkaConfig } from '../config/resolve-config';
 import { ConfigError, OtelKafkaJaegerError, ShutdownError } from '../errors/errors';
-import { adminRdKafkaConfig, consumerRdKafkaConfig } from '../kafka/client-config';
+import { adminRdKafkaConfig } from '../kafka/client-config';
 import { kafkaLogger } from '../kafka/kafka-logger';
 import type { Logger } from '../logging/logger';
 import type { Sink } from '../sinks/sink';
 import type { DeadLetterWriter } from './dead-letter';
 import { deliverBatch } from './delivery';
 import type { ForwarderMetrics } from './forwarder-metrics';
+import { readRanges } from './range-reader';
 import { settleUndeliverable } from './undeliverable';
 
 /** A replay bound: a time (`Date` or milliseconds since the epoch) or an offset per partition. */
@@ -103,7 +102,6 @@ interface ReplayRecord {
 }
 
 const CONSUME_BATCH = 1_000;
-const CONSUME_TIMEOUT_MILLIS = 200;
 
 /** Reads exactly the requested range of every partition and sends it to the sink. */
 export async function replayRange(deps: ReplayDeps, request: ReplayOptions): Promise<ReplayResult> {
@@ -125,83 +123,47 @@ export async function replayRange(deps: ReplayDeps, request: ReplayOptions): Pro
     return { ...progress, ranges, durationMillis: Date.now() - started };
   }
 
-  // A default import: Node's ESM loader cannot see KafkaConsumer as a named export of this CommonJS module.
-  const consumer = new kafkaJavascript.KafkaConsumer(
-    // The passthrough applies (SASL, TLS...), but cannot turn commits back on or name a real group.
-    consumerRdKafkaConfig(
-      deps.kafka,
-      {},
-      {
-        // A group id is required by librdkafka; with assign() and no commits it never joins a group.
-        'group.id': `okj-replay-${randomBytes(6).toString('hex')}`,
-        'enable.auto.commit': false,
-        'enable.auto.offset.store': false,
-        'enable.partition.eof': true,
-      },
-    ),
-    {},
-  );
-  const next = new Map(ranges.map((r) => [r.partition, r.fromOffset]));
-  const end = new Map(ranges.map((r) => [r.partition, r.toOffset]));
-  const done = new Set<number>();
-  const markDone = (partition: number): void => {
-    if (done.has(partition)) return;
-    done.add(partition);
-    progress.partitionsDone = done.size;
-    report();
-  };
-  // End of a partition as it is now, which is at or past the end of its range. The event may come before
-  // the consume callback that hands over the records preceding it, so it is acted on after each batch.
-  const atEnd = new Set<number>();
-  consumer.on('partition.eof', (eof) => atEnd.add(eof.partition));
-  await new Promise<void>((resolve, reject) =>
-    consumer.connect({ timeout: 30_000 }, (err) =>
-      err ? reject(new Error(`replay consumer: ${err.message}`)) : resolve(),
-    ),
-  );
-  try {
-    consumer.setDefaultConsumeTimeout(CONSUME_TIMEOUT_MILLIS);
-    consumer.assign(ranges.map((r) => ({ topic: deps.kafka.topic, partition: r.partition, offset: r.fromOffset })));
-    deps.logger.info('replay started', { topic: deps.kafka.topic, ranges: JSON.stringify(ranges), sink: sink.name });
-    while (done.size < ranges.length) {
-      if (signal.aborted) throw abortReason(signal);
-      const messages = await consume(consumer, CONSUME_BATCH);
-      const batch: ReplayRecord[] = [];
+  deps.logger.info('replay started', { topic: deps.kafka.topic, ranges: JSON.stringify(ranges), sink: sink.name });
+  let partitionsDone = 0;
+  await readRanges(
+    deps.kafka,
+    deps.kafka.topic,
+    ranges.map((r) => ({ partition: r.partition, from: r.fromOffset, to: r.toOffset })),
+    async (messages) => {
+      let batch: ReplayRecord[] = [];
       let bytes = 0;
       for (const m of messages) {
-        if (done.has(m.partition)) continue;
-        const stop = end.get(m.partition) ?? 0;
-        if (m.offset >= stop) {
-          markDone(m.partition);
-          continue;
-        }
-        next.set(m.partition, m.offset + 1);
-        if (m.value && m.value.length > 0) {
-          const headers = headersOf(m);
-          batch.push({
-            partition: m.partition,
-            offset: m.offset,
-            key: m.key === undefined || m.key === null ? null : Buffer.from(m.key),
-            value: m.value,
-            headers,
-            timestamp: String(m.timestamp ?? ''),
-            contentType: deps.contentTypeOf(headers, m.value),
-          });
-          bytes += m.value.length;
-        }
+        if (!m.value || m.value.length === 0) continue;
+        const headers = headersOf(m);
+        batch.push({
+          partition: m.partition,
+          offset: m.offset,
+          key: m.key === undefined || m.key === null ? null : Buffer.from(m.key),
+          value: m.value,
+          headers,
+          timestamp: String(m.timestamp ?? ''),
+          contentType: deps.contentTypeOf(headers, m.value),
+        });
+        bytes += m.value.length;
         if (batch.length >= deps.options.maxRecords || bytes >= deps.options.maxBytes) {
-          await sendBatch(deps, sink, signal, batch.splice(0), progress);
+          await sendBatch(deps, sink, signal, batch, progress);
+          batch = [];
           bytes = 0;
         }
-        if (m.offset + 1 >= stop) markDone(m.partition);
       }
       if (batch.length > 0) await sendBatch(deps, sink, signal, batch, progress);
-      for (const partition of atEnd) markDone(partition);
-      if (messages.length > 0) report();
-    }
-  } finally {
-    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
-  }
+      report();
+    },
+    {
+      batchSize: CONSUME_BATCH,
+      signal,
+      groupPrefix: 'okj-replay',
+      onPartitionDone: () => {
+        progress.partitionsDone = ++partitionsDone;
+        report();
+      },
+    },
+  );
   if (signal.aborted) throw abortReason(signal);
   const result: ReplayResult = { ...progress, ranges, durationMillis: Date.now() - started };
   deps.logger.info('replay finished', { records: result.records, spans: result.spans, millis: result.durationMillis });
@@ -261,14 +223,6 @@ async function sendBatch(
   });
   if (signal.aborted) throw abortReason(signal);
   if (blockedBy) deps.logger.info('replay: sink accepted again', { sink: sink.name });
-}
-
-function consume(consumer: KafkaConsumer, count: number): Promise<Message[]> {
-  return new Promise((resolve, reject) =>
-    consumer.consume(count, (err, messages) =>
-      err ? reject(new Error(`replay consume: ${err.message}`)) : resolve(messages),
-    ),
-  );
 }
 
 function headersOf(m: Message): Record<string, string | Buffer> {
