@@ -1,10 +1,9 @@
-// KafkaSpanExporter with exporter.spool, against a Kafka nobody listens on (no stubs needed): the lock at
-// construction, exports spooled (SUCCESS) once the first one timed out and at once after it, the bound, and a
-// restart that finds the spool. Delivery from the spool is tested against the real broker
-// (test/integration/exporter/spool.test.ts).
-// Each exporter that tried Kafka here leaves its connect to the unreachable broker pending for ~30 s, holding
-// one of libuv's 4 threadpool threads, where the spool's file I/O runs as well: with a fifth, appends stall
-// until a connect gives up. Keep the exporters of this file few.
+// KafkaSpanExporter with exporter.spool while Kafka cannot be reached: the lock at construction, exports
+// spooled (SUCCESS) once the first one timed out and at once after it, the bound, and a restart that finds the
+// spool. Delivery from the spool is tested against the real broker (test/integration/exporter/spool.test.ts).
+// The connection is stubbed as one that never completes (a broker that does not answer): a real native
+// client left connecting to an unreachable address outlives this file, and its callback firing after Jest
+// disposed the file's context crashed the in-band test process (a segfault in a CI run).
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +19,7 @@ import {
 
 import { SpoolError } from '../../../../src/errors/errors';
 import { KafkaSpanExporter } from '../../../../src/exporter/kafka-span-exporter';
+import { DeliveryProducer } from '../../../../src/kafka/delivery-producer';
 import { makeSpans } from '../../helpers/spans';
 
 const UNREACHABLE = ['127.0.0.1:1'];
@@ -27,10 +27,14 @@ const quiet = { debug: () => undefined, info: () => undefined, warn: () => undef
 
 let dir: string;
 const exporters: KafkaSpanExporter[] = [];
-beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'okj-exp-spool-'))));
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'okj-exp-spool-'));
+  jest.spyOn(DeliveryProducer, 'connect').mockImplementation(() => new Promise<never>(() => undefined));
+});
 afterEach(async () => {
   await Promise.all(exporters.splice(0).map((e) => e.shutdown()));
   rmSync(dir, { recursive: true, force: true });
+  jest.restoreAllMocks();
 });
 
 function exporter(spool: Record<string, unknown> = {}, meterProvider?: MeterProvider): KafkaSpanExporter {
