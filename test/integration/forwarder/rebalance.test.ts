@@ -100,8 +100,12 @@ describe('forwarder: two members in one group', () => {
     const groupId = config.forwarder!.groupId!;
     const history = watchCommits(groupId, topic);
 
-    // `a` delivers 20 requests (1,000 records), then its next requests hang in flight.
-    const sinkA = new HoldingSink(20);
+    // `a` delivers 20 requests (1,000 records), and more until every partition's first record is accepted
+    // (so that whichever partitions are revoked, `a` had accepted some of them: the native intake may read
+    // one partition's records ahead of another's), then its next requests hang in flight.
+    const sinkA: HoldingSink = new HoldingSink(20, () =>
+      [0, 1, 2, 3].some((p) => (positions(sinkA.accepted, where).get(p) ?? 0) === 0),
+    );
     const a = await startForwarder({ ...config, forwarder: { ...config.forwarder, sink: sinkA } });
     await poll('a with every request slot held', () => sinkA.waiting === maxInFlightRequests && sinkA.sending === 0);
     const acceptedBeforeRevoke = positions(sinkA.accepted, where);
@@ -211,13 +215,16 @@ class HoldingSink implements Sink {
   readonly held: Buffer[] = [];
   readonly accepted: Buffer[] = [];
   #admit: number;
+  readonly #needsMore: () => boolean;
   #gate: Promise<void>;
   #open: () => void = () => undefined;
   waiting = 0;
   sending = 0;
 
-  constructor(admit: number) {
+  /** Admits `admit` requests, and more while `needsMore()` says so; holds the rest until released. */
+  constructor(admit: number, needsMore: () => boolean = () => false) {
     this.#admit = admit;
+    this.#needsMore = needsMore;
     this.#gate = new Promise((resolve) => (this.#open = resolve));
   }
 
@@ -229,7 +236,7 @@ class HoldingSink implements Sink {
   async send(records: readonly SinkRecord[], options: SinkSendOptions): Promise<SinkResult | void> {
     const values = records.map((r) => r.value);
     this.sent.push(...values);
-    if (this.#admit <= 0) {
+    if (this.#admit <= 0 && !this.#needsMore()) {
       this.held.push(...values);
       this.waiting++;
       await this.#gate;

@@ -189,8 +189,18 @@ export async function readToEnd(topic: string, opts: { timeoutMillis?: number } 
 export async function committedOffsets(groupId: string, topic: string): Promise<Map<number, number>> {
   const admin = await connectedAdmin();
   try {
-    const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return new Map((entry?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+    // A broker just started answers COORDINATOR_LOAD_IN_PROGRESS (or NOT_COORDINATOR) while it loads the
+    // offsets topic: retriable, so ask again, a bounded number of times.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        return new Map((entry?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (attempt >= 50 || ![14, 15, 16].includes(code as number)) throw err;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
   } finally {
     await admin.disconnect();
   }
