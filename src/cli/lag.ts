@@ -2,6 +2,8 @@
 import { ENV } from '../config/env';
 import { DEFAULTS, resolveKafkaConfig } from '../config/resolve-config';
 import { COMMON_OPTIONS, COMMON_OPTIONS_HELP, buildConfig, parseCommand, stringFlag } from './args';
+import { consumerRdKafkaConfig } from '../kafka/client-config';
+import { readCommittedOffsets } from '../kafka/committed-offsets';
 import { partitionBounds, withAdmin } from './kafka-clients';
 import { printJson } from './output';
 
@@ -17,6 +19,9 @@ Options:
   --json                one JSON object instead of a table
 ${COMMON_OPTIONS_HELP}
   -h, --help            this help`;
+
+/** Bounds connecting for, and reading, the group's committed offsets. */
+const LAG_TIMEOUT_MILLIS = 30_000;
 
 /** One partition's row. */
 interface LagRow {
@@ -49,8 +54,7 @@ export async function lagCommand(argv: string[]): Promise<number> {
 
   const rows = await withAdmin(kafka, async (admin): Promise<LagRow[]> => {
     const bounds = await partitionBounds(admin, topic);
-    const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    const committed = new Map((entry?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+    const committed = await readCommittedOffsets(consumerRdKafkaConfig(kafka), groupId, topic, LAG_TIMEOUT_MILLIS);
     return bounds.map((b) => {
       const c = committed.get(b.partition) ?? -1;
       return {

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { KafkaCluster, runDir } from '../../../scripts/stack/stack';
-import { connectedAdmin } from '../harness/kafka';
+import { committedOffsets, connectedAdmin } from '../harness/kafka';
 import { uniqueName } from '../harness/names';
 import { endpoints } from '../harness/stack';
 
@@ -75,14 +75,11 @@ export async function commitsAndEnds(
   groupId: string,
   topic: string,
 ): Promise<{ committed: Map<number, number>; ends: Map<number, number> }> {
+  const committed = await committedOffsets(groupId, topic, cluster.bootstrap);
   const admin = await connectedAdmin(cluster.bootstrap);
   try {
-    const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
     const offsets = await admin.fetchTopicOffsets(topic);
-    return {
-      committed: new Map((entry?.partitions ?? []).map((p) => [p.partition, Number(p.offset)])),
-      ends: new Map(offsets.map((p) => [p.partition, Number(p.high)])),
-    };
+    return { committed, ends: new Map(offsets.map((p) => [p.partition, Number(p.high)])) };
   } finally {
     await admin.disconnect();
   }

@@ -2,6 +2,7 @@
 // creates is disconnected after the test file (afterAll), so a failing test leaks no connection.
 import { AdminClient, KafkaJS } from '@confluentinc/kafka-javascript';
 
+import { readCommittedOffsets } from '../../../src/kafka/committed-offsets';
 import { endpoints } from './stack';
 import { uniqueName } from './names';
 
@@ -185,25 +186,22 @@ export async function readToEnd(topic: string, opts: { timeoutMillis?: number } 
   return records;
 }
 
-/** The group's committed offset per partition of `topic` (-1 where nothing was committed). */
-export async function committedOffsets(groupId: string, topic: string): Promise<Map<number, number>> {
-  const admin = await connectedAdmin();
-  try {
-    // A broker just started answers COORDINATOR_LOAD_IN_PROGRESS (or NOT_COORDINATOR) while it loads the
-    // offsets topic: retriable, so ask again, a bounded number of times.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
-        return new Map((entry?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-      } catch (err) {
-        const code = (err as { code?: unknown }).code;
-        if (attempt >= 50 || ![14, 15, 16].includes(code as number)) throw err;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
-  } finally {
-    await admin.disconnect();
-  }
+/**
+ * The group's committed offset per partition of `topic` (-1 where nothing was committed), read through a consumer
+ * handle: the Admin API's read crashes librdkafka 2.15 when the coordinator is loading or moving (see
+ * src/kafka/committed-offsets.ts).
+ */
+export async function committedOffsets(
+  groupId: string,
+  topic: string,
+  brokers?: string[],
+): Promise<Map<number, number>> {
+  return readCommittedOffsets(
+    { 'bootstrap.servers': (brokers ?? endpoints.kafkaBrokers).join(',') },
+    groupId,
+    topic,
+    30_000,
+  );
 }
 
 /** The end offset (high watermark) per partition of `topic`. */

@@ -1,0 +1,68 @@
+// A consumer group's committed offsets, read through a consumer handle rather than the Admin API.
+//
+// Why not `admin.fetchOffsets()` (ListConsumerGroupOffsets): librdkafka 2.15 handles that request's
+// NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE answer by asking the client's own consumer group to look for the
+// coordinator again, and an admin client has none: it dereferences a null group handle and the process dies
+// with SIGSEGV (rdkafka_request.c, rd_kafka_handle_OffsetFetch → rd_kafka_cgrp_op(NULL)). A coordinator that
+// is loading or moving (a broker just started or restarting) is exactly when an operator asks for the lag. A
+// consumer handle has a group handle, which finds the coordinator and retries within the timeout. It only reads:
+// it never subscribes, so it never joins the group nor disturbs its members.
+import kafkaJavascript from '@confluentinc/kafka-javascript';
+import type { KafkaConsumer, Metadata, TopicPartitionOffset } from '@confluentinc/kafka-javascript';
+
+import type { RdKafkaConfig } from './client-config';
+
+/** librdkafka's `RD_KAFKA_OFFSET_INVALID`: the partition has no committed offset. */
+const OFFSET_INVALID = -1001;
+
+/**
+ * The offset `groupId` committed for each partition of `topic`, -1 where it committed none.
+ *
+ * @param config - librdkafka properties to reach the cluster (bootstrap servers, security); `group.id` and
+ *   auto-commit are set here.
+ * @param timeoutMillis - bounds connecting (with the topic's metadata) and the read, each.
+ * @throws when the cluster cannot be reached, the topic does not exist, or the read times out.
+ */
+export async function readCommittedOffsets(
+  config: RdKafkaConfig,
+  groupId: string,
+  topic: string,
+  timeoutMillis: number,
+): Promise<Map<number, number>> {
+  const props: Record<string, unknown> = {};
+  // Properties of the KafkaJS layer (`js.*`) mean nothing to librdkafka, which refuses them.
+  for (const [k, v] of Object.entries(config)) if (!k.startsWith('js.')) props[k] = v;
+  const consumer: KafkaConsumer = new kafkaJavascript.KafkaConsumer(
+    { ...props, 'group.id': groupId, 'enable.auto.commit': false, 'enable.auto.offset.store': false },
+    {},
+  );
+  const metadata = await new Promise<Metadata>((resolve, reject) =>
+    consumer.connect({ topic, allTopics: false, timeout: timeoutMillis }, (err, md) =>
+      err ? reject(asError(err)) : resolve(md),
+    ),
+  );
+  try {
+    const partitions = metadata.topics.find((t) => t.name === topic)?.partitions ?? [];
+    if (partitions.length === 0) throw new Error(`topic ${topic} does not exist (no partitions in the metadata)`);
+    const offsets = await new Promise<TopicPartitionOffset[]>((resolve, reject) =>
+      consumer.committed(
+        partitions.map((p) => ({ topic, partition: p.id })),
+        timeoutMillis,
+        (err, tps) => (err ? reject(asError(err)) : resolve(tps)),
+      ),
+    );
+    return new Map(
+      offsets.map((o) => {
+        const offset = Number(o.offset);
+        return [o.partition, offset === OFFSET_INVALID || offset < 0 ? -1 : offset];
+      }),
+    );
+  } finally {
+    // Only once the read above has answered: the binding reads committed offsets without its connection lock.
+    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+  }
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
