@@ -110,6 +110,8 @@ export class Intake {
   #running = false;
   #consuming: Promise<void> | undefined;
   #closing = false;
+  /** The binding's asynchronous calls not yet answered (seek, committed, watermarks): close() waits for them. */
+  readonly #inFlight = new Set<Promise<void>>();
 
   /**
    * @param config - librdkafka properties (group, bootstrap, security...); `rebalance_cb` is this class's own.
@@ -189,12 +191,10 @@ export class Intake {
   async resumeAt(topic: string, partition: number, offset: number, stillWanted: () => boolean): Promise<void> {
     // A seek with a timeout reports its failure; one without could leave the partition resumed where librdkafka
     // last fetched, past records it dropped at the pause.
-    await new Promise<void>((resolve, reject) =>
-      this.#consumer.seek({ topic, partition, offset }, SEEK_TIMEOUT_MILLIS, (err) =>
-        err ? reject(toError(err)) : resolve(),
-      ),
+    await this.#call<void>('seek', (settle) =>
+      this.#consumer.seek({ topic, partition, offset }, SEEK_TIMEOUT_MILLIS, (err) => settle(err)),
     );
-    if (stillWanted()) this.#consumer.resume([{ topic, partition }]);
+    if (stillWanted() && !this.#closing) this.#consumer.resume([{ topic, partition }]);
   }
 
   /**
@@ -207,33 +207,26 @@ export class Intake {
 
   /** The group's committed offsets as the coordinator reports them now. */
   committed(partitions: readonly TopicPartition[], timeoutMillis: number): Promise<PartitionOffset[]> {
-    return new Promise<PartitionOffset[]>((resolve, reject) => {
-      try {
-        this.#consumer.committed(
-          partitions.map((p) => ({ topic: p.topic, partition: p.partition })),
-          timeoutMillis,
-          (err, offsets: TopicPartitionOffset[]) =>
-            err
-              ? reject(toError(err))
-              : resolve(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: Number(o.offset) }))),
-        );
-      } catch (err) {
-        reject(toError(err));
-      }
-    });
+    return this.#call<PartitionOffset[]>('committed', (settle) =>
+      this.#consumer.committed(
+        partitions.map((p) => ({ topic: p.topic, partition: p.partition })),
+        timeoutMillis,
+        (err, offsets: TopicPartitionOffset[]) =>
+          settle(
+            err,
+            err ? [] : offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: Number(o.offset) })),
+          ),
+      ),
+    );
   }
 
   /** A partition's end offset as the broker reports it now (a paused partition fetches nothing to learn it). */
   endOffset(topic: string, partition: number, timeoutMillis: number): Promise<number> {
-    return new Promise<number>((resolve, reject) => {
-      try {
-        this.#consumer.queryWatermarkOffsets(topic, partition, timeoutMillis, (err, offsets) =>
-          err ? reject(toError(err)) : resolve(Number(offsets.highOffset)),
-        );
-      } catch (err) {
-        reject(toError(err));
-      }
-    });
+    return this.#call<number>('queryWatermarkOffsets', (settle) =>
+      this.#consumer.queryWatermarkOffsets(topic, partition, timeoutMillis, (err, offsets) =>
+        settle(err, err ? 0 : Number(offsets.highOffset)),
+      ),
+    );
   }
 
   /** A partition's end offset as last seen by a fetch, if any (no broker round trip). */
@@ -260,6 +253,9 @@ export class Intake {
     await this.stopConsuming();
     if (this.#closing) return;
     this.#closing = true;
+    // Each call is bounded by its own timeout. The binding runs seek and committed on a worker thread without
+    // its connection lock: a disconnect meanwhile frees the client under them and the process dies (SIGSEGV).
+    await Promise.all(this.#inFlight);
     await new Promise<void>((resolve) => {
       try {
         if (this.#consumer.isConnected()) this.#consumer.unsubscribe();
@@ -268,6 +264,28 @@ export class Intake {
       }
       this.#consumer.disconnect(() => resolve());
     });
+  }
+
+  /**
+   * Starts one of the binding's asynchronous calls, tracked until it answers so that {@link close} waits for it;
+   * refused once closing. `start` may throw (the binding refuses a call when not connected).
+   */
+  #call<T>(what: string, start: (settle: (err: unknown, value?: T) => void) => void): Promise<T> {
+    if (this.#closing) return Promise.reject(new Error(`${what} refused: the Kafka consumer is closing`));
+    const call = new Promise<T>((resolve, reject) => {
+      try {
+        start((err, value) => (err ? reject(toError(err)) : resolve(value as T)));
+      } catch (err) {
+        reject(toError(err));
+      }
+    });
+    const answered = call.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#inFlight.add(answered);
+    void answered.then(() => this.#inFlight.delete(answered));
+    return call;
   }
 
   #next(done: () => void): void {

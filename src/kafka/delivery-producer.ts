@@ -132,6 +132,9 @@ export class DeliveryProducer {
   readonly #producer: NativeProducer;
   readonly #logger: Logger;
   readonly #pending = new Set<PendingSend>();
+  /** Metadata requests not yet answered: disconnect() waits for them. */
+  readonly #metadataRequests = new Set<Promise<void>>();
+  #disconnected: Promise<void> | undefined;
   readonly #headerArrays = new WeakMap<Record<string, string>, MessageHeader[]>();
   #fatalError: ProduceError | undefined;
 
@@ -213,7 +216,8 @@ export class DeliveryProducer {
    * brokers. Rejects when the request fails or the topic has no partitions (e.g. it does not exist yet).
    */
   topicLayout(topic: string, timeoutMillis: number): Promise<TopicLayout> {
-    return new Promise((resolve, reject) => {
+    if (this.#disconnected) return Promise.reject(new Error('metadata request refused: the Kafka producer is closing'));
+    const request = new Promise<TopicLayout>((resolve, reject) => {
       this.#producer.getMetadata({ topic, allTopics: false, timeout: timeoutMillis }, (err, metadata) => {
         if (err) {
           reject(err instanceof Error ? err : new Error(err.message));
@@ -230,10 +234,27 @@ export class DeliveryProducer {
         resolve({ partitions: count, hasLeader });
       });
     });
+    const answered = request.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#metadataRequests.add(answered);
+    void answered.then(() => this.#metadataRequests.delete(answered));
+    return request;
   }
 
+  /**
+   * Flushes (at most 5 s) and disconnects, once a metadata request in progress has been answered. Idempotent:
+   * the binding never answers a second disconnect of a client.
+   */
   disconnect(): Promise<void> {
-    return new Promise((resolve) => this.#producer.disconnect(5_000, () => resolve()));
+    this.#disconnected ??= (async () => {
+      // The binding creates the request's topic handle outside its connection lock: a disconnect meanwhile can
+      // free the client under it.
+      await Promise.all(this.#metadataRequests);
+      await new Promise<void>((resolve) => this.#producer.disconnect(5_000, () => resolve()));
+    })();
+    return this.#disconnected;
   }
 
   #onDeliveryReport(err: LibrdKafkaError | null, report: unknown): void {
