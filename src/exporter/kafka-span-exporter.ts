@@ -22,6 +22,8 @@ import type { TopicLayout } from '../kafka/delivery-producer';
 import { DEFAULT_PARTITIONER, keyPartitioner } from '../kafka/partitioner';
 import type { KeyPartitioner } from '../kafka/partitioner';
 import { toProduceError } from '../kafka/kafka-errors';
+import { kafkaLogger, logClientLine } from '../kafka/kafka-logger';
+import type { ConnectionFailure } from '../kafka/kafka-logger';
 import { assertProducerConfigAccepted } from '../kafka/native-config';
 import { checkProducerOverrides } from '../kafka/producer-overrides';
 import type { Logger } from '../logging/logger';
@@ -138,6 +140,15 @@ export class KafkaSpanExporter implements SpanExporter {
   #layoutReading = false;
   #producer: DeliveryProducer | undefined;
   #connecting: Promise<DeliveryProducer> | undefined;
+  /**
+   * Set when librdkafka's connection log named a misconfiguration no retry cures (wrong password, an
+   * unverifiable certificate, plaintext against a TLS listener): exports waiting for a connection fail at once
+   * with it instead of waiting out their timeout. Cleared by a connect that succeeds.
+   */
+  #refused: OtelKafkaJaegerError | undefined;
+  readonly #refusedWaiters = new Set<(err: OtelKafkaJaegerError) => void>();
+  /** Causes already logged (once each) since the last successful connect. */
+  readonly #refusalsLogged = new Set<string>();
   #queuedBytes = 0;
   #shutdown: Promise<void> | undefined;
   /** Set once shutdown flushed: no export waits for a producer any more. */
@@ -608,9 +619,21 @@ export class KafkaSpanExporter implements SpanExporter {
       void current.disconnect();
     }
     if (!this.#connecting) {
-      const connecting = DeliveryProducer.connect(this.#rdkafkaConfig, this.#logger).then(
+      const clientLog = kafkaLogger(
+        this.#logger,
+        'kafka.producer',
+        undefined,
+        (failure) => this.#onRefused(failure),
+        this.#refusalsLogged,
+      );
+      const connecting = DeliveryProducer.connect(this.#rdkafkaConfig, this.#logger, undefined, (line) =>
+        logClientLine(clientLog, line),
+      ).then(
         (producer) => {
           this.#connecting = undefined;
+          this.#refused = undefined;
+          this.#refusalsLogged.clear();
+          this.#refusedWaiters.clear();
           // Only a connect that outlived every export (they timed out) can finish after shutdown flushed.
           if (this.#closed) {
             void producer.disconnect();
@@ -626,14 +649,27 @@ export class KafkaSpanExporter implements SpanExporter {
         },
         (err: unknown) => {
           this.#connecting = undefined;
-          throw toProduceError(err, `cannot connect to Kafka at ${this.#kafka.brokers.join(',')}`);
+          this.#refusedWaiters.clear();
+          throw this.#refused ?? toProduceError(err, `cannot connect to Kafka at ${this.#kafka.brokers.join(',')}`);
         },
       );
       // Exports that timed out no longer await this promise; keep a rejection from going unhandled.
       connecting.catch(() => undefined);
       this.#connecting = connecting;
     }
-    return this.#connecting;
+    if (this.#refused) return Promise.reject(this.#refused);
+    return Promise.race([this.#connecting, new Promise<never>((_, reject) => this.#refusedWaiters.add(reject))]);
+  }
+
+  /** librdkafka named why the broker refuses this client: fail whatever waits for the connection, with the cause. */
+  #onRefused(failure: ConnectionFailure): void {
+    if (this.#producer) return;
+    this.#refused = new OtelKafkaJaegerError(
+      `cannot connect to Kafka at ${this.#kafka.brokers.join(',')}: ${failure.cause}`,
+      { code: failure.code },
+    );
+    for (const reject of this.#refusedWaiters) reject(this.#refused);
+    this.#refusedWaiters.clear();
   }
 
   #withTimeout<T>(work: Promise<T>, onTimeout: AbortController): Promise<T> {

@@ -17,6 +17,7 @@ import { OtelKafkaJaegerError } from '../errors/errors';
 import { consumerRdKafkaConfig } from '../kafka/client-config';
 import type { RdKafkaConfig } from '../kafka/client-config';
 import { isRetriableKafkaCode, kafkaCodeOf } from '../kafka/kafka-errors';
+import type { ClientLogLine } from '../kafka/kafka-logger';
 
 /** Methods of the binding's consumer its type declarations leave out (lib/kafka-consumer.js, 1.10). */
 type NativeConsumer = KafkaConsumer & {
@@ -138,6 +139,11 @@ export class Intake {
     this.#consumer.on('event.error', listener);
   }
 
+  /** librdkafka's own log lines (connection failures among them), from the first connection attempt. */
+  onClientLog(listener: (line: ClientLogLine) => void): void {
+    this.#consumer.on('event.log', listener);
+  }
+
   /**
    * Connects (fetching cluster metadata) and subscribes.
    *
@@ -222,11 +228,11 @@ export class Intake {
 
   /** A partition's end offset as the broker reports it now (a paused partition fetches nothing to learn it). */
   endOffset(topic: string, partition: number, timeoutMillis: number): Promise<number> {
-    return this.#call<number>('queryWatermarkOffsets', (settle) =>
+    return this.#call<number>('queryWatermarkOffsets', (settle) => {
       this.#consumer.queryWatermarkOffsets(topic, partition, timeoutMillis, (err, offsets) =>
         settle(err, err ? 0 : Number(offsets.highOffset)),
-      ),
-    );
+      );
+    });
   }
 
   /** A partition's end offset as last seen by a fetch, if any (no broker round trip). */

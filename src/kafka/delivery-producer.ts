@@ -7,6 +7,7 @@ import type { LibrdKafkaError, MessageHeader } from '@confluentinc/kafka-javascr
 
 import { ProduceError } from '../errors/errors';
 import type { Logger } from '../logging/logger';
+import type { ClientLogLine } from './kafka-logger';
 import type { RdKafkaConfig } from './client-config';
 import { kafkaCodeOf } from './kafka-errors';
 
@@ -23,6 +24,7 @@ export interface ProducerMessage {
 export interface NativeProducer {
   on(event: 'delivery-report', listener: (err: LibrdKafkaError | null, report: unknown) => void): unknown;
   on(event: 'event.error', listener: (err: LibrdKafkaError) => void): unknown;
+  on(event: 'event.log', listener: (line: ClientLogLine) => void): unknown;
   connect(options: object, callback: (err: LibrdKafkaError | null | undefined) => void): unknown;
   setPollInBackground(enabled: boolean): unknown;
   produce(
@@ -148,13 +150,19 @@ export class DeliveryProducer {
     });
   }
 
-  /** Connects (librdkafka waits for broker metadata); rejects when that fails. */
+  /**
+   * Connects (librdkafka waits for broker metadata); rejects when that fails.
+   *
+   * @param onLog - hears librdkafka's own log lines (connection failures among them), from the first attempt.
+   */
   static connect(
     config: RdKafkaConfig,
     logger: Logger,
     create: NativeProducerFactory = createNativeProducer,
+    onLog?: (line: ClientLogLine) => void,
   ): Promise<DeliveryProducer> {
     const native = create({ ...config, dr_cb: true });
+    if (onLog) native.on('event.log', onLog);
     const producer = new DeliveryProducer(native, logger);
     return new Promise((resolve, reject) => {
       native.connect({}, (err) => {

@@ -131,3 +131,20 @@ export function kafkaLogger(
   };
   return self;
 }
+
+/** One line of librdkafka's own log, as a native client's `event.log` hands it over. */
+export interface ClientLogLine {
+  message: string;
+  /** syslog severity: 3 error, 4 warning, 6 info, 7 debug. */
+  severity: number;
+}
+
+/**
+ * Passes a native client's log line to a {@link kafkaLogger}: errors and warnings as warnings (rate-limited),
+ * the rest at debug. Every line is checked for a misconfigured secure connection, which librdkafka reports at
+ * info level ("connection closed by peer ... in state APIVERSION_QUERY").
+ */
+export function logClientLine(log: KafkaJS.Logger, line: ClientLogLine): void {
+  if (line.severity <= 4) log.warn(line.message);
+  else log.info(line.message);
+}

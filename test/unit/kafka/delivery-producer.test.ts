@@ -19,6 +19,10 @@ class FakeNative extends EventEmitter {
   readonly produced: Produced[] = [];
   throwOnProduce: Error | undefined;
   disconnected = false;
+  disconnects = 0;
+  /** Set: getMetadata answers only when this is called. */
+  holdMetadata: (() => void) | undefined;
+  holding = false;
   metadata: { err: LibrdKafkaError | null; metadata?: NativeMetadata } = { err: null };
 
   connect(_options: object, callback: (err: null) => void): void {
@@ -43,11 +47,14 @@ class FakeNative extends EventEmitter {
     _options: object,
     callback: (err: LibrdKafkaError | null, metadata: NativeMetadata | undefined) => void,
   ): void {
-    setImmediate(() => callback(this.metadata.err, this.metadata.metadata));
+    const answer = (): void => callback(this.metadata.err, this.metadata.metadata);
+    if (this.holding) this.holdMetadata = answer;
+    else setImmediate(answer);
   }
 
   disconnect(_timeout: number, callback: () => void): void {
     this.disconnected = true;
+    this.disconnects++;
     callback();
   }
 
@@ -205,5 +212,30 @@ describe('DeliveryProducer', () => {
     const result = await sent;
     expect((result.error as { code: number }).code).toBe(-184);
     expect(producer.fatalError).toBeUndefined();
+  });
+});
+
+describe('DeliveryProducer.disconnect', () => {
+  it('waits for a metadata request in progress, then refuses new ones', async () => {
+    const { native, producer } = await connected();
+    native.holding = true;
+    native.metadata = { err: null, metadata: { topics: [{ name: 't', partitions: [{ id: 0, leader: 1 }] }] } };
+    const layout = producer.topicLayout('t', 1_000);
+    const disconnecting = producer.disconnect();
+    await new Promise((r) => setImmediate(r));
+    // The binding would free the client under the request: no disconnect before it answered.
+    expect(native.disconnected).toBe(false);
+    native.holdMetadata?.();
+    await disconnecting;
+    expect(native.disconnected).toBe(true);
+    await expect(layout).resolves.toEqual({ partitions: 1, hasLeader: [true] });
+    await expect(producer.topicLayout('t', 1_000)).rejects.toThrow(/closing/);
+  });
+
+  it('disconnects the client once however often it is called', async () => {
+    const { native, producer } = await connected();
+    await Promise.all([producer.disconnect(), producer.disconnect()]);
+    await producer.disconnect();
+    expect(native.disconnects).toBe(1);
   });
 });

@@ -1,4 +1,4 @@
-import { RepeatLimiter, connectionFailureOf, kafkaLogger } from '../../../src/kafka/kafka-logger';
+import { RepeatLimiter, connectionFailureOf, kafkaLogger, logClientLine } from '../../../src/kafka/kafka-logger';
 
 describe('kafkaLogger', () => {
   it('logs a repeated client warning once per window, then with the count it held back', () => {
@@ -69,5 +69,29 @@ describe('connection failures', () => {
     expect(connectionFailureOf('Local: SSL error')?.code).toBe('KAFKA_TLS_VERIFICATION');
     expect(connectionFailureOf('Local: Broker transport failure')).toBeUndefined();
     expect(connectionFailureOf('Connect to ipv4#127.0.0.1:9092 failed: Connection refused')).toBeUndefined();
+  });
+});
+
+describe('logClientLine', () => {
+  it("passes a native client's warnings on as warnings, the rest at debug, and names a failure logged at info", () => {
+    const lines: [string, string][] = [];
+    const logger = {
+      debug: (m: string) => lines.push(['debug', m]),
+      info: (m: string) => lines.push(['info', m]),
+      warn: (m: string) => lines.push(['warn', m]),
+      error: (m: string) => lines.push(['error', m]),
+    };
+    const failures: string[] = [];
+    const log = kafkaLogger(logger, 'kafka.producer', new RepeatLimiter(), (f) => failures.push(f.code));
+    logClientLine(log, { severity: 3, message: 'Connect to ipv4#127.0.0.1:1 failed: Connection refused' });
+    logClientLine(log, { severity: 7, message: 'Broker changed state' });
+    // librdkafka reports a plaintext client closed by a TLS listener at info level (severity 6).
+    logClientLine(log, {
+      severity: 6,
+      message:
+        '127.0.0.1:9094/bootstrap: Disconnected: connection closed by peer: receive 0 after POLLIN (after 3ms in state APIVERSION_QUERY)',
+    });
+    expect(lines.map(([level]) => level)).toEqual(['warn', 'debug', 'error', 'debug']);
+    expect(failures).toEqual(['KAFKA_SECURITY_PROTOCOL']);
   });
 });
