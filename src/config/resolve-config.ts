@@ -539,18 +539,23 @@ export function resolveKafkaConfig(
 
   const clientId = checkString('kafka.clientId', k.clientId) ?? e.string(ENV.clientId) ?? DEFAULTS.clientId;
 
-  // TLS: code object/boolean, else the environment's certificate paths.
+  // TLS: code object/boolean (`kafka.ssl`, or its alias `kafka.tls`), else the environment's certificate paths.
+  if (k.ssl !== undefined && k.tls !== undefined) {
+    throw new ConfigError('kafka.tls', 'is another name for kafka.ssl: set one of them, not both');
+  }
+  const tlsField = k.tls !== undefined ? 'kafka.tls' : 'kafka.ssl';
+  const tlsOption = k.ssl ?? k.tls;
   let tls: ResolvedTls | undefined;
-  if (k.ssl !== undefined && k.ssl !== false) {
-    const s = k.ssl === true ? {} : checkSection('kafka.ssl', k.ssl);
+  if (tlsOption !== undefined && tlsOption !== false) {
+    const s = tlsOption === true ? {} : checkSection(tlsField, tlsOption);
     tls = {
-      caFile: checkString('kafka.ssl.caFile', s.caFile) ?? e.string(ENV.certificate),
-      certFile: checkString('kafka.ssl.certFile', s.certFile) ?? e.string(ENV.clientCertificate),
-      keyFile: checkString('kafka.ssl.keyFile', s.keyFile) ?? e.string(ENV.clientKey),
-      keyPassword: checkString('kafka.ssl.keyPassword', s.keyPassword, { secret: true }),
-      rejectUnauthorized: checkBoolean('kafka.ssl.rejectUnauthorized', s.rejectUnauthorized) ?? true,
+      caFile: checkString(`${tlsField}.caFile`, s.caFile) ?? e.string(ENV.certificate),
+      certFile: checkString(`${tlsField}.certFile`, s.certFile) ?? e.string(ENV.clientCertificate),
+      keyFile: checkString(`${tlsField}.keyFile`, s.keyFile) ?? e.string(ENV.clientKey),
+      keyPassword: checkString(`${tlsField}.keyPassword`, s.keyPassword, { secret: true }),
+      rejectUnauthorized: checkBoolean(`${tlsField}.rejectUnauthorized`, s.rejectUnauthorized) ?? true,
     };
-  } else if (k.ssl === undefined) {
+  } else if (tlsOption === undefined) {
     const caFile = e.string(ENV.certificate);
     const certFile = e.string(ENV.clientCertificate);
     const keyFile = e.string(ENV.clientKey);

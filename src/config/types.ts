@@ -100,6 +100,8 @@ export interface KafkaOptions {
    * @defaultValue `false` (unless the TLS environment variables are set)
    */
   ssl?: boolean | KafkaTlsOptions;
+  /** Another name for {@link KafkaOptions.ssl} (set one of them, not both). */
+  tls?: boolean | KafkaTlsOptions;
   /**
    * SASL authentication. Set in code, it needs a username and a password (in code or in the environment).
    * From the environment alone, SASL is used only when both `OTEL_EXPORTER_KAFKA_SASL_USERNAME` and

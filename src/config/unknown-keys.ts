@@ -5,8 +5,9 @@
 /** The known fields of each plain-object section, by dotted path. */
 const KNOWN: Record<string, readonly string[]> = {
   '': ['kafka', 'serializer', 'retry', 'exporter', 'forwarder', 'meterProvider', 'logger'],
-  kafka: ['brokers', 'topic', 'clientId', 'securityProtocol', 'ssl', 'sasl', 'rdkafka'],
+  kafka: ['brokers', 'topic', 'clientId', 'securityProtocol', 'ssl', 'tls', 'sasl', 'rdkafka'],
   'kafka.ssl': ['caFile', 'certFile', 'keyFile', 'keyPassword', 'rejectUnauthorized'],
+  'kafka.tls': ['caFile', 'certFile', 'keyFile', 'keyPassword', 'rejectUnauthorized'],
   'kafka.sasl': ['mechanism', 'username', 'password'],
   retry: ['initialDelayMillis', 'maxDelayMillis', 'multiplier', 'jitter', 'maxAttempts', 'random'],
   exporter: [
@@ -65,6 +66,7 @@ export function unknownConfigFields(config: unknown): string[] {
   section('kafka', kafka);
   if (isPlainObject(kafka)) {
     section('kafka.ssl', kafka.ssl);
+    section('kafka.tls', kafka.tls);
     section('kafka.sasl', kafka.sasl);
   }
   // A RetryPolicy is a class instance or an object with `nextDelay`: only plain option objects are checked.

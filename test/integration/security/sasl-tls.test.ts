@@ -175,7 +175,7 @@ describe('SASL/SCRAM-SHA-512 over TLS', () => {
     await waitForAllSpans(ledgerOf(traces), service);
   });
 
-  it('with a client certificate and key as well (mutual TLS), the exporter succeeds', async () => {
+  it('with a client certificate and key as well (mutual TLS, given as kafka.tls), the exporter succeeds', async () => {
     const s = security();
     const topic = await createTopic();
     const logger = new CapturingLogger();
@@ -184,7 +184,7 @@ describe('SASL/SCRAM-SHA-512 over TLS', () => {
         topic,
         logger,
         {},
-        { ssl: { caFile: s.caFile, certFile: s.clientCertFile, keyFile: s.clientKeyFile } },
+        { ssl: undefined, tls: { caFile: s.caFile, certFile: s.clientCertFile, keyFile: s.clientKeyFile } },
       ),
     );
     try {

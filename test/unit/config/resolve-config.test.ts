@@ -114,6 +114,23 @@ describe('resolveKafkaConfig', () => {
     expect(k.securityProtocol).toBe('sasl_ssl');
   });
 
+  it('takes kafka.tls as another name for kafka.ssl, naming the field it was given as', () => {
+    const k = resolveKafkaConfig({ kafka: { brokers, tls: { caFile: '/etc/ca.pem', rejectUnauthorized: false } } }, {});
+    expect(k.tls).toMatchObject({ caFile: '/etc/ca.pem', rejectUnauthorized: false });
+    expect(k.securityProtocol).toBe('ssl');
+    const fieldOf = (kafka: object): string | undefined => {
+      try {
+        resolveKafkaConfig({ kafka: { brokers, ...kafka } } as never, {});
+      } catch (err) {
+        return (err as ConfigError).field;
+      }
+      return undefined;
+    };
+    expect(fieldOf({ tls: { caFile: 7 } })).toBe('kafka.tls.caFile');
+    expect(fieldOf({ ssl: true, tls: true })).toBe('kafka.tls');
+    expect(fieldOf({ ssl: { caFile: 7 } })).toBe('kafka.ssl.caFile');
+  });
+
   it('lets code set the security protocol explicitly', () => {
     expect(resolveKafkaConfig({ kafka: { brokers, ssl: true } }, {}).securityProtocol).toBe('ssl');
     expect(

@@ -3,6 +3,10 @@ import { unknownConfigFields } from '../../../src/config/unknown-keys';
 import { noRetry } from '../../../src/retry/no-retry';
 
 describe('unknownConfigFields', () => {
+  it('checks kafka.tls like kafka.ssl', () => {
+    expect(unknownConfigFields({ kafka: { tls: { caFile: 'ca', cafile: 'x' } } })).toEqual(['kafka.tls.cafile']);
+  });
+
   it('finds misspelt fields at every level it knows', () => {
     expect(
       unknownConfigFields({
