@@ -18,7 +18,7 @@ import {
 import { producerRdKafkaConfig } from '../kafka/client-config';
 import type { RdKafkaConfig } from '../kafka/client-config';
 import { DeliveryProducer } from '../kafka/delivery-producer';
-import type { TopicLayout } from '../kafka/delivery-producer';
+import type { SendBatch, TopicLayout } from '../kafka/delivery-producer';
 import { DEFAULT_PARTITIONER, keyPartitioner } from '../kafka/partitioner';
 import type { KeyPartitioner } from '../kafka/partitioner';
 import { toProduceError } from '../kafka/kafka-errors';
@@ -74,6 +74,15 @@ interface OutgoingMessage {
   partition?: number;
   value: Buffer;
   headers: Record<string, string>;
+}
+
+/** An export's messages, in order, and the spans that could not fit in any. */
+interface EncodedExport {
+  messages: OutgoingMessage[];
+  /** Spans of each message, by index. */
+  spanCounts: number[];
+  oversize: OtelKafkaJaegerError | undefined;
+  oversizeCount: number;
 }
 
 /** Spans that go into one message (or several, when they exceed the size limit). */
@@ -282,7 +291,22 @@ export class KafkaSpanExporter implements SpanExporter {
 
   async #export(spans: ReadableSpan[]): Promise<void> {
     if (spans.length === 0) return;
-    const { messages, spanCounts, oversize, oversizeCount } = this.#encode(spans, this.#groups(spans));
+    const groups = this.#groups(spans);
+    // Delivery reports arrive on later turns of the event loop, never during the synchronous encoding below.
+    const acknowledged: boolean[] = [];
+    const live = this.#liveBatch(acknowledged);
+    const encoded: EncodedExport = { messages: [], spanCounts: [], oversize: undefined, oversizeCount: 0 };
+    try {
+      this.#encode(spans, groups, encoded, live && ((m) => live.add(m)));
+    } catch (err) {
+      const sent = live ? await this.#settleLiveBatch(live, encoded, acknowledged) : 0;
+      const e = err instanceof OtelKafkaJaegerError ? err : new SerializationError(asError(err).message, err);
+      this.#metrics.failed(spans.length - sent, e.code);
+      throw e;
+    }
+    const { messages, spanCounts, oversize, oversizeCount } = encoded;
+    for (let i = 0; i < messages.length; i++) acknowledged[i] = acknowledged[i] === true;
+    if (live && messages.length === 0) void live.end();
     const total = messages.reduce((n, m) => n + m.value.length, 0);
     let error: OtelKafkaJaegerError | undefined = oversize;
     if (oversize) this.#metrics.failed(oversizeCount, oversize.code);
@@ -300,7 +324,6 @@ export class KafkaSpanExporter implements SpanExporter {
       const queueFull = this.#queuedBytes > 0 && this.#queuedBytes + total > this.#options.maxQueueBytes;
       const waiting = this.#queuedBytes;
       this.#queuedBytes += total;
-      const acknowledged = new Array<boolean>(messages.length).fill(false);
       try {
         if (queueFull) {
           throw new ProduceError(
@@ -312,7 +335,7 @@ export class KafkaSpanExporter implements SpanExporter {
           );
         }
         const abandoned = new AbortController();
-        const produced = this.#produce(messages, abandoned.signal, (i) => (acknowledged[i] = true));
+        const produced = live ? live.end() : this.#produce(messages, abandoned.signal, (i) => (acknowledged[i] = true));
         await this.#withTimeout(produced, abandoned);
         acknowledged.fill(true);
         this.#countAcknowledged(messages, spanCounts, acknowledged);
@@ -546,36 +569,57 @@ export class KafkaSpanExporter implements SpanExporter {
     return this.#layout;
   }
 
+  /**
+   * A send to produce this export's messages as they are encoded (the first on its way to the broker while the
+   * next is encoded), when that is safe: a producer connected and healthy, Kafka not known to be down (the spool
+   * is not in use), no other export waiting (so the queue bound cannot be reached), and the built-in encoder
+   * (a custom serializer that throws halfway would leave an export half sent). Otherwise undefined: encode
+   * everything first.
+   */
+  #liveBatch(acknowledged: boolean[]): SendBatch | undefined {
+    const producer = this.#producer;
+    if (!producer || producer.fatalError || this.#spooling || this.#queuedBytes > 0) return undefined;
+    if (!hasSessions(this.#serializer)) return undefined;
+    return producer.openBatch(this.#kafka.topic, (i) => (acknowledged[i] = true));
+  }
+
+  /**
+   * Encoding threw after some messages of a live batch were produced: waits for their reports (within the export
+   * timeout), counts those acknowledged as exported and returns their span count.
+   */
+  async #settleLiveBatch(batch: SendBatch, encoded: EncodedExport, acknowledged: boolean[]): Promise<number> {
+    await this.#withTimeout(batch.end(), new AbortController()).catch(() => undefined);
+    for (let i = 0; i < encoded.messages.length; i++) acknowledged[i] = acknowledged[i] === true;
+    return this.#countAcknowledged(encoded.messages, encoded.spanCounts, acknowledged);
+  }
+
+  /**
+   * Encodes the groups into `out` (messages and their span counts, in order), calling `onMessage` with each
+   * message as soon as it is encoded. If encoding throws, `out` holds the messages encoded before.
+   */
   #encode(
     spans: ReadableSpan[],
     groups: SpanGroup[],
-  ): {
-    messages: OutgoingMessage[];
-    spanCounts: number[];
-    oversize: OtelKafkaJaegerError | undefined;
-    oversizeCount: number;
-  } {
+    out: EncodedExport,
+    onMessage?: (message: OutgoingMessage) => void,
+  ): void {
     const maxBytes = this.#maxValueBytes;
     const serializer = this.#serializer;
     // One session per export: the built-in encoder writes each resource and scope once for all messages.
     const encode = hasSessions(serializer) ? serializer.session() : (group: ReadableSpan[]) => this.#serialize(group);
-    const messages: OutgoingMessage[] = [];
-    const spanCounts: number[] = [];
     const oversizeSpans = [];
     for (const { key, partition, spans: group } of groups) {
       const { chunks, oversize } = encodeWithinLimit(group, encode, maxBytes);
       oversizeSpans.push(...oversize);
       for (const chunk of chunks) {
-        messages.push(this.#message(key, partition, chunk));
-        spanCounts.push(chunk.spans.length);
+        const message = this.#message(key, partition, chunk);
+        out.messages.push(message);
+        out.spanCounts.push(chunk.spans.length);
+        onMessage?.(message);
       }
     }
-    return {
-      messages,
-      spanCounts,
-      oversize: oversizeSpans.length > 0 ? oversizeError(oversizeSpans, this.#options.maxMessageBytes) : undefined,
-      oversizeCount: oversizeSpans.length,
-    };
+    if (oversizeSpans.length > 0) out.oversize = oversizeError(oversizeSpans, this.#options.maxMessageBytes);
+    out.oversizeCount = oversizeSpans.length;
   }
 
   #serialize(spans: ReadableSpan[]): Uint8Array {

@@ -75,9 +75,13 @@ export function isFatal(err: unknown): boolean {
   return typeof message === 'string' && /^(local: )?fatal error$/i.test(message.trim());
 }
 
-/** Counts the delivery reports of one send(); settles once every message reported, or on fail(). */
+/**
+ * Counts the delivery reports of one send; settles once it is closed (no more messages) and every message
+ * reported, or on fail().
+ */
 class PendingSend {
-  #remaining: number;
+  #remaining = 0;
+  #closed = false;
   #error: unknown;
   #settled = false;
   readonly #resolve: () => void;
@@ -86,24 +90,37 @@ class PendingSend {
   readonly #onSettled: (self: PendingSend) => void;
 
   constructor(
-    count: number,
     resolve: () => void,
     reject: (err: unknown) => void,
     onAcknowledged: ((index: number) => void) | undefined,
     onSettled: (self: PendingSend) => void,
   ) {
-    this.#remaining = count;
     this.#resolve = resolve;
     this.#reject = reject;
     this.#onAcknowledged = onAcknowledged;
     this.#onSettled = onSettled;
   }
 
+  get settled(): boolean {
+    return this.#settled;
+  }
+
+  /** One more message will report. */
+  expect(): void {
+    this.#remaining++;
+  }
+
+  /** No message is added any more. */
+  close(): void {
+    this.#closed = true;
+    if (this.#remaining === 0) this.#settle();
+  }
+
   report(index: number, err: unknown): void {
     if (this.#settled) return;
     if (err) this.#error ??= err;
     else this.#onAcknowledged?.(index);
-    if (--this.#remaining > 0) return;
+    if (--this.#remaining > 0 || !this.#closed) return;
     this.#settle();
   }
 
@@ -115,11 +132,24 @@ class PendingSend {
   }
 
   #settle(): void {
+    if (this.#settled) return;
     this.#settled = true;
     this.#onSettled(this);
     if (this.#error === undefined) this.#resolve();
     else this.#reject(this.#error);
   }
+}
+
+/**
+ * Messages produced one at a time as they become ready (e.g. each as soon as it is encoded, so that the first
+ * is on its way while the next is encoded), acknowledged together: {@link SendBatch.end} resolves once every
+ * message added was acknowledged and rejects with the first failure.
+ */
+export interface SendBatch {
+  /** Produces one message now; its index is the number of messages added before it. */
+  add(message: ProducerMessage): void;
+  /** No more messages: resolves when every one added was acknowledged (at once when none was). */
+  end(): Promise<void>;
 }
 
 /** The opaque value of one produced message: which send it belongs to, and its index there. */
@@ -191,21 +221,43 @@ export class DeliveryProducer {
    * acknowledged, by index, while the send is pending.
    */
   send(topic: string, messages: readonly ProducerMessage[], onAcknowledged?: (index: number) => void): Promise<void> {
-    if (this.#fatalError) return Promise.reject(this.#fatalError);
-    if (messages.length === 0) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const pending = new PendingSend(messages.length, resolve, reject, onAcknowledged, (p) => this.#pending.delete(p));
-      this.#pending.add(pending);
-      for (const [i, m] of messages.entries()) {
+    const batch = this.openBatch(topic, onAcknowledged);
+    for (const m of messages) {
+      batch.add(m);
+      // The fatal error failed this send; the rest would only be refused too.
+      if (this.#fatalError) break;
+    }
+    return batch.end();
+  }
+
+  /**
+   * A send whose messages are added one at a time, each produced at once (see {@link SendBatch}). After a fatal
+   * error, messages added are refused and `end()` rejects with it.
+   */
+  openBatch(topic: string, onAcknowledged?: (index: number) => void): SendBatch {
+    let resolveDone!: () => void;
+    let rejectDone!: (err: unknown) => void;
+    const done = new Promise<void>((resolve, reject) => {
+      resolveDone = resolve;
+      rejectDone = reject;
+    });
+    const pending = new PendingSend(resolveDone, rejectDone, onAcknowledged, (p) => this.#pending.delete(p));
+    if (this.#fatalError) pending.fail(this.#fatalError);
+    else this.#pending.add(pending);
+    let index = 0;
+    return {
+      add: (m) => {
+        const i = index++;
+        if (pending.settled) return;
+        pending.expect();
         try {
-          const ticket = new DeliveryTicket(pending, i);
           this.#producer.produce(
             topic,
             m.partition ?? null,
             m.value,
             m.key ?? undefined,
             null,
-            ticket,
+            new DeliveryTicket(pending, i),
             this.#headers(m.headers),
           );
         } catch (err) {
@@ -213,10 +265,12 @@ export class DeliveryProducer {
           if (isFatal(err)) this.#onFatal(err);
           pending.report(i, err);
         }
-        // The fatal error failed this send; the rest would only be refused too.
-        if (this.#fatalError) break;
-      }
-    });
+      },
+      end: () => {
+        pending.close();
+        return done;
+      },
+    };
   }
 
   /**

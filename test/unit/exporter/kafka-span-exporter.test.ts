@@ -10,9 +10,10 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { ConfigError, ProduceError } from '../../../src/errors/errors';
 import { KafkaSpanExporter } from '../../../src/exporter/kafka-span-exporter';
 import { DeliveryProducer } from '../../../src/kafka/delivery-producer';
-import type { ProducerMessage, TopicLayout } from '../../../src/kafka/delivery-producer';
+import type { ProducerMessage, SendBatch, TopicLayout } from '../../../src/kafka/delivery-producer';
 import { crc32, murmur2 } from '../../../src/kafka/partitioner';
 import { decodeTraceRequest } from '../../../src/serializers/otlp-decoder';
+import { otlpProtoSerializer } from '../../../src/serializers/otlp-serializers';
 import { makeSpans } from '../helpers/spans';
 
 const UNREACHABLE = ['127.0.0.1:1'];
@@ -113,6 +114,8 @@ interface FakeProducer {
   layoutReads: number;
   topicLayout(topic: string, timeoutMillis: number): Promise<TopicLayout>;
   send(topic: string, messages: readonly ProducerMessage[], onAck?: (i: number) => void): Promise<void>;
+  /** Like send(), its messages recorded as they are added. */
+  openBatch(topic: string, onAck?: (i: number) => void): SendBatch;
   disconnect(): Promise<void>;
 }
 
@@ -129,6 +132,17 @@ function fakeProducer(): FakeProducer {
     },
     send(_topic, messages, onAck) {
       return new Promise((resolve, reject) => fake.sends.push({ messages: [...messages], onAck, resolve, reject }));
+    },
+    openBatch(_topic, onAck) {
+      const messages: ProducerMessage[] = [];
+      let resolve!: () => void;
+      let reject!: (e: unknown) => void;
+      const done = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      fake.sends.push({ messages, onAck, resolve, reject });
+      return { add: (m) => void messages.push(m), end: () => done };
     },
     disconnect() {
       fake.disconnects += 1;
@@ -445,6 +459,50 @@ describe('KafkaSpanExporter message shapes', () => {
     expect(batched[0]?.key).toBeNull();
     expect(batched[0]?.partition).toBeUndefined();
     await batch.exporter.shutdown();
+  });
+
+  it('with a connected producer, produces each message as soon as it is encoded, before the export yields', async () => {
+    const { exporter, producer } = await connectedExporter({}, allLeaders(4));
+    const before = producer.sends.length;
+    const result = exportAsync(exporter, makeSpans({ traces: 40, spansPerTrace: 3 }));
+    // Synchronously within export(): no tick has passed.
+    expect(producer.sends[before]?.messages.length).toBeGreaterThan(1);
+    producer.sends[before]?.resolve();
+    expect((await result).code).toBe(ExportResultCode.SUCCESS);
+    await exporter.shutdown();
+  });
+
+  it('when encoding throws halfway, counts what was produced and acknowledged as exported, the rest as failed', async () => {
+    const { provider, sums } = countingMeterProvider();
+    let calls = 0;
+    const inner = otlpProtoSerializer();
+    // A session serializer (as the built-in one) whose second message fails to encode.
+    const serializer = {
+      contentType: inner.contentType,
+      serialize: (spans: ReadableSpan[]) => inner.serialize(spans),
+      session: () => (spans: ReadableSpan[]) => {
+        if (++calls === 2) throw new TypeError('boom');
+        return inner.serialize(spans);
+      },
+    };
+    const { exporter, producer } = await connectedExporter({ serializer, meterProvider: provider }, allLeaders(2));
+    calls = 0;
+    const before = producer.sends.length;
+    const exported = sums.get('otel_kafka_jaeger.exporter.spans.exported') ?? 0;
+    const result = exportAsync(exporter, makeSpans({ traces: 40, spansPerTrace: 3 }));
+    const send = producer.sends[before];
+    expect(send?.messages).toHaveLength(1);
+    send?.onAck?.(0);
+    send?.resolve();
+    const r = await result;
+    expect(r.code).toBe(ExportResultCode.FAILED);
+    expect(r.error?.message).toContain('boom');
+    const spansInFirst = decodeTraceRequest(send!.messages[0]!.value).resourceSpans.flatMap((x) =>
+      x.scopeSpans.flatMap((y) => y.spans),
+    ).length;
+    expect((sums.get('otel_kafka_jaeger.exporter.spans.exported') ?? 0) - exported).toBe(spansInFirst);
+    expect(sums.get('otel_kafka_jaeger.exporter.spans.failed{SERIALIZATION_FAILED}')).toBe(120 - spansInFirst);
+    await exporter.shutdown();
   });
 
   it('reads the deprecated partitionByTraceId when messagePer is not set', async () => {
