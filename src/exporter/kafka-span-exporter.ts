@@ -22,7 +22,7 @@ import type { SendBatch, TopicLayout } from '../kafka/delivery-producer';
 import { DEFAULT_PARTITIONER, keyPartitioner } from '../kafka/partitioner';
 import type { KeyPartitioner } from '../kafka/partitioner';
 import { toProduceError } from '../kafka/kafka-errors';
-import { kafkaLogger, logClientLine } from '../kafka/kafka-logger';
+import { RepeatLimiter, kafkaLogger, logClientLine } from '../kafka/kafka-logger';
 import type { ConnectionFailure } from '../kafka/kafka-logger';
 import { assertProducerConfigAccepted } from '../kafka/native-config';
 import { checkProducerOverrides } from '../kafka/producer-overrides';
@@ -158,6 +158,8 @@ export class KafkaSpanExporter implements SpanExporter {
   readonly #refusedWaiters = new Set<(err: OtelKafkaJaegerError) => void>();
   /** Causes already logged (once each) since the last successful connect. */
   readonly #refusalsLogged = new Set<string>();
+  /** Holds back repeats of librdkafka's log lines across the producers of this exporter. */
+  readonly #clientLogLimiter = new RepeatLimiter();
   #queuedBytes = 0;
   #shutdown: Promise<void> | undefined;
   /** Set once shutdown flushed: no export waits for a producer any more. */
@@ -326,6 +328,8 @@ export class KafkaSpanExporter implements SpanExporter {
       this.#queuedBytes += total;
       try {
         if (queueFull) {
+          // Never with a live batch (it needs an empty queue); ended all the same, so that it cannot linger.
+          void live?.end().catch(() => undefined);
           throw new ProduceError(
             `exporter queue full: ${waiting} bytes waiting for Kafka, ${total} more would exceed ` +
               `exporter.maxQueueBytes (${this.#options.maxQueueBytes}); is Kafka reachable at ` +
@@ -572,9 +576,9 @@ export class KafkaSpanExporter implements SpanExporter {
   /**
    * A send to produce this export's messages as they are encoded (the first on its way to the broker while the
    * next is encoded), when that is safe: a producer connected and healthy, Kafka not known to be down (the spool
-   * is not in use), no other export waiting (so the queue bound cannot be reached), and the built-in encoder
-   * (a custom serializer that throws halfway would leave an export half sent). Otherwise undefined: encode
-   * everything first.
+   * is not in use), no other export waiting (so the queue bound cannot be reached), and a serializer with
+   * encoding sessions, as the built-in one (a plain serializer is encoded in full first, so that one throwing
+   * halfway leaves nothing half sent). Otherwise undefined: encode everything first.
    */
   #liveBatch(acknowledged: boolean[]): SendBatch | undefined {
     const producer = this.#producer;
@@ -663,10 +667,12 @@ export class KafkaSpanExporter implements SpanExporter {
       void current.disconnect();
     }
     if (!this.#connecting) {
+      // Each attempt judges anew: a refusal seen by an earlier attempt (e.g. a broker restarting) may be gone.
+      this.#refused = undefined;
       const clientLog = kafkaLogger(
         this.#logger,
         'kafka.producer',
-        undefined,
+        this.#clientLogLimiter,
         (failure) => this.#onRefused(failure),
         this.#refusalsLogged,
       );
@@ -710,7 +716,7 @@ export class KafkaSpanExporter implements SpanExporter {
     if (this.#producer) return;
     this.#refused = new OtelKafkaJaegerError(
       `cannot connect to Kafka at ${this.#kafka.brokers.join(',')}: ${failure.cause}`,
-      { code: failure.code },
+      { code: failure.code, retriable: failure.retriable },
     );
     for (const reject of this.#refusedWaiters) reject(this.#refused);
     this.#refusedWaiters.clear();

@@ -4,7 +4,8 @@ import { resolveCommon, resolveForwarderConfig, resolveKafkaConfig } from '../co
 import type { ResolvedForwarderConfig, ResolvedKafkaConfig } from '../config/resolve-config';
 import type { OtelKafkaJaegerConfig } from '../config/types';
 import { OtelKafkaJaegerError, ShutdownError } from '../errors/errors';
-import { kafkaLogger, logClientLine } from '../kafka/kafka-logger';
+import { RepeatLimiter, kafkaLogger, logClientLine } from '../kafka/kafka-logger';
+import type { ConnectionFailure } from '../kafka/kafka-logger';
 import { boundedLogger } from '../logging/logger';
 import type { Logger } from '../logging/logger';
 import { recordContentType, spansIn } from '../serializers/record-content';
@@ -75,10 +76,8 @@ export class KafkaToJaegerForwarder {
   readonly #logger: Logger;
   /** The Kafka client's own errors, at warn and rate-limited (a broker outage repeats them many times a second). */
   readonly #clientLog: KafkaJS.Logger;
-  /** Fails a start() in progress: librdkafka named a misconfigured secure connection. */
-  #onRefused: ((err: OtelKafkaJaegerError) => void) | undefined;
-  /** Causes of refused connections already logged (once each) in this start() attempt. */
-  readonly #refusalsLogged = new Set<string>();
+  /** Holds back repeats of librdkafka's log lines, across the consumers of successive start() attempts. */
+  readonly #clientLogLimiter = new RepeatLimiter();
   readonly #metrics: ForwarderMetrics;
   readonly #deadLetters: DeadLetterWriter;
   readonly #partitions: Partitions;
@@ -105,19 +104,7 @@ export class KafkaToJaegerForwarder {
   constructor(config: OtelKafkaJaegerConfig = {}, env: NodeJS.ProcessEnv = process.env) {
     const common = resolveCommon(config);
     this.#logger = boundedLogger(common.logger);
-    this.#clientLog = kafkaLogger(
-      this.#logger,
-      'kafka.consumer',
-      undefined,
-      (failure) =>
-        this.#onRefused?.(
-          new OtelKafkaJaegerError(
-            `cannot join consumer group ${this.#options.groupId} at ${this.#kafka.brokers.join(',')}: ${failure.cause}`,
-            { code: failure.code },
-          ),
-        ),
-      this.#refusalsLogged,
-    );
+    this.#clientLog = kafkaLogger(this.#logger, 'kafka.consumer', this.#clientLogLimiter);
     this.#kafka = resolveKafkaConfig(config, env, common.logger);
     this.#options = resolveForwarderConfig(config, this.#kafka.topic, env, common.logger);
     this.#sink = this.#options.sink;
@@ -162,9 +149,9 @@ export class KafkaToJaegerForwarder {
    * Calling it again returns the same promise.
    *
    * @throws an {@link OtelKafkaJaegerError} with code `KAFKA_UNAVAILABLE` (retriable) when no broker could
-   * be reached (librdkafka gives up connecting after about 30 s); as soon as librdkafka names a misconfigured
-   * secure connection, with code `KAFKA_AUTHENTICATION`, `KAFKA_TLS_VERIFICATION` or `KAFKA_SECURITY_PROTOCOL`
-   * and the settings to check. `start()` may then be called again.
+   * be reached (librdkafka gives up connecting after about 30 s); when librdkafka named a misconfigured secure
+   * connection meanwhile, with code `KAFKA_AUTHENTICATION`, `KAFKA_TLS_VERIFICATION` or
+   * `KAFKA_SECURITY_PROTOCOL` and the settings to check instead. `start()` may then be called again.
    */
   start(): Promise<void> {
     this.#starting ??= this.#doStart();
@@ -243,25 +230,27 @@ export class KafkaToJaegerForwarder {
         error: (message, err) => this.#clientLog.error(message, { error: String(err) }),
       },
     );
-    intake.onClientError((err: LibrdKafkaError) => this.#clientLog.error(err.message, { code: err.code }));
-    intake.onClientLog((line) => logClientLine(this.#clientLog, line));
-    this.#refusalsLogged.clear();
-    const connecting = intake.connect(this.#kafka.topic, this.#options.groupId, this.#kafka.brokers);
+    // This attempt's own view of librdkafka's log: the refusal it names, if any, is what a failed connect reports.
+    // start() still waits for the connect to end (librdkafka's timeout) rather than fail at the first such line:
+    // the binding runs the connect on a libuv worker thread it holds until then, and a caller retrying start()
+    // in a loop would otherwise take every worker thread of the process.
+    let refusal: ConnectionFailure | undefined;
+    const clientLog = kafkaLogger(this.#logger, 'kafka.consumer', this.#clientLogLimiter, (failure) => {
+      refusal = failure;
+    });
+    intake.onClientError((err: LibrdKafkaError) => clientLog.error(err.message, { code: err.code }));
+    intake.onClientLog((line) => logClientLine(clientLog, line));
     try {
-      // A misconfigured secure connection fails start() as soon as librdkafka names it, not after the connect
-      // timeout; the connect attempt is closed once it settles.
-      await Promise.race([connecting, new Promise<never>((_, reject) => (this.#onRefused = reject))]);
+      await intake.connect(this.#kafka.topic, this.#options.groupId, this.#kafka.brokers);
     } catch (err) {
-      void connecting.then(
-        () => intake.close(),
-        () => undefined,
-      );
       // Leave it as it was before start(), so that start() can be called again (e.g. once Kafka is up).
       this.#state = 'created';
       this.#starting = undefined;
-      throw err;
-    } finally {
-      this.#onRefused = undefined;
+      if (!refusal) throw err;
+      throw new OtelKafkaJaegerError(
+        `cannot join consumer group ${this.#options.groupId} at ${this.#kafka.brokers.join(',')}: ${refusal.cause}`,
+        { code: refusal.code, retriable: refusal.retriable, cause: err },
+      );
     }
     this.#intake = intake;
     this.#pauses.attach(intake);

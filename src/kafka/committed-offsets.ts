@@ -12,9 +12,6 @@ import type { KafkaConsumer, Metadata, TopicPartitionOffset } from '@confluentin
 
 import type { RdKafkaConfig } from './client-config';
 
-/** librdkafka's `RD_KAFKA_OFFSET_INVALID`: the partition has no committed offset. */
-const OFFSET_INVALID = -1001;
-
 /**
  * The offset `groupId` committed for each partition of `topic`, -1 where it committed none.
  *
@@ -51,12 +48,15 @@ export async function readCommittedOffsets(
         (err, tps) => (err ? reject(asError(err)) : resolve(tps)),
       ),
     );
-    return new Map(
-      offsets.map((o) => {
-        const offset = Number(o.offset);
-        return [o.partition, offset === OFFSET_INVALID || offset < 0 ? -1 : offset];
-      }),
-    );
+    const committed = new Map<number, number>();
+    for (const o of offsets as unknown[]) {
+      // The binding hands a partition's error over in its place, and leaves `offset` out where none is committed.
+      if (o instanceof Error) throw o;
+      const { partition, offset } = o as { partition: number; offset?: unknown };
+      const n = Number(offset);
+      committed.set(partition, Number.isSafeInteger(n) && n >= 0 ? n : -1);
+    }
+    return committed;
   } finally {
     // Only once the read above has answered: the binding reads committed offsets without its connection lock.
     await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));

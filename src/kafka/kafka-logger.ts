@@ -44,6 +44,11 @@ export interface ConnectionFailure {
   code: 'KAFKA_AUTHENTICATION' | 'KAFKA_TLS_VERIFICATION' | 'KAFKA_SECURITY_PROTOCOL';
   /** The cause and the remedy, naming the config fields and environment variables to check. */
   cause: string;
+  /**
+   * Whether it may pass by itself: a broker restarting closes connections in the same state as a TLS listener
+   * closes a plaintext client's.
+   */
+  retriable: boolean;
 }
 
 // Seen from librdkafka 2.15 against Kafka 4.1 (test/integration/security/connection-errors.test.ts). The
@@ -54,6 +59,7 @@ const CONNECTION_FAILURES: readonly [RegExp, ConnectionFailure][] = [
     /SASL authentication error|Authentication failed|^(Error: )?Local: Authentication failure/i,
     {
       code: 'KAFKA_AUTHENTICATION',
+      retriable: false,
       cause:
         'the broker rejected the SASL credentials: check kafka.sasl.username, kafka.sasl.password and ' +
         'kafka.sasl.mechanism (OTEL_EXPORTER_KAFKA_SASL_USERNAME, _PASSWORD, _MECHANISM)',
@@ -63,6 +69,7 @@ const CONNECTION_FAILURES: readonly [RegExp, ConnectionFailure][] = [
     /certificate verify failed|SSL handshake failed|^(Error: )?Local: SSL error/i,
     {
       code: 'KAFKA_TLS_VERIFICATION',
+      retriable: false,
       cause:
         'the TLS handshake with the broker failed (its certificate could not be verified, or the client ' +
         'certificate was refused): check kafka.ssl.caFile (OTEL_EXPORTER_KAFKA_CERTIFICATE), that each broker ' +
@@ -73,6 +80,7 @@ const CONNECTION_FAILURES: readonly [RegExp, ConnectionFailure][] = [
     /connection closed by peer.*in state APIVERSION_QUERY/i,
     {
       code: 'KAFKA_SECURITY_PROTOCOL',
+      retriable: true,
       cause:
         'the broker closed the connection before its first answer, as a TLS or SASL listener does to a ' +
         'plaintext client: check kafka.securityProtocol, kafka.ssl and kafka.sasl',
@@ -95,7 +103,7 @@ const ATTEMPT_SUFFIX = / \(after \d+ms in state [A-Z_]+(, \d+ identical error\(s
  * handles it (timeouts, retries) and reports what matters itself. The same warning is logged at most once
  * every 30 s per client, with `repeatsSuppressed` counting what was held back. A line that reports a
  * misconfigured secure connection ({@link connectionFailureOf}) is also logged once per client and cause at
- * error level, naming the cause, and handed to `onConnectionFailure`.
+ * error level, naming the cause, and handed to `onConnectionFailure` (each time it is seen).
  */
 export function kafkaLogger(
   logger: Logger,
@@ -107,9 +115,11 @@ export function kafkaLogger(
   const attrs = (extra?: object): Record<string, unknown> => ({ component: namespace, ...(extra ?? {}) });
   const classify = (message: string): void => {
     const failure = connectionFailureOf(message);
-    if (!failure || reported.has(failure.code)) return;
-    reported.add(failure.code);
-    logger.error(`Kafka connection refused: ${failure.cause}`, { component: namespace, code: failure.code });
+    if (!failure) return;
+    if (!reported.has(failure.code)) {
+      reported.add(failure.code);
+      logger.error(`Kafka connection refused: ${failure.cause}`, { component: namespace, code: failure.code });
+    }
     onConnectionFailure?.(failure);
   };
   const warn = (message: string, extra?: object): void => {
