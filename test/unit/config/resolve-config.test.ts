@@ -120,7 +120,7 @@ describe('resolveKafkaConfig', () => {
     expect(k.securityProtocol).toBe('ssl');
     const fieldOf = (kafka: object): string | undefined => {
       try {
-        resolveKafkaConfig({ kafka: { brokers, ...kafka } } as never, {});
+        resolveKafkaConfig({ kafka: { brokers, ...kafka } }, {});
       } catch (err) {
         return (err as ConfigError).field;
       }
