@@ -16,6 +16,7 @@ import type { ResolvedKafkaConfig } from '../config/resolve-config';
 import { OtelKafkaJaegerError } from '../errors/errors';
 import { consumerRdKafkaConfig } from '../kafka/client-config';
 import type { RdKafkaConfig } from '../kafka/client-config';
+import { InFlightCalls } from '../kafka/in-flight-calls';
 import { isRetriableKafkaCode, kafkaCodeOf } from '../kafka/kafka-errors';
 import type { ClientLogLine } from '../kafka/kafka-logger';
 
@@ -112,7 +113,7 @@ export class Intake {
   #consuming: Promise<void> | undefined;
   #closing = false;
   /** The binding's asynchronous calls not yet answered (seek, committed, watermarks): close() waits for them. */
-  readonly #inFlight = new Set<Promise<void>>();
+  readonly #inFlight = new InFlightCalls();
 
   /**
    * @param config - librdkafka properties (group, bootstrap, security...); `rebalance_cb` is this class's own.
@@ -261,7 +262,7 @@ export class Intake {
     this.#closing = true;
     // Each call is bounded by its own timeout. The binding runs seek and committed on a worker thread without
     // its connection lock: a disconnect meanwhile frees the client under them and the process dies (SIGSEGV).
-    await Promise.all(this.#inFlight);
+    await this.#inFlight.settled();
     await new Promise<void>((resolve) => {
       try {
         if (this.#consumer.isConnected()) this.#consumer.unsubscribe();
@@ -285,13 +286,7 @@ export class Intake {
         reject(toError(err));
       }
     });
-    const answered = call.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#inFlight.add(answered);
-    void answered.then(() => this.#inFlight.delete(answered));
-    return call;
+    return this.#inFlight.track(call);
   }
 
   #next(done: () => void): void {

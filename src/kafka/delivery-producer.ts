@@ -7,6 +7,7 @@ import type { LibrdKafkaError, MessageHeader } from '@confluentinc/kafka-javascr
 
 import { ProduceError } from '../errors/errors';
 import type { Logger } from '../logging/logger';
+import { InFlightCalls } from './in-flight-calls';
 import type { ClientLogLine } from './kafka-logger';
 import type { RdKafkaConfig } from './client-config';
 import { kafkaCodeOf } from './kafka-errors';
@@ -165,7 +166,7 @@ export class DeliveryProducer {
   readonly #logger: Logger;
   readonly #pending = new Set<PendingSend>();
   /** Metadata requests not yet answered: disconnect() waits for them. */
-  readonly #metadataRequests = new Set<Promise<void>>();
+  readonly #metadataRequests = new InFlightCalls();
   #disconnected: Promise<void> | undefined;
   readonly #headerArrays = new WeakMap<Record<string, string>, MessageHeader[]>();
   #fatalError: ProduceError | undefined;
@@ -296,13 +297,7 @@ export class DeliveryProducer {
         resolve({ partitions: count, hasLeader });
       });
     });
-    const answered = request.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#metadataRequests.add(answered);
-    void answered.then(() => this.#metadataRequests.delete(answered));
-    return request;
+    return this.#metadataRequests.track(request);
   }
 
   /**
@@ -313,7 +308,7 @@ export class DeliveryProducer {
     this.#disconnected ??= (async () => {
       // The binding creates the request's topic handle outside its connection lock: a disconnect meanwhile can
       // free the client under it.
-      await Promise.all(this.#metadataRequests);
+      await this.#metadataRequests.settled();
       await new Promise<void>((resolve) => this.#producer.disconnect(5_000, () => resolve()));
     })();
     return this.#disconnected;
