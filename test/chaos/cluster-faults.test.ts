@@ -4,7 +4,7 @@
 import { cpus, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
 
-import { cluster, useCluster } from '../integration/cluster/cluster';
+import { clusterPerFile } from '../integration/cluster/cluster';
 import {
   brokerKillUnderForwarderLoad,
   isrBelowMinimum,
@@ -27,13 +27,7 @@ const SCENARIOS: [string, () => Promise<ScenarioResult>][] = [
 
 const results = new Map<string, (ScenarioResult | Error)[]>(SCENARIOS.map(([name]) => [name, []]));
 
-beforeAll(async () => {
-  await useCluster();
-}, 180_000);
-
-afterEach(async () => {
-  await cluster.start();
-}, 180_000);
+clusterPerFile();
 
 afterAll(() => {
   if (REPORT) writeFileSync(REPORT, report());

@@ -1,20 +1,13 @@
 // Faults of a replicated cluster (3 KRaft nodes, RF 3, min.insync.replicas 2), each once, with span-id
 // accounting in Jaeger: a partition leader SIGKILLed under export load, a broker SIGKILLed under forwarder
 // load, a rolling restart under both, and in-sync replicas below the minimum. `npm run chaos` repeats them.
-import { cluster, useCluster } from './cluster';
+import { clusterPerFile } from './cluster';
 import { brokerKillUnderForwarderLoad, isrBelowMinimum, leaderKillUnderExportLoad, rollingRestart } from './scenarios';
 import type { ScenarioResult } from './scenarios';
 
 jest.setTimeout(240_000);
 
-beforeAll(async () => {
-  await useCluster();
-}, 180_000);
-
-// A failed scenario may leave a node down: the next one starts from the whole cluster.
-afterEach(async () => {
-  await cluster.start();
-}, 180_000);
+clusterPerFile();
 
 function expectNoLoss(r: ScenarioResult): void {
   process.stderr.write(`${JSON.stringify(r)}\n`);

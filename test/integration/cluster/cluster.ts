@@ -27,6 +27,19 @@ export async function useCluster(): Promise<KafkaCluster> {
   return cluster;
 }
 
+/**
+ * Registers the hooks of a file of cluster scenarios: the cluster started before the first test, and every node
+ * started again after each test (a failed scenario may leave one down; the next starts from the whole cluster).
+ */
+export function clusterPerFile(): void {
+  beforeAll(async () => {
+    await useCluster();
+  }, 180_000);
+  afterEach(async () => {
+    await cluster.start();
+  }, 180_000);
+}
+
 /** Creates a topic on the cluster (replication factor 3, min.insync.replicas 2 from the broker defaults). */
 export async function createClusterTopic(
   partitions: number,
