@@ -113,8 +113,23 @@ export class SpoolDrainer {
   async #run(): Promise<void> {
     const signal = this.#stop.signal;
     let failures = 0;
+    // A segment whose records were all delivered and whose file could not be deleted yet: only its deletion is
+    // retried (reading it again would deliver every record a second time).
+    let delivered: Segment | undefined;
     while (!signal.aborted) {
       this.#woken = false;
+      if (delivered) {
+        try {
+          await this.#spool.remove(delivered);
+          delivered = undefined;
+          failures = 0;
+        } catch (err) {
+          failures++;
+          this.#options.logger.warn('cannot delete a drained spool segment; retrying', { error: String(err) });
+          if (!(await this.#wait(this.#delay(failures, err)))) return;
+        }
+        continue;
+      }
       let segment: Segment | undefined;
       let records: SpoolRecord[];
       try {
@@ -135,14 +150,7 @@ export class SpoolDrainer {
         continue;
       }
       if (!(await this.#drainSegment(records))) return;
-      try {
-        await this.#spool.remove(segment);
-        failures = 0;
-      } catch (err) {
-        failures++;
-        this.#options.logger.warn('cannot delete a drained spool segment; retrying', { error: String(err) });
-        if (!(await this.#wait(this.#delay(failures, err)))) return;
-      }
+      delivered = segment;
     }
   }
 

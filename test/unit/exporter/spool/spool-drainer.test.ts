@@ -114,6 +114,23 @@ describe('SpoolDrainer', () => {
     expect(spool.segments).toEqual([]);
   });
 
+  it('a drained segment whose deletion fails is deleted later, never delivered again', async () => {
+    await fill(10);
+    const kafka = new FakeKafka();
+    const remove = spool.remove.bind(spool);
+    let refusals = 2;
+    jest.spyOn(spool, 'remove').mockImplementation((segment) => {
+      if (refusals-- > 0) return Promise.reject(new Error('EACCES: the test refuses'));
+      return remove(segment);
+    });
+    const d = drainer(kafka);
+    d.wake();
+    await d.idle();
+    expect(refusals).toBeLessThan(0);
+    expect(kafka.delivered).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    expect(spool.segments).toEqual([]);
+  });
+
   it('paces sends to bytesPerSecond', async () => {
     await fill(8); // 4,000 value bytes
     const kafka = new FakeKafka();
