@@ -141,12 +141,13 @@ export class Spool {
         }
         if (this.settings.fsync === 'batch') await handle.datasync();
       } catch (err) {
-        // A partial write leaves a torn record: seal the segment so nothing is written after it.
-        await this.#seal().catch(() => undefined);
+        // A partial write leaves a torn record: count what reached the file (before sealing closes the handle),
+        // then seal the segment so nothing is written after it.
         const size = await handle.stat().then(
           (s) => s.size,
           () => segment.bytes,
         );
+        await this.#seal().catch(() => undefined);
         this.#bytes += size - segment.bytes;
         segment.bytes = size;
         throw new SpoolError(`cannot write the spool segment ${segment.path}: ${String(err)}`, 'SPOOL_FAILED', err);
