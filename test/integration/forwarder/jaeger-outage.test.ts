@@ -13,13 +13,14 @@ jest.setTimeout(240_000);
 
 const OUTAGE_MILLIS = 30_000;
 const MAX_BUFFERED_BYTES = 1024 * 1024;
-const MAX_RECORDS = 200;
 /**
- * Records the consumer hands over in one batch: the forwarder sets `js.consumer.max.batch.size` to
- * max(32, min(batch.maxRecords, 10,000)), and consumes one partition's batch at a time.
+ * The batch settings that make the premise (the load fills the buffer) hold whatever the timing: a batch is due
+ * only once more than the bound is buffered (`maxBytes` one past it, `maxRecords` out of reach) or after 10 s.
+ * So the outage's first request, whose failure pauses the partitions it holds, goes out only after the buffer
+ * filled up. (With the defaults, the first small request failed at once and paused every partition it touched
+ * before the buffer filled: peaks from 0.1 to 1 MB, a premise that held or not by chance.)
  */
-const FETCH_BATCH_RECORDS = Math.max(32, Math.min(MAX_RECORDS, 10_000));
-
+const BATCH = { maxBytes: MAX_BUFFERED_BYTES + 1, maxRecords: 100_000, lingerMillis: 10_000 };
 async function badgerJaeger(): Promise<JaegerInstance> {
   const jaeger = new JaegerInstance({
     name: uniqueName('jaeger-outage'),
@@ -50,9 +51,9 @@ async function dlqRecordCount(topic: string): Promise<number> {
   }
 }
 
-/** The largest record value `produceTraces` writes for this service (op names grow with the trace index). */
-function largestRecordBytes(service: string): number {
-  return Math.max(...traceRecords(makeTraces(service, 500)).map((r) => (r.value as Buffer).length));
+/** The largest record value `produceTraces` writes for this service (op names grow with the index). */
+function largestRecordBytes(service: string, traces: number): number {
+  return Math.max(...traceRecords(makeTraces(service, traces)).map((r) => (r.value as Buffer).length));
 }
 
 describe('forwarder: Jaeger outage', () => {
@@ -72,7 +73,10 @@ describe('forwarder: Jaeger outage', () => {
     const sink = new CountingSink(jaeger.otlpHttpUrl);
     const config = forwarderConfig(topic, {
       sink,
-      forwarder: { maxBufferedBytes: MAX_BUFFERED_BYTES, batch: { maxRecords: MAX_RECORDS } },
+      forwarder: {
+        maxBufferedBytes: MAX_BUFFERED_BYTES,
+        batch: BATCH,
+      },
     });
     const forwarder = await startForwarder(config);
     const before = await produceTraces(topic, service, 500);
@@ -121,12 +125,15 @@ describe('forwarder: Jaeger outage', () => {
     // Backoff, not a spin: 100 ms doubling to 2 s, at most 2 requests in flight, over 30 s.
     expect(outageAttempts).toBeGreaterThan(2);
     expect(outageAttempts).toBeLessThan(80);
-    // Memory bounded. Records are only added by the consumer's batches, and the batch that takes the buffer past
-    // maxBufferedBytes pauses every partition before the next one is handed over (the client returns what it
-    // fetched for a paused partition): the buffer exceeds its bound by at most one batch of the largest record.
+    // Memory bounded. Records are only added from the consumer's batches, and the record that takes the buffer
+    // past maxBufferedBytes pauses every partition: the rest of its batch and whatever the client still hands over
+    // for a paused partition are dropped (read again after the resume). The buffer exceeds its bound by at most
+    // the largest record.
     // During the outage nothing is released, so the buffer only grows and sampling it catches its peak.
-    const bound = MAX_BUFFERED_BYTES + FETCH_BATCH_RECORDS * largestRecordBytes(service);
-    process.stderr.write(`jaeger-outage: peak buffer ${maxBuffered} B, bound ${bound} B\n`);
+    const bound = MAX_BUFFERED_BYTES + largestRecordBytes(service, 3_000);
+    process.stderr.write(
+      `jaeger-outage: peak buffer ${maxBuffered} B, maxBufferedBytes ${MAX_BUFFERED_BYTES} B, bound ${bound} B\n`,
+    );
     // The load did fill the buffer past maxBufferedBytes (the premise), and it stayed under the bound.
     expect(maxBuffered).toBeGreaterThan(MAX_BUFFERED_BYTES);
     expect(maxBuffered).toBeLessThanOrEqual(bound);
