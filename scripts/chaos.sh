@@ -1,23 +1,33 @@
 #!/usr/bin/env bash
-# `npm run chaos -- --runs N`: the chaos project (every cluster fault scenario N times, and the long Jaeger
-# outage) against the real stack, writing the report table to CHAOS.md. Ends with `N passed, N failed`.
+# `npm run chaos -- --runs N`: the chaos project (every fault scenario N times: single broker, cluster, the long
+# Jaeger and Kafka outages) against the real stack, writing the report table to CHAOS.md. Ends with
+# `N passed, N failed`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 runs=1
+extra=()
 while (($#)); do
   case "$1" in
     --runs) runs="${2:-}"; shift 2 ;;
     --runs=*) runs="${1#--runs=}"; shift ;;
-    *) echo "usage: npm run chaos -- [--runs N]" >&2; exit 2 ;;
+    -h|--help) echo "usage: npm run chaos -- [--runs N] [jest arguments, e.g. a test path]"; exit 0 ;;
+    *) extra+=("$1"); shift ;;
   esac
 done
 [[ "$runs" =~ ^[1-9][0-9]*$ ]] || { echo "chaos: --runs $runs: expected a positive integer" >&2; exit 2; }
 
 export OKJ_CHAOS_RUNS="$runs"
-export OKJ_CHAOS_REPORT="${OKJ_CHAOS_REPORT:-$PWD/CHAOS.md}"
+report="${OKJ_CHAOS_REPORT:-$PWD/CHAOS.md}"
+# Every run's result, appended by test/chaos/chaos.ts; the report is written from it once all files ran.
+OKJ_CHAOS_RESULTS="$(mktemp -t okj-chaos-XXXXXX.jsonl)"
+export OKJ_CHAOS_RESULTS
+trap 'rm -f "$OKJ_CHAOS_RESULTS"' EXIT
 status=0
-bash scripts/test.sh --selectProjects chaos || status=$?
-# The report as `npm run lint` (prettier --check .) wants it committed.
-if [[ -f "$OKJ_CHAOS_REPORT" ]]; then npx prettier --log-level warn --write "$OKJ_CHAOS_REPORT" || true; fi
+bash scripts/test.sh "${extra[@]}" --selectProjects chaos || status=$?
+if [[ -s "$OKJ_CHAOS_RESULTS" ]]; then
+  npx tsx test/chaos/write-report.ts "$OKJ_CHAOS_RESULTS" "$report" "$runs"
+  # The report as `npm run lint` (prettier --check .) wants it committed.
+  npx prettier --log-level warn --write "$report" || true
+fi
 exit "$status"

@@ -1,11 +1,8 @@
-// The long variant of test/integration/forwarder/long-outage.test.ts: Jaeger down for 60 s, six times
-// max.poll.interval.ms (10 s) and ten times session.timeout.ms (6 s).
+// `npm run chaos`: the long variant of test/integration/forwarder/long-outage.test.ts, N times: Jaeger down for
+// 60 s, six times max.poll.interval.ms (10 s) and ten times session.timeout.ms (6 s).
+import { chaosScenarios } from './chaos';
 import { longOutageScenario } from '../integration/forwarder/long-outage';
 
 jest.setTimeout(300_000);
 
-describe('chaos: a 60 s Jaeger outage', () => {
-  it('keeps the group membership and assignment throughout, then delivers everything', async () => {
-    await longOutageScenario(60_000);
-  });
-});
+chaosScenarios([['Jaeger stopped 60 s (membership kept, no rebalance)', () => longOutageScenario(60_000)]]);

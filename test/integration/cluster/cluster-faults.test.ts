@@ -3,7 +3,7 @@
 // load, a rolling restart under both, and in-sync replicas below the minimum. `npm run chaos` repeats them.
 import { clusterPerFile } from './cluster';
 import { brokerKillUnderForwarderLoad, isrBelowMinimum, leaderKillUnderExportLoad, rollingRestart } from './scenarios';
-import type { ScenarioResult } from './scenarios';
+import type { ScenarioResult } from '../harness/scenario';
 
 jest.setTimeout(240_000);
 

@@ -10,7 +10,9 @@ import type { OtelKafkaJaegerConfig } from '../../../src/config/types';
 import { exportSpans } from '../exporter/helpers';
 import { forwarderConfig, invalidTraceIdRequest, startForwarder } from '../forwarder/helpers';
 import { uniqueName } from '../harness/names';
-import { accountInJaeger, ledgerOf, makeTraces, mergeLedgers, spanCount, waitForAllSpans } from '../harness/traffic';
+import { scenarioResult } from '../harness/scenario';
+import type { ScenarioResult } from '../harness/scenario';
+import { accountInJaeger, ledgerOf, makeTraces, mergeLedgers, waitForAllSpans } from '../harness/traffic';
 import type { SpanLedger } from '../harness/traffic';
 import {
   cluster,
@@ -23,19 +25,6 @@ import {
 } from './cluster';
 import { produceTo } from './produce';
 
-/** One row of the chaos report. */
-export interface ScenarioResult {
-  scenario: string;
-  /** Spans of exports that reported SUCCESS (what must reach Jaeger). */
-  exported: number;
-  /** Of those, the spans Jaeger holds. */
-  inJaeger: number;
-  lost: number;
-  /** Extra copies Jaeger returned (raw, a span stored n times counts n - 1). */
-  duplicates: number;
-  /** From the fault to the first success after it (exports) or to commits at the end (forwarder). */
-  recoverMillis: number;
-}
 
 function clusterKafka(topic: string): NonNullable<OtelKafkaJaegerConfig['kafka']> {
   return { brokers: cluster.bootstrap, topic, clientId: 'okj-cluster-it' };
@@ -122,23 +111,9 @@ async function clusterForwarder(
 }
 
 /** Every SUCCESS span in Jaeger (bounded wait), then the raw account. */
-async function account(
-  scenario: string,
-  expected: SpanLedger,
-  service: string,
-  recoverMillis: number,
-): Promise<ScenarioResult> {
+async function account(expected: SpanLedger, service: string, recoverMillis: number): Promise<ScenarioResult> {
   await waitForAllSpans(expected, service, { timeoutMillis: 90_000 });
-  const a = await accountInJaeger(expected, service);
-  const exported = spanCount(expected);
-  return {
-    scenario,
-    exported,
-    inJaeger: exported - a.missing,
-    lost: a.missing,
-    duplicates: a.duplicates,
-    recoverMillis,
-  };
+  return scenarioResult(expected, await accountInJaeger(expected, service), recoverMillis);
 }
 
 /**
@@ -159,7 +134,7 @@ export async function leaderKillUnderExportLoad(): Promise<ScenarioResult> {
   await load.waitForSuccesses(5);
   const expected = await load.stop();
   await clusterForwarder(topic);
-  return account('leader SIGKILL under export load', expected, service, recoverMillis);
+  return account(expected, service, recoverMillis);
 }
 
 /** A broker (the leader of partition 0) SIGKILLed under forwarder load, restarted: 0 lost, commits resume. */
@@ -182,7 +157,7 @@ export async function brokerKillUnderForwarderLoad(): Promise<ScenarioResult> {
   await waitForClusterCommitsAtEnd(groupId, topic, 90_000);
   const recoverMillis = Date.now() - killedAt;
   expect(forwarder.health().state).toBe('running');
-  return account('broker SIGKILL under forwarder load', expected, service, recoverMillis);
+  return account(expected, service, recoverMillis);
 }
 
 /** Every node stopped and started in turn (controlled shutdown) under export and forwarder load: 0 lost. */
@@ -208,7 +183,7 @@ export async function rollingRestart(): Promise<ScenarioResult> {
   await load.waitForSuccesses(5);
   const expected = await load.stop();
   await waitForClusterCommitsAtEnd(groupId, topic, 90_000);
-  return account('rolling restart of 3 brokers under both loads', expected, service, recoverMillis);
+  return account(expected, service, recoverMillis);
 }
 
 /**
@@ -267,10 +242,5 @@ export async function isrBelowMinimum(): Promise<ScenarioResult> {
   const afterLedger = await after.stop();
   await waitForClusterCommitsAtEnd(groupId, topic, 90_000);
   expect((await commitsAndEnds(groupId, deadLetters)).ends.get(0)).toBe(1);
-  return account(
-    'ISR below min.insync.replicas (exports FAILED, dead letters block)',
-    mergeLedgers(beforeLedger, afterLedger),
-    service,
-    recoverMillis,
-  );
+  return account(mergeLedgers(beforeLedger, afterLedger), service, recoverMillis);
 }

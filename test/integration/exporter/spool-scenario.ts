@@ -19,9 +19,11 @@ import { forwarderConfig, startForwarder, waitForCommitsAtEnd } from '../forward
 import { createTopic } from '../harness/kafka';
 import { testMeter } from '../harness/metrics';
 import { uniqueName } from '../harness/names';
+import { scenarioResult } from '../harness/scenario';
+import type { ScenarioResult } from '../harness/scenario';
 import { sharedKafka } from '../harness/stack';
 import { accountInJaeger, spanCount } from '../harness/traffic';
-import type { SpanLedger } from '../harness/traffic';
+import type { JaegerAccount, SpanLedger } from '../harness/traffic';
 import { testConfig } from './helpers';
 
 export const SPOOL_BYTES = 'otel_kafka_jaeger.exporter.spool.bytes';
@@ -101,14 +103,15 @@ export class RecordingExporter implements SpanExporter {
 /**
  * Starts a forwarder on `topic`, waits until it committed the whole topic, then accounts Jaeger's spans of
  * `service`: none of `expected` missing, nothing unexpected (but spans of `attempted`, exports in flight when a
- * process was killed, which may or may not have been spooled). Returns the duplicates (at-least-once allows them).
+ * process was killed, which may or may not have been spooled). Returns Jaeger's account of `expected` (its
+ * duplicates are allowed: at least once).
  */
 export async function expectInJaeger(
   expected: SpanLedger,
   service: string,
   topic: string,
   attempted: SpanLedger = expected,
-): Promise<number> {
+): Promise<JaegerAccount> {
   const groupId = uniqueName('okj-spool-fwd');
   await startForwarder(forwarderConfig(topic, { groupId }));
   await waitForCommitsAtEnd(groupId, topic, 90_000);
@@ -124,14 +127,15 @@ export async function expectInJaeger(
   ).catch(() => undefined);
   const beyondAttempted = (await accountInJaeger(attempted, service)).unexpected;
   expect({ missing: account.missing, unexpected: beyondAttempted }).toEqual({ missing: 0, unexpected: 0 });
-  return account.duplicates;
+  return account;
 }
 
 /**
  * A traced process (BatchSpanProcessor, ~150 spans/s) whose broker stops for `outageMillis` and starts again:
  * no export fails, the BatchSpanProcessor drops nothing, the spool drains, and every span reaches Jaeger.
+ * Recovery: from the broker's restart to the spool drained.
  */
-export async function spoolOutageScenario(outageMillis: number): Promise<void> {
+export async function spoolOutageScenario(outageMillis: number): Promise<ScenarioResult> {
   const topic = await createTopic({ partitions: 3 });
   const service = uniqueName('okj-spool-outage');
   const meter = testMeter();
@@ -159,6 +163,7 @@ export async function spoolOutageScenario(outageMillis: number): Promise<void> {
     ended += 3;
   }, 20);
   let spooledMax = 0;
+  let restartedAt = 0;
   const t0 = Date.now();
   try {
     await until('exports before the outage', () => spanCount(recording.succeeded) > 100);
@@ -173,6 +178,7 @@ export async function spoolOutageScenario(outageMillis: number): Promise<void> {
       outageMillis + 10_000,
     );
     await broker.start();
+    restartedAt = Date.now();
     const back = spanCount(recording.succeeded);
     await until('exports after the restart', () => spanCount(recording.succeeded) > back + 300);
   } finally {
@@ -189,10 +195,11 @@ export async function spoolOutageScenario(outageMillis: number): Promise<void> {
   const spooled = await meter.value('otel_kafka_jaeger.exporter.spool.spans.spooled');
   expect(spooled).toBeGreaterThan((outageMillis / 1000) * 100);
   expect(await meter.value('otel_kafka_jaeger.exporter.spool.spans.drained')).toBe(spooled);
-  const duplicates = await expectInJaeger(recording.succeeded, service, topic);
+  const account = await expectInJaeger(recording.succeeded, service, topic);
   process.stderr.write(
     `spool outage ${outageMillis} ms: ${ended} spans ended, ${spooled} spooled (max ${spooledMax} bytes), ` +
-      `drained ${Math.round((drainedAt - t0) / 1000)} s after the load started, Jaeger duplicates ${duplicates}\n`,
+      `drained ${Math.round((drainedAt - t0) / 1000)} s after the load started, Jaeger duplicates ${account.duplicates}\n`,
   );
   await provider.shutdown();
+  return scenarioResult(recording.succeeded, account, drainedAt - restartedAt);
 }

@@ -28,10 +28,14 @@ const debugLogger = {
     void process.stderr.write(`ERROR ${m} ${JSON.stringify(a ?? {})}\n`),
 };
 
-afterAll(async () => {
-  await Promise.allSettled([...running].map((f) => f.stop()));
+/** Stops every forwarder {@link startForwarder} started and not yet stopped (each test file does at its end). */
+export async function stopForwarders(): Promise<void> {
+  const all = [...running];
   running.clear();
-});
+  await Promise.allSettled(all.map((f) => f.stop()));
+}
+
+afterAll(stopForwarders);
 
 /** Forwarder config for the test stack: the topic, a fresh group, the given sink URL, fast retries. */
 export function forwarderConfig(

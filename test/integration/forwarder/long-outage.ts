@@ -9,6 +9,8 @@ import { KafkaJS } from '@confluentinc/kafka-javascript';
 import { freeJaegerPorts, JaegerInstance } from '../../../scripts/stack/stack';
 import { connectedAdmin, createTopic } from '../harness/kafka';
 import { uniqueName } from '../harness/names';
+import { scenarioResult } from '../harness/scenario';
+import type { ScenarioResult } from '../harness/scenario';
 import { mergeLedgers, produceTraces, waitForAllSpans } from '../harness/traffic';
 import { forwarderConfig, startForwarder, waitForCommitsAtEnd } from './helpers';
 
@@ -42,7 +44,7 @@ async function describeGroup(admin: KafkaJS.Admin, groupId: string): Promise<Gro
 export async function longOutageScenario(
   outageMillis: number,
   duringOutage?: (group: { groupId: string; topic: string }) => Promise<void>,
-): Promise<void> {
+): Promise<ScenarioResult> {
   const jaeger = new JaegerInstance({
     name: uniqueName('jaeger-long'),
     storage: 'badger',
@@ -110,15 +112,16 @@ export async function longOutageScenario(
     expect(rebalances.slice(rebalancesBefore)).toEqual([]);
 
     await jaeger.start();
-    const account = await waitForAllSpans(mergeLedgers(before, during), service, {
-      queryUrl: jaeger.queryUrl,
-      timeoutMillis: 60_000,
-    });
+    const restartedAt = Date.now();
+    const all = mergeLedgers(before, during);
+    const account = await waitForAllSpans(all, service, { queryUrl: jaeger.queryUrl, timeoutMillis: 60_000 });
+    const recoverMillis = Date.now() - restartedAt;
     expect(account.missing).toBe(0);
     await waitForCommitsAtEnd(groupId, topic, 30_000);
     // Still the same member after recovery: no rebalance at any point.
     expect((await describeGroup(admin, groupId)).members).toEqual(joined.members);
     expect(rebalances.slice(rebalancesBefore)).toEqual([]);
+    return scenarioResult(all, account, recoverMillis);
   } finally {
     await admin.disconnect();
     await jaeger.destroy();

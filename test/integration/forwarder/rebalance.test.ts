@@ -3,64 +3,30 @@
 // its partitions over. Nothing is lost.
 import { setTimeout as delay } from 'node:timers/promises';
 
-import type { KafkaToJaegerForwarder } from '../../../src/forwarder/kafka-to-jaeger-forwarder';
 import { otlpHttpSink } from '../../../src/sinks/otlp-http-sink';
 import type { Sink, SinkRecord, SinkResult, SinkSendOptions } from '../../../src/sinks/sink';
 import { committedOffsets, consumeRaw, createTopic, endOffsets } from '../harness/kafka';
 import type { ConsumedRecord } from '../harness/kafka';
 import { uniqueName } from '../harness/names';
-import { mergeLedgers, produceTraces, waitForAllSpans } from '../harness/traffic';
-import type { SpanLedger } from '../harness/traffic';
-import { spawnForwarder } from './child';
+import { produceTraces, waitForAllSpans } from '../harness/traffic';
 import { GatedSink, forwarderConfig, startForwarder, waitForCommitsAtEnd } from './helpers';
 import { endpoints } from '../harness/stack';
-
-const SPANS_PER_TRACE = 5;
-// Rebalances within seconds: a member notices one at its next heartbeat, and a dead member's partitions
-// move when its session times out (6 s: the broker's group.min.session.timeout.ms).
-const FAST_GROUP = { 'session.timeout.ms': 6_000, 'heartbeat.interval.ms': 500 };
+import {
+  FAST_GROUP,
+  SPANS_PER_TRACE,
+  memberDiesMidBacklog,
+  memberJoinsAndLeaves,
+  owned,
+  poll,
+  waitForIdle,
+} from './fault-scenarios';
 
 jest.setTimeout(180_000);
 
-/** Polls (bounded) until the forwarder buffers nothing and has no request in flight. */
-async function waitForIdle(forwarder: KafkaToJaegerForwarder): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const { bufferedBytes, inFlightRequests } = forwarder.health();
-    if (bufferedBytes === 0 && inFlightRequests === 0) return;
-    if (Date.now() > deadline) {
-      throw new Error(`forwarder not idle: ${bufferedBytes} bytes buffered, ${inFlightRequests} requests in flight`);
-    }
-    await delay(100);
-  }
-}
-
 describe('forwarder: two members in one group', () => {
   it('loses nothing while a member joins and another leaves under load', async () => {
-    const topic = await createTopic({ partitions: 4 });
-    const service = uniqueName('rebalance');
-    const config = forwarderConfig(topic, { forwarder: { batch: { maxRecords: 100 } } });
-    const produced: SpanLedger[] = [];
-    const a = await startForwarder(config);
-    let b: Awaited<ReturnType<typeof startForwarder>> | undefined;
-
-    for (let round = 0; round < 12; round++) {
-      produced.push(await produceTraces(topic, service, 250));
-      if (round === 3) b = await startForwarder(config);
-      if (round === 8) {
-        // Before `a` leaves: once everything so far is stored, `a` holds nothing, although it lost partitions
-        // to `b` with requests in flight (their records must not stay counted against its buffer bound).
-        await waitForAllSpans(mergeLedgers(...produced), service, { timeoutMillis: 120_000 });
-        await waitForIdle(a);
-        await a.stop();
-      }
-      await delay(200);
-    }
-
-    const account = await waitForAllSpans(mergeLedgers(...produced), service, { timeoutMillis: 120_000 });
-    expect(account.missing).toBe(0);
-    expect(b!.health().partitions.map((p) => p.partition)).toEqual([0, 1, 2, 3]);
-    await waitForIdle(b!);
+    const r = await memberJoinsAndLeaves();
+    expect(r.lost).toBe(0);
   });
 
   it('releases the buffer held by records whose partition was revoked while their request was in flight', async () => {
@@ -158,51 +124,10 @@ describe('forwarder: two members in one group', () => {
   });
 
   it('a surviving member takes over the partitions of a member that died mid-backlog', async () => {
-    const topic = await createTopic({ partitions: 4 });
-    const service = uniqueName('dead-member');
-    const traces = 4_000;
-    const produced = await produceTraces(topic, service, traces);
-    const config = forwarderConfig(topic, {
-      forwarder: { batch: { maxRecords: 50 }, maxInFlightRequests: 1, commitIntervalMillis: 200 },
-    });
-    config.kafka!.rdkafka = FAST_GROUP;
-    const groupId = config.forwarder!.groupId!;
-
-    // The member that dies: its own process, slowed to at most 500 records/s so it dies with a backlog.
-    const doomed = spawnForwarder(config, { minRequestMillis: 100 });
-    await doomed.waitFor('started');
-    const survivor = await startForwarder(config);
-    await poll('the partitions split between both members', () => owned(survivor).length === 2, 30_000);
-    const mine = owned(survivor);
-    const theirs = [0, 1, 2, 3].filter((p) => !mine.includes(p));
-
-    doomed.process.kill('SIGKILL');
-    expect((await doomed.exited).signal).toBe('SIGKILL');
-    const killedAt = Date.now();
-    const [committed, end] = await Promise.all([committedOffsets(groupId, topic), endOffsets(topic)]);
-    const backlog = theirs.reduce((n, p) => n + end.get(p)! - Math.max(0, committed.get(p) ?? 0), 0);
-    expect(backlog).toBeGreaterThan(0); // died with records of its partitions uncommitted
-
-    await poll('the survivor owns every partition', () => owned(survivor).length === 4, 30_000);
-    // The group learns of the death only when the session times out; the survivor takes over soon after.
-    expect(Date.now() - killedAt).toBeLessThan(FAST_GROUP['session.timeout.ms'] + 10_000);
-    const account = await waitForAllSpans(produced, service, { timeoutMillis: 60_000 });
-    await waitForCommitsAtEnd(groupId, topic);
-    expect(account.missing).toBe(0);
-    expect(account.unexpected).toBe(0);
-    // Copies only of the dead member's uncommitted records.
-    expect(account.duplicates).toBeLessThanOrEqual(backlog * SPANS_PER_TRACE);
+    const r = await memberDiesMidBacklog();
+    expect(r.lost).toBe(0);
   });
 });
-
-/** Polls (bounded) until `condition` holds. */
-async function poll(what: string, condition: () => boolean, timeoutMillis = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMillis;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(50);
-  }
-}
 
 /**
  * The real OTLP/HTTP sink that lets the first `admit` requests through and holds the rest in flight until
@@ -293,13 +218,6 @@ function watchCommits(groupId: string, topic: string): { stop(): Promise<void>; 
   watchers.add(stop);
   return { stop, backwards: () => backwards };
 }
-
-/** The partitions a member owns now. */
-const owned = (f: KafkaToJaegerForwarder): number[] =>
-  f
-    .health()
-    .partitions.filter((p) => p.assigned)
-    .map((p) => p.partition);
 
 /** A partition's commit position in `offsets`, -1 for none. */
 const at = (offsets: Map<number, number>, partition: number): number => offsets.get(partition) ?? -1;
