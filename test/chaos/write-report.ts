@@ -41,7 +41,7 @@ function report(records: readonly RunRecord[], runs: number, date: Date): string
     'many of those Jaeger returns (raw, `raw=true`); "lost" the difference; "duplicates" extra stored copies of a',
     'span (at least once allows them; the scenarios bound them where the design does). Time to recover: from the',
     'fault (or its end: a restart) to the point each scenario names (test/integration/forwarder/fault-scenarios.ts,',
-    'cluster/scenarios.ts, long-outage.ts and spool-scenario.ts; median and maximum over the runs.',
+    'test/integration/cluster/scenarios.ts, forwarder/long-outage.ts, exporter/spool-scenario.ts); median and maximum over the runs.',
     '',
     '| scenario | runs | spans exported | spans in Jaeger | lost | duplicates (raw) | time to recover |',
     '|---|---|---|---|---|---|---|',

@@ -25,7 +25,6 @@ import {
 } from './cluster';
 import { produceTo } from './produce';
 
-
 function clusterKafka(topic: string): NonNullable<OtelKafkaJaegerConfig['kafka']> {
   return { brokers: cluster.bootstrap, topic, clientId: 'okj-cluster-it' };
 }
