@@ -15,6 +15,8 @@ export class Partitions {
   readonly #logger: Logger;
   readonly #maxBufferedBytes: number;
   #bufferedBytes = 0;
+  /** Every partition is paused for `buffer-full`: the buffer went past its bound and has not drained to half. */
+  #full = false;
 
   /** @param maxBufferedBytes - fetched bytes held at most (`forwarder.maxBufferedBytes`): above it, all pause. */
   constructor(pauses: PauseController, logger: Logger, maxBufferedBytes: number) {
@@ -40,13 +42,24 @@ export class Partitions {
   }
 
   assigned(assignment: readonly TopicPartition[]): void {
+    const fresh: PartitionState[] = [];
     for (const tp of assignment) {
       const key = `${tp.topic}:${tp.partition}`;
       const existing = this.#byKey.get(key);
       if (existing && !existing.revoked) continue;
-      this.#byKey.set(key, newPartitionState(tp.topic, tp.partition));
+      const state = newPartitionState(tp.topic, tp.partition);
+      this.#byKey.set(key, state);
+      fresh.push(state);
     }
     this.#logger.info('partitions assigned', { partitions: assignment.map((tp) => tp.partition).join(',') });
+    if (fresh.length > 0 && this.#full) {
+      // Assigned while the buffer is full: paused like the rest until it drains (else each would add a record
+      // past the bound). Once the consumer took the assignment, which the rebalance handler does right after
+      // this returns: librdkafka refuses to pause a partition it was not assigned.
+      queueMicrotask(() => {
+        if (this.#full) for (const s of fresh) this.#pauses.add(s, 'buffer-full');
+      });
+    }
   }
 
   /** The states of partitions about to be revoked (before {@link revoked}). */
@@ -115,6 +128,7 @@ export class Partitions {
       });
       this.#bufferedBytes += value.length;
       if (this.#bufferedBytes > this.#maxBufferedBytes) {
+        this.#full = true;
         for (const s of this.#byKey.values()) this.#pauses.add(s, 'buffer-full');
       }
     }
@@ -130,6 +144,7 @@ export class Partitions {
     record.released = true;
     this.#bufferedBytes -= record.value.length;
     if (this.#bufferedBytes <= this.#maxBufferedBytes / 2) {
+      this.#full = false;
       for (const s of this.#byKey.values()) this.#pauses.remove(s, 'buffer-full');
     }
   }

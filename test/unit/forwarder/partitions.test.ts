@@ -84,6 +84,33 @@ describe('Partitions', () => {
     expect(consumer.paused.size).toBe(0);
   });
 
+  it('pauses a partition assigned while the buffer is full, after the consumer took it, and resumes it with the rest', async () => {
+    const { partitions, consumer } = setup(25);
+    partitions.add(
+      [0, 1, 2].map((o) => message(0, o, Buffer.alloc(10))),
+      0,
+      () => undefined,
+    );
+    expect([...consumer.paused].sort()).toEqual([0, 1]);
+    partitions.assigned([{ topic: 't', partition: 2 }]);
+    // Not before the rebalance handler's assign (it runs right after `assigned` returns).
+    expect(consumer.paused.has(2)).toBe(false);
+    await Promise.resolve();
+    expect([...consumer.paused].sort()).toEqual([0, 1, 2]);
+    // Its records are left for after the resume, like the others': the bound holds.
+    partitions.add([message(2, 0, Buffer.alloc(10))], 0, () => undefined);
+    expect(partitions.bufferedBytes).toBe(30);
+    const s = states(partitions);
+    partitions.release(s.get(0)!.queue.shift()!);
+    partitions.release(s.get(0)!.queue.shift()!);
+    await Promise.resolve();
+    expect(consumer.paused.size).toBe(0);
+    // Assigned once the buffer drained: not paused.
+    partitions.assigned([{ topic: 't', partition: 3 }]);
+    await Promise.resolve();
+    expect(consumer.paused.size).toBe(0);
+  });
+
   it('drops records of unknown or revoked partitions, and releases what a revoked one held', () => {
     const { partitions } = setup(1_000);
     partitions.add([message(0, 0, Buffer.alloc(10)), message(7, 0, Buffer.alloc(10))], 0, () => undefined);
