@@ -8,13 +8,14 @@ import {
   rollingRestart,
 } from '../integration/cluster/scenarios';
 
-jest.setTimeout(300_000);
-
 clusterPerFile();
 
-chaosScenarios([
-  ['cluster: leader SIGKILL under export load', leaderKillUnderExportLoad],
-  ['cluster: broker SIGKILL under forwarder load', brokerKillUnderForwarderLoad],
-  ['cluster: rolling restart of 3 brokers under both loads', rollingRestart],
-  ['cluster: ISR below min.insync.replicas (exports FAILED, dead letters block)', isrBelowMinimum],
-]);
+chaosScenarios(
+  [
+    ['cluster: leader SIGKILL under export load', leaderKillUnderExportLoad],
+    ['cluster: broker SIGKILL under forwarder load', brokerKillUnderForwarderLoad],
+    ['cluster: rolling restart of 3 brokers under both loads', rollingRestart],
+    ['cluster: ISR below min.insync.replicas (exports FAILED, dead letters block)', isrBelowMinimum],
+  ],
+  240_000,
+);

@@ -4,6 +4,4 @@
 import { chaosScenarios } from './chaos';
 import { spoolOutageScenario } from '../integration/exporter/spool-scenario';
 
-jest.setTimeout(360_000);
-
-chaosScenarios([['Kafka stopped 2 min behind a spooling exporter', () => spoolOutageScenario(120_000)]]);
+chaosScenarios([['Kafka stopped 2 min behind a spooling exporter', () => spoolOutageScenario(120_000)]], 300_000);

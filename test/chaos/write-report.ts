@@ -1,5 +1,5 @@
 // Writes the chaos report (CHAOS.md): one row per scenario from the runs test/chaos/chaos.ts recorded.
-// Usage: tsx test/chaos/write-report.ts <results.jsonl> <report.md> <runs>
+// Usage: tsx test/chaos/write-report.ts <results.jsonl> <report.md> <runs> [jest arguments that selected the runs]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 
@@ -9,7 +9,7 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
-function report(records: readonly RunRecord[], runs: number, date: Date): string {
+function report(records: readonly RunRecord[], runs: number, only: string, date: Date): string {
   const byScenario = new Map<string, RunRecord[]>();
   for (const r of records) byScenario.set(r.scenario, [...(byScenario.get(r.scenario) ?? []), r]);
   const rows = [...byScenario].map(([name, all]) => {
@@ -17,10 +17,21 @@ function report(records: readonly RunRecord[], runs: number, date: Date): string
     const failed = all.length - ok.length;
     const sum = (f: (r: NonNullable<RunRecord['result']>) => number): number => ok.reduce((a, r) => a + f(r), 0);
     const recover = ok.map((r) => r.recoverMillis).sort((a, b) => a - b);
-    const median = recover[Math.floor(recover.length / 2)];
+    const mid = recover.length / 2;
+    const median =
+      recover.length === 0
+        ? undefined
+        : recover.length % 2
+          ? recover[Math.floor(mid)]!
+          : (recover[mid - 1]! + recover[mid]!) / 2;
+    // A run jest gave up on (its own timeout, a crash) recorded nothing: say so rather than show fewer runs.
+    const unfinished = Math.max(0, runs - all.length);
+    const note = [failed ? `${failed} failed` : '', unfinished ? `${unfinished} not recorded` : '']
+      .filter(Boolean)
+      .join(', ');
     return (
-      `| ${name} | ${all.length}${failed ? ` (${failed} failed)` : ''} | ${sum((r) => r.exported)} | ` +
-      `${sum((r) => r.inJaeger)} | ${failed ? 'unknown' : sum((r) => r.lost)} | ${sum((r) => r.duplicates)} | ` +
+      `| ${name} | ${all.length + unfinished}${note ? ` (${note})` : ''} | ${sum((r) => r.exported)} | ` +
+      `${sum((r) => r.inJaeger)} | ${failed || unfinished ? 'unknown' : sum((r) => r.lost)} | ${sum((r) => r.duplicates)} | ` +
       `${median === undefined ? '—' : `${seconds(median)} (max ${seconds(recover.at(-1)!)})`} |`
     );
   });
@@ -29,7 +40,7 @@ function report(records: readonly RunRecord[], runs: number, date: Date): string
   return [
     '# Chaos report',
     '',
-    `Written by \`npm run chaos -- --runs ${runs}\` (the chaos project, test/chaos/) on ${date.toISOString()}.`,
+    `Written by \`npm run chaos -- --runs ${runs}${only ? ` ${only}` : ''}\` (the chaos project, test/chaos/${only ? ', only what the arguments selected' : ''}) on ${date.toISOString()}.`,
     `Machine: ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, ` +
       `Node ${process.version}, ${process.platform}. Kafka 4.1.1, one broker for the single-broker scenarios and a ` +
       '3-node KRaft cluster (combined broker/controller nodes, replication factor 3, min.insync.replicas 2) for ' +
@@ -54,14 +65,19 @@ function report(records: readonly RunRecord[], runs: number, date: Date): string
   ].join('\n');
 }
 
-const [resultsFile, reportFile, runs] = process.argv.slice(2);
-if (!resultsFile || !reportFile) throw new Error('usage: write-report.ts <results.jsonl> <report.md> <runs>');
+const [resultsFile, reportFile, runs, only] = process.argv.slice(2);
+if (!resultsFile || !reportFile) {
+  throw new Error(
+    'usage: write-report.ts <results.jsonl> <report.md> <runs> [the jest arguments that selected the runs]',
+  );
+}
 const lines = readFileSync(resultsFile, 'utf8').split('\n').filter(Boolean);
 writeFileSync(
   reportFile,
   report(
     lines.map((l) => JSON.parse(l) as RunRecord),
     Number(runs || 1),
+    only ?? '',
     new Date(),
   ),
 );

@@ -164,10 +164,12 @@ export async function spoolOutageScenario(outageMillis: number): Promise<Scenari
   }, 20);
   let spooledMax = 0;
   let restartedAt = 0;
+  let stopped = false;
   const t0 = Date.now();
   try {
     await until('exports before the outage', () => spanCount(recording.succeeded) > 100);
     await broker.stop();
+    stopped = true;
     const stoppedAt = Date.now();
     await until(
       'the outage to last',
@@ -178,11 +180,14 @@ export async function spoolOutageScenario(outageMillis: number): Promise<Scenari
       outageMillis + 10_000,
     );
     await broker.start();
+    stopped = false;
     restartedAt = Date.now();
     const back = spanCount(recording.succeeded);
     await until('exports after the restart', () => spanCount(recording.succeeded) > back + 300);
   } finally {
     clearInterval(load);
+    // A run that failed during the outage must not leave the shared broker down for the ones after it.
+    if (stopped) await broker.start();
   }
   await provider.forceFlush();
   await until('the spool to drain', async () => (await meter.value(SPOOL_BYTES)) === 0, 90_000);
