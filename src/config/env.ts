@@ -132,9 +132,9 @@ export function brokerProblem(broker: string): string | undefined {
   if (/[\s,]/.test(broker)) return 'contains whitespace or a comma';
   const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+)(?::(\d+))?$/.exec(broker);
   if (!match) return 'expected host:port';
-  if (match[2] !== undefined) {
-    const port = Number(match[2]);
-    if (port < 1 || port > 65_535) return `port ${match[2]} is out of range`;
-  }
+  // Required, in code and in the environment alike: librdkafka would quietly assume 9092.
+  if (match[2] === undefined) return `no port: expected host:port (e.g. ${match[1]}:9092)`;
+  const port = Number(match[2]);
+  if (port < 1 || port > 65_535) return `port ${match[2]} is out of range`;
   return undefined;
 }

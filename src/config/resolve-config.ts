@@ -2,7 +2,7 @@ import { createNoopMeter } from '@opentelemetry/api';
 import type { Meter, MeterProvider } from '@opentelemetry/api';
 
 import { ConfigError } from '../errors/errors';
-import { diagLogger } from '../logging/logger';
+import { configLogger, diagLogger } from '../logging/logger';
 import type { Logger } from '../logging/logger';
 import { checkProducerOverrides } from '../kafka/producer-overrides';
 import { exponentialBackoff } from '../retry/exponential-backoff';
@@ -438,7 +438,7 @@ export function resolveConfig(config?: OtelKafkaJaegerConfig, env: NodeJS.Proces
   const serializer = resolveSerializer(root.serializer);
   const kafka = resolveKafkaConfig(root, env, logger);
   const exporter = resolveExporterConfig(root, env, logger);
-  checkProducerOverrides(kafka, exporter, logger);
+  checkProducerOverrides(kafka, exporter, configLogger(logger));
   return {
     kafka,
     exporter,
@@ -454,7 +454,7 @@ export function resolveCommon(config: unknown): ResolvedCommon {
   const logger = resolveLogger(c.logger);
   const unknown = unknownConfigFields(c);
   if (unknown.length > 0) {
-    logger.warn('configuration fields not known to otel-kafka-jaeger are ignored; check their spelling', {
+    configLogger(logger).warn('configuration fields not known to otel-kafka-jaeger are ignored; check their spelling', {
       fields: unknown.join(', '),
     });
   }
@@ -507,15 +507,15 @@ export function resolveKafkaConfig(
 ): ResolvedKafkaConfig {
   const root = checkRoot(config);
   const k = checkSection('kafka', root.kafka);
-  const e = new EnvReader(env, logger);
+  const e = new EnvReader(env, configLogger(logger));
 
   let brokers: string[] | undefined;
   if (k.brokers !== undefined) {
-    if (!Array.isArray(k.brokers) || k.brokers.length === 0) {
-      throw new ConfigError(
-        'kafka.brokers',
-        `expected a non-empty array of 'host:port' strings, got ${describe(k.brokers)}`,
-      );
+    if (!Array.isArray(k.brokers)) {
+      throw new ConfigError('kafka.brokers', `expected an array of 'host:port' strings, got ${describe(k.brokers)}`);
+    }
+    if (k.brokers.length === 0) {
+      throw new ConfigError('kafka.brokers', "is empty: give at least one 'host:port' (e.g. '127.0.0.1:9092')");
     }
     brokers = k.brokers.map((b: unknown, i) => {
       const problem = typeof b === 'string' ? brokerProblem(b) : 'not a string';
@@ -548,6 +548,24 @@ export function resolveKafkaConfig(
   let tls: ResolvedTls | undefined;
   if (tlsOption !== undefined && tlsOption !== false) {
     const s = tlsOption === true ? {} : checkSection(tlsField, tlsOption);
+    // KafkaJS's `ssl` takes the PEM itself (`ca: [fs.readFileSync(...)]`); ignored, it would silently leave the
+    // connection to the system's trust store and no client certificate.
+    for (const [pem, file] of [
+      ['ca', 'caFile'],
+      ['cert', 'certFile'],
+      ['key', 'keyFile'],
+      ['passphrase', 'keyPassword'],
+    ] as const) {
+      if (s[pem] !== undefined) {
+        throw new ConfigError(
+          `${tlsField}.${pem}`,
+          pem === 'passphrase'
+            ? `not supported: set ${tlsField}.keyPassword (KafkaJS's ssl options are not read)`
+            : `PEM content is not supported: write it to a file and set ${tlsField}.${file} to its path ` +
+                "(KafkaJS's ssl options are not read)",
+        );
+      }
+    }
     tls = {
       caFile: checkString(`${tlsField}.caFile`, s.caFile) ?? e.string(ENV.certificate),
       certFile: checkString(`${tlsField}.certFile`, s.certFile) ?? e.string(ENV.clientCertificate),
@@ -562,7 +580,7 @@ export function resolveKafkaConfig(
     if (caFile || certFile || keyFile) tls = { caFile, certFile, keyFile, rejectUnauthorized: true };
   }
 
-  const sasl = k.sasl === undefined ? saslFromEnvironment(e, logger) : saslFromCode(k.sasl, e);
+  const sasl = k.sasl === undefined ? saslFromEnvironment(e, configLogger(logger)) : saslFromCode(k.sasl, e);
 
   const derived: SecurityProtocol = sasl ? (tls ? 'sasl_ssl' : 'sasl_plaintext') : tls ? 'ssl' : 'plaintext';
   const securityProtocol =
@@ -593,7 +611,12 @@ export function resolveKafkaConfig(
 function saslFromCode(value: unknown, e: EnvReader): ResolvedSasl {
   const s = checkSection('kafka.sasl', value);
   const mechanism =
-    checkOneOf('kafka.sasl.mechanism', s.mechanism, MECHANISMS) ?? e.read(ENV.saslMechanism, oneOf(MECHANISMS));
+    // Any case, as the environment variable accepts it (KafkaJS and librdkafka users write 'SCRAM-SHA-512').
+    checkOneOf(
+      'kafka.sasl.mechanism',
+      typeof s.mechanism === 'string' ? s.mechanism.toLowerCase() : s.mechanism,
+      MECHANISMS,
+    ) ?? e.read(ENV.saslMechanism, oneOf(MECHANISMS));
   const username = checkString('kafka.sasl.username', s.username) ?? e.string(ENV.saslUsername);
   const password = checkString('kafka.sasl.password', s.password, { secret: true }) ?? e.string(ENV.saslPassword);
   if (!username) throw new ConfigError('kafka.sasl.username', `required with SASL (or set ${ENV.saslUsername})`);
@@ -650,7 +673,7 @@ export function resolveExporterConfig(
 ): ResolvedExporterConfig {
   const root = checkRoot(config);
   const x = checkSection('exporter', root.exporter);
-  const e = new EnvReader(env, logger);
+  const e = new EnvReader(env, configLogger(logger));
   const d = DEFAULTS.exporter;
   const configured =
     checkNumber('exporter.maxMessageBytes', x.maxMessageBytes, {
@@ -774,7 +797,7 @@ export function resolveForwarderSettings(
 ): ResolvedForwarderSettings {
   const root = checkRoot(config);
   const f = checkSection('forwarder', root.forwarder);
-  const e = new EnvReader(env, logger);
+  const e = new EnvReader(env, configLogger(logger));
   const d = DEFAULTS.forwarder;
   const dl = checkSection('forwarder.deadLetter', f.deadLetter);
 

@@ -26,6 +26,7 @@ import { RepeatLimiter, kafkaLogger, logClientLine } from '../kafka/kafka-logger
 import type { ConnectionFailure } from '../kafka/kafka-logger';
 import { assertProducerConfigAccepted } from '../kafka/native-config';
 import { checkProducerOverrides } from '../kafka/producer-overrides';
+import { configLogger } from '../logging/logger';
 import type { Logger } from '../logging/logger';
 import { exponentialBackoff } from '../retry/exponential-backoff';
 import { hasSessions } from '../serializers/otlp-serializers';
@@ -187,7 +188,7 @@ export class KafkaSpanExporter implements SpanExporter {
     this.#options = resolveExporterConfig(config, env, common.logger);
     this.#rdkafkaConfig = producerRdKafkaConfig(this.#kafka, this.#options);
     assertProducerConfigAccepted(this.#rdkafkaConfig, this.#kafka.rdkafka);
-    checkProducerOverrides(this.#kafka, this.#options, this.#logger);
+    checkProducerOverrides(this.#kafka, this.#options, configLogger(this.#logger));
     this.#headers = { 'content-type': this.#serializer.contentType, 'otelcol.signal': 'traces' };
     this.#maxValueBytes = this.#options.maxMessageBytes - RECORD_OVERHEAD_BYTES - headerBytes(this.#headers);
     if (this.#maxValueBytes < MIN_VALUE_BYTES) {

@@ -38,6 +38,31 @@ export const diagLogger: Logger = {
   error: (message, attributes) => diag.error(message, ...(attributes ? [attributes] : [])),
 };
 
+/** Configuration warnings already printed to stderr (bounded: a process has few distinct ones). */
+const printedConfigWarnings = new Set<string>();
+const MAX_PRINTED_CONFIG_WARNINGS = 100;
+
+/**
+ * The logger for configuration warnings (unknown fields, ignored environment values). With the default
+ * logger ({@link diagLogger}) each distinct warning also goes to stderr once, as a Node.js process warning
+ * (type `OtelKafkaJaegerConfigWarning`): `diag` prints nothing unless the application installed a DiagLogger,
+ * and a misspelt option must not be ignored unseen. `node --no-warnings` silences them; a configured `logger`
+ * receives them instead.
+ */
+export function configLogger(logger: Logger): Logger {
+  if (logger !== diagLogger) return logger;
+  return {
+    ...diagLogger,
+    warn: (message, attributes) => {
+      diagLogger.warn(message, attributes);
+      const text = attributes === undefined ? message : `${message} ${JSON.stringify(attributes)}`;
+      if (printedConfigWarnings.has(text) || printedConfigWarnings.size >= MAX_PRINTED_CONFIG_WARNINGS) return;
+      printedConfigWarnings.add(text);
+      process.emitWarning(text, { type: 'OtelKafkaJaegerConfigWarning', code: 'OTEL_KAFKA_JAEGER_CONFIG' });
+    },
+  };
+}
+
 /**
  * `logger` with every string attribute (and the message) passed through {@link boundedText}: what the
  * forwarder logs may quote record content, which a hostile producer controls. A logger that throws is

@@ -131,6 +131,43 @@ describe('resolveKafkaConfig', () => {
     expect(fieldOf({ ssl: { caFile: 7 } })).toBe('kafka.ssl.caFile');
   });
 
+  it('requires a port on every broker, in code and in the environment; says so when the list is empty', () => {
+    const err = configError(() => resolveKafkaConfig({ kafka: { brokers: ['127.0.0.1:9092', 'kafka-1'] } }, {}));
+    expect(err.field).toBe('kafka.brokers[1]');
+    expect(err.message).toMatch(/no port: expected host:port \(e\.g\. kafka-1:9092\)/);
+    // From the environment the same broker is a bad value (warned about), so the brokers are missing.
+    const logger = recordingLogger();
+    expect(() => resolveKafkaConfig({}, { OTEL_EXPORTER_KAFKA_BROKERS: 'kafka-1' }, logger)).toThrow(/required/);
+    expect(logger.warnings.join('\n')).toMatch(/OTEL_EXPORTER_KAFKA_BROKERS.*no port/);
+    expect(configError(() => resolveKafkaConfig({ kafka: { brokers: [] } }, {})).message).toMatch(/is empty/);
+    expect(resolveKafkaConfig({ kafka: { brokers: ['[::1]:9093'] } }, {}).brokers).toEqual(['[::1]:9093']);
+  });
+
+  it('accepts the SASL mechanism in any case, as its environment variable does', () => {
+    const sasl = { mechanism: 'SCRAM-SHA-512', username: 'u', password: 'p' };
+    expect(resolveKafkaConfig({ kafka: { brokers, sasl } }, {}).sasl?.mechanism).toBe('scram-sha-512');
+  });
+
+  it("refuses KafkaJS-style PEM contents in kafka.ssl instead of silently using the system's trust store", () => {
+    for (const [pem, file] of [
+      ['ca', 'caFile'],
+      ['cert', 'certFile'],
+      ['key', 'keyFile'],
+    ] as const) {
+      for (const field of ['ssl', 'tls'] as const) {
+        const err = configError(() =>
+          resolveKafkaConfig({ kafka: { brokers, [field]: { [pem]: ['-----BEGIN CERTIFICATE-----'] } } }, {}),
+        );
+        expect(err.field).toBe(`kafka.${field}.${pem}`);
+        expect(err.message).toContain(`kafka.${field}.${file}`);
+        expect(err.message).not.toContain('BEGIN');
+      }
+    }
+    const err = configError(() => resolveKafkaConfig({ kafka: { brokers, ssl: { passphrase: 'hunter2' } } }, {}));
+    expect(err.message).toContain('kafka.ssl.keyPassword');
+    expect(err.message).not.toContain('hunter2');
+  });
+
   it('lets code set the security protocol explicitly', () => {
     expect(resolveKafkaConfig({ kafka: { brokers, ssl: true } }, {}).securityProtocol).toBe('ssl');
     expect(
@@ -221,6 +258,35 @@ describe('resolveExporterConfig', () => {
 });
 
 describe('resolveCommon', () => {
+  it('prints each configuration warning to stderr once when no logger is configured, else tells the logger', () => {
+    const emit = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const printed = (): string[] => emit.mock.calls.map((c) => String(c[0]));
+      // Unique names: each distinct warning prints once per process.
+      const typo = `timeout${process.hrtime.bigint()}`;
+      resolveCommon({ exporter: { [typo]: 1 } });
+      resolveCommon({ exporter: { [typo]: 1 } });
+      expect(printed()).toEqual([
+        `configuration fields not known to otel-kafka-jaeger are ignored; check their spelling {"fields":"exporter.${typo}"}`,
+      ]);
+      expect(emit.mock.calls[0]![1]).toEqual({
+        type: 'OtelKafkaJaegerConfigWarning',
+        code: 'OTEL_KAFKA_JAEGER_CONFIG',
+      });
+      // A bad environment value too.
+      resolveKafkaConfig({ kafka: { brokers } }, { OTEL_EXPORTER_KAFKA_TOPIC: `bad topic ${typo}` });
+      expect(printed()).toHaveLength(2);
+      expect(printed()[1]).toContain('OTEL_EXPORTER_KAFKA_TOPIC');
+
+      const logger = recordingLogger();
+      resolveCommon({ logger, exporter: { [`${typo}x`]: 1 } });
+      expect(printed()).toHaveLength(2);
+      expect(logger.warnings).toHaveLength(1);
+    } finally {
+      emit.mockRestore();
+    }
+  });
+
   it('picks the built-in serializers by name, otlp_proto by default', () => {
     expect(resolveCommon({}).serializer.contentType).toBe('application/x-protobuf');
     expect(resolveCommon({ serializer: 'otlp_json' }).serializer.contentType).toBe('application/json');
