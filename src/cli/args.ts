@@ -50,9 +50,21 @@ export const FORWARDER_OPTIONS_HELP = `  --config <file>       JSON file of the 
   --sink-url <url>      where spans go (env ${ENV.forwarderSinkUrl})
   --sink-type <type>    otlp-http (default), otlp-grpc or jaeger-thrift-http`;
 
-/** Help text lines of {@link COMMON_OPTIONS}. */
-export const COMMON_OPTIONS_HELP = `  --config <file>       JSON file of the config object; only its kafka section is used
-  --brokers <list>      bootstrap brokers, host:port comma-separated (env ${ENV.brokers})`;
+/** The flags of the admin-style commands (topic, lag, dlq): {@link COMMON_OPTIONS} and `--timeout`. */
+export const ADMIN_OPTIONS: OptionSpec = {
+  ...COMMON_OPTIONS,
+  timeout: { type: 'string' },
+};
+
+/** Help text lines of {@link ADMIN_OPTIONS}. */
+export const ADMIN_OPTIONS_HELP = `  --config <file>       JSON file of the config object; only its kafka section is used
+  --brokers <list>      bootstrap brokers, host:port comma-separated (env ${ENV.brokers})
+  --timeout <ms>        how long to wait for each Kafka request (default 10000)`;
+
+/** `--timeout` of an admin-style command, in milliseconds. */
+export function timeoutFlag(flags: Flags, defaultMillis: number): number {
+  return integerFlag(flags, 'timeout', 1, 2 ** 31 - 1) ?? defaultMillis;
+}
 
 const SINK_TYPES = ['otlp-http', 'otlp-grpc', 'jaeger-thrift-http'] as const;
 

@@ -8,15 +8,22 @@ import { resolveKafkaConfig } from '../config/resolve-config';
 import type { OtelKafkaJaegerConfig } from '../config/types';
 import { DEAD_LETTER_HEADERS } from '../forwarder/dead-letter';
 import {
-  COMMON_OPTIONS,
-  COMMON_OPTIONS_HELP,
+  ADMIN_OPTIONS,
+  ADMIN_OPTIONS_HELP,
   UsageError,
   buildConfig,
   integerFlag,
   parseCommand,
   stringFlag,
+  timeoutFlag,
 } from './args';
-import { connectedRedriveProducer, partitionBounds, readTopic, withAdmin } from './kafka-clients';
+import {
+  DEFAULT_TIMEOUT_MILLIS,
+  connectedRedriveProducer,
+  partitionBounds,
+  readTopic,
+  withAdmin,
+} from './kafka-clients';
 import { printJson } from './output';
 
 /** Help of `dlq`. */
@@ -33,7 +40,7 @@ Options:
                         ${ENV.forwarderDeadLetterTopic}, else <kafka.topic>.dlq)
   --limit <n>           at most n records (peek: default 10; redrive: default all)
   --to-topic <name>     redrive: send everything here instead of each record's source topic
-${COMMON_OPTIONS_HELP}
+${ADMIN_OPTIONS_HELP}
   -h, --help            this help`;
 
 const PROVENANCE_PREFIX = 'okj.';
@@ -45,7 +52,7 @@ const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 export async function dlqCommand(argv: string[]): Promise<number> {
   const { flags, positionals } = parseCommand(
     argv,
-    { ...COMMON_OPTIONS, topic: { type: 'string' }, limit: { type: 'string' }, 'to-topic': { type: 'string' } },
+    { ...ADMIN_OPTIONS, topic: { type: 'string' }, limit: { type: 'string' }, 'to-topic': { type: 'string' } },
     1,
   );
   if (flags.help) {
@@ -64,10 +71,13 @@ export async function dlqCommand(argv: string[]): Promise<number> {
   if (toTopic !== undefined && !TOPIC_NAME.test(toTopic)) {
     throw new UsageError('--to-topic: not a valid topic name (1-249 of [a-zA-Z0-9._-])');
   }
+  const timeoutMillis = timeoutFlag(flags, DEFAULT_TIMEOUT_MILLIS);
   const config = buildConfig(flags);
   const kafka = resolveKafkaConfig(config);
   const topic = stringFlag(flags, 'topic') ?? deadLetterTopicOf(config, kafka.topic);
-  const bounds = await withAdmin(kafka, (admin) => partitionBounds(admin, topic));
+  const bounds = await withAdmin(kafka, `read the offsets of topic '${topic}'`, timeoutMillis, (admin) =>
+    partitionBounds(admin, topic, timeoutMillis),
+  );
 
   if (sub === 'count') {
     const partitions = bounds.map((b) => ({ partition: b.partition, count: b.high - b.low }));

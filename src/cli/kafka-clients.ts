@@ -6,22 +6,96 @@ import type { Message } from '@confluentinc/kafka-javascript';
 import type { ResolvedKafkaConfig } from '../config/resolve-config';
 import { readRanges } from '../forwarder/range-reader';
 import { adminRdKafkaConfig, deadLetterProducerRdKafkaConfig } from '../kafka/client-config';
+import { ENV } from '../config/env';
 import { kafkaLogger } from '../kafka/kafka-logger';
+import type { ConnectionFailure } from '../kafka/kafka-logger';
 import { silentLogger } from './output';
 
-/** A KafkaJS-style client whose own logging is silenced (errors surface as rejections instead). */
-function kafkaClient(props: Record<string, string | number | boolean>): KafkaJS.Kafka {
-  return new KafkaJS.Kafka({ ...props, kafkaJS: { logger: kafkaLogger(silentLogger) } as KafkaJS.KafkaConfig });
+/** How long an admin-style command waits for Kafka by default (`--timeout`). */
+export const DEFAULT_TIMEOUT_MILLIS = 10_000;
+
+/**
+ * What the client reported about its connections, kept for the error message: its log lines are silenced
+ * (errors surface as rejections), but a rejection alone says only "Local: Timed out".
+ */
+class ConnectionNotes {
+  last: string | undefined;
+  failure: ConnectionFailure | undefined;
+
+  logger(): KafkaJS.Logger {
+    const note = (message: string): void => {
+      // librdkafka's thread tag repeats the broker the line names anyway.
+      this.last = message.replace(/^\[thrd:[^\]]*\]: /, '');
+    };
+    return kafkaLogger({ ...silentLogger, warn: note, error: note }, 'kafka', undefined, (f) => (this.failure = f));
+  }
 }
 
-/** Runs `fn` with a connected admin client, always disconnecting it. */
-export async function withAdmin<T>(kafka: ResolvedKafkaConfig, fn: (admin: KafkaJS.Admin) => Promise<T>): Promise<T> {
-  const admin = kafkaClient(adminRdKafkaConfig(kafka)).admin();
-  await admin.connect();
+/** A KafkaJS-style client whose connection log lines go to `notes`. */
+function kafkaClient(props: Record<string, string | number | boolean>, notes = new ConnectionNotes()): KafkaJS.Kafka {
+  return new KafkaJS.Kafka({ ...props, kafkaJS: { logger: notes.logger() } as KafkaJS.KafkaConfig });
+}
+
+/** The errors a KafkaJS aggregate error (`Topic creation errors`) holds, each as `topic: message`. */
+function innerErrors(err: unknown): string[] {
+  const errors = (err as { errors?: unknown }).errors;
+  if (!Array.isArray(errors)) return [];
+  return errors.map((e: unknown) => {
+    const topic = (e as { topic?: unknown }).topic;
+    const message = e instanceof Error ? e.message : String(e);
+    return typeof topic === 'string' ? `${topic}: ${message}` : message;
+  });
+}
+
+/**
+ * The error a command reports when talking to Kafka failed: what it tried, the client's answer, the last
+ * connection problem it logged, the brokers and security protocol, and what to check. Never a credential
+ * (librdkafka's connection lines name brokers only).
+ */
+export function kafkaCommandError(
+  what: string,
+  err: unknown,
+  kafka: ResolvedKafkaConfig,
+  timeoutMillis: number,
+  notes: { last?: string; failure?: ConnectionFailure },
+): Error {
+  const answer = err instanceof Error ? err.message : String(err);
+  const inner = innerErrors(err);
+  const parts = [`could not ${what}: ${answer}${inner.length ? ` (${inner.join('; ')})` : ''}`];
+  if (notes.failure) parts.push(notes.failure.cause);
+  else if (notes.last) parts.push(`last connection problem: ${notes.last}`);
+  parts.push(`brokers ${kafka.brokers.join(',')} (security protocol ${kafka.securityProtocol})`);
+  const unreachable = /timed out|transport|broker.*down|all brokers/i.test([answer, ...inner].join(' '));
+  if (unreachable && !notes.failure) {
+    parts.push(
+      `check --brokers (or ${ENV.brokers}) and that those brokers are up and reachable from here; ` +
+        `--timeout <ms> waits longer than ${timeoutMillis} ms`,
+    );
+  }
+  return new Error(parts.join('; '), { cause: err });
+}
+
+/**
+ * Runs `fn` with a connected admin client, always disconnecting it. A failure becomes a
+ * {@link kafkaCommandError} naming `what` was tried.
+ */
+export async function withAdmin<T>(
+  kafka: ResolvedKafkaConfig,
+  what: string,
+  timeoutMillis: number,
+  fn: (admin: KafkaJS.Admin) => Promise<T>,
+): Promise<T> {
+  const notes = new ConnectionNotes();
+  const admin = kafkaClient(adminRdKafkaConfig(kafka), notes).admin();
   try {
-    return await fn(admin);
-  } finally {
-    await admin.disconnect();
+    await admin.connect();
+    try {
+      return await fn(admin);
+    } finally {
+      await admin.disconnect();
+    }
+  } catch (err) {
+    throw kafkaCommandError(what, err, kafka, timeoutMillis, notes);
   }
 }
 
@@ -39,8 +113,12 @@ export async function connectedRedriveProducer(kafka: ResolvedKafkaConfig): Prom
 export async function partitionBounds(
   admin: KafkaJS.Admin,
   topic: string,
+  timeoutMillis: number,
 ): Promise<{ partition: number; low: number; high: number }[]> {
-  const offsets = await admin.fetchTopicOffsets(topic);
+  const offsets = await admin.fetchTopicOffsets(topic, {
+    timeout: timeoutMillis,
+    isolationLevel: KafkaJS.IsolationLevel.READ_UNCOMMITTED,
+  });
   return offsets
     .map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) }))
     .sort((a, b) => a.partition - b.partition);

@@ -1,10 +1,10 @@
 // `lag`: how far a forwarder group is behind, per partition, from the group's committed offsets.
 import { ENV } from '../config/env';
 import { DEFAULTS, resolveKafkaConfig } from '../config/resolve-config';
-import { COMMON_OPTIONS, COMMON_OPTIONS_HELP, buildConfig, parseCommand, stringFlag } from './args';
+import { ADMIN_OPTIONS, ADMIN_OPTIONS_HELP, buildConfig, parseCommand, stringFlag, timeoutFlag } from './args';
 import { consumerRdKafkaConfig } from '../kafka/client-config';
 import { readCommittedOffsets } from '../kafka/committed-offsets';
-import { partitionBounds, withAdmin } from './kafka-clients';
+import { DEFAULT_TIMEOUT_MILLIS, partitionBounds, withAdmin } from './kafka-clients';
 import { printJson } from './output';
 
 /** Help of `lag`. */
@@ -17,11 +17,8 @@ Options:
   --group <id>          consumer group (env ${ENV.forwarderGroupId}, default ${DEFAULTS.forwarder.groupId})
   --topic <name>        topic (env ${ENV.topic}, default ${DEFAULTS.topic})
   --json                one JSON object instead of a table
-${COMMON_OPTIONS_HELP}
+${ADMIN_OPTIONS_HELP}
   -h, --help            this help`;
-
-/** Bounds connecting for, and reading, the group's committed offsets. */
-const LAG_TIMEOUT_MILLIS = 30_000;
 
 /** One partition's row. */
 interface LagRow {
@@ -34,7 +31,7 @@ interface LagRow {
 /** Runs `lag`; returns the exit code. */
 export async function lagCommand(argv: string[]): Promise<number> {
   const { flags } = parseCommand(argv, {
-    ...COMMON_OPTIONS,
+    ...ADMIN_OPTIONS,
     group: { type: 'string' },
     topic: { type: 'string' },
     json: { type: 'boolean' },
@@ -43,6 +40,7 @@ export async function lagCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${LAG_HELP}\n`);
     return 0;
   }
+  const timeoutMillis = timeoutFlag(flags, DEFAULT_TIMEOUT_MILLIS);
   const config = buildConfig(flags);
   const kafka = resolveKafkaConfig(config);
   const groupId =
@@ -52,9 +50,10 @@ export async function lagCommand(argv: string[]): Promise<number> {
     DEFAULTS.forwarder.groupId;
   const topic = kafka.topic;
 
-  const rows = await withAdmin(kafka, async (admin): Promise<LagRow[]> => {
-    const bounds = await partitionBounds(admin, topic);
-    const committed = await readCommittedOffsets(consumerRdKafkaConfig(kafka), groupId, topic, LAG_TIMEOUT_MILLIS);
+  const what = `read the lag of group '${groupId}' on topic '${topic}'`;
+  const rows = await withAdmin(kafka, what, timeoutMillis, async (admin): Promise<LagRow[]> => {
+    const bounds = await partitionBounds(admin, topic, timeoutMillis);
+    const committed = await readCommittedOffsets(consumerRdKafkaConfig(kafka), groupId, topic, timeoutMillis);
     return bounds.map((b) => {
       const c = committed.get(b.partition) ?? -1;
       return {

@@ -1,16 +1,17 @@
 // `topic create`: the spans topic with the settings the exporter and forwarder expect to be tuned.
 import { resolveKafkaConfig } from '../config/resolve-config';
 import {
-  COMMON_OPTIONS,
-  COMMON_OPTIONS_HELP,
+  ADMIN_OPTIONS,
+  ADMIN_OPTIONS_HELP,
   buildConfig,
   choiceFlag,
   integerFlag,
   parseCommand,
   positiveNumberFlag,
+  timeoutFlag,
 } from './args';
 import { UsageError } from './args';
-import { withAdmin } from './kafka-clients';
+import { DEFAULT_TIMEOUT_MILLIS, withAdmin } from './kafka-clients';
 import { printJson } from './output';
 
 /** Help of `topic`. */
@@ -24,7 +25,7 @@ Options:
   --retention-hours <h>     retention.ms = h hours (default: the broker's)
   --compression <codec>     compression.type: none, gzip, snappy, lz4, zstd or producer (default: the broker's)
   --max-message-bytes <b>   max.message.bytes (default: the broker's); keep exporter.maxMessageBytes at or below it
-${COMMON_OPTIONS_HELP}
+${ADMIN_OPTIONS_HELP}
   -h, --help                this help
 
 Exit codes: 0 created, 1 already exists or failed, 2 bad arguments.`;
@@ -36,7 +37,7 @@ export async function topicCommand(argv: string[]): Promise<number> {
   const { flags, positionals } = parseCommand(
     argv,
     {
-      ...COMMON_OPTIONS,
+      ...ADMIN_OPTIONS,
       partitions: { type: 'string' },
       'replication-factor': { type: 'string' },
       'retention-hours': { type: 'string' },
@@ -62,6 +63,7 @@ export async function topicCommand(argv: string[]): Promise<number> {
   const retentionHours = positiveNumberFlag(flags, 'retention-hours');
   const compression = choiceFlag(flags, 'compression', COMPRESSIONS);
   const maxMessageBytes = integerFlag(flags, 'max-message-bytes', 1, 2 ** 31 - 1);
+  const timeoutMillis = timeoutFlag(flags, DEFAULT_TIMEOUT_MILLIS);
   const kafka = resolveKafkaConfig(buildConfig(flags));
 
   const configEntries = [
@@ -71,8 +73,11 @@ export async function topicCommand(argv: string[]): Promise<number> {
     ...(compression === undefined ? [] : [{ name: 'compression.type', value: compression }]),
     ...(maxMessageBytes === undefined ? [] : [{ name: 'max.message.bytes', value: String(maxMessageBytes) }]),
   ];
-  const created = await withAdmin(kafka, (admin) =>
-    admin.createTopics({ topics: [{ topic: name, numPartitions: partitions, replicationFactor, configEntries }] }),
+  const created = await withAdmin(kafka, `create topic '${name}'`, timeoutMillis, (admin) =>
+    admin.createTopics({
+      topics: [{ topic: name, numPartitions: partitions, replicationFactor, configEntries }],
+      timeout: timeoutMillis,
+    }),
   );
   if (!created) {
     process.stderr.write(`topic '${name}' already exists; nothing changed\n`);

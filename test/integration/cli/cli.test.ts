@@ -92,6 +92,32 @@ describe('otel-kafka-jaeger CLI', () => {
     });
   });
 
+  it('names what it tried, the connection problem, the brokers and the remedy when Kafka is unreachable, within --timeout', async () => {
+    // Port 1 on loopback: nothing listens, every connect is refused at once.
+    const cases: [string[], RegExp][] = [
+      [['lag', '--group', 'g1'], /could not read the lag of group 'g1' on topic 'otlp_spans': Local: Timed out/],
+      [
+        ['topic', 'create', 'fresh'],
+        /could not create topic 'fresh': Topic creation errors \(fresh: Local: Timed out\)/,
+      ],
+      [['dlq', 'count'], /could not read the offsets of topic 'otlp_spans\.dlq'/],
+    ];
+    const started = Date.now();
+    const results = await Promise.all(
+      cases.map(([args]) => runCli([...args, '--brokers', '127.0.0.1:1', '--timeout', '1500'])),
+    );
+    results.forEach((r, i) => {
+      const [args, what] = cases[i]!;
+      expect({ args, code: r.code }).toEqual({ args, code: 1 });
+      expect(r.stderr).toMatch(what);
+      expect(r.stderr).toMatch(/Connect to ipv4#127\.0\.0\.1:1 failed: Connection refused/);
+      expect(r.stderr).toContain('brokers 127.0.0.1:1 (security protocol plaintext)');
+      expect(r.stderr).toContain('--timeout <ms> waits longer than 1500 ms');
+    });
+    // Bounded by --timeout (plus start-up), not the 10 s default.
+    expect(Date.now() - started).toBeLessThan(9_000);
+  });
+
   it('names the file, line and column of a bad --config file, and never prints its content', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'okj-cli-config-'));
     const secret = 'Tr0ub4dor-and-3';

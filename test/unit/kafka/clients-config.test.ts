@@ -174,7 +174,7 @@ describe('every Kafka client gets kafka.rdkafka (security, SASL, TLS), filtered 
   });
 
   it('CLI admin, reader and redrive producer', async () => {
-    await withAdmin(kafka, (admin) => partitionBounds(admin, 'spans'));
+    await withAdmin(kafka, 'read offsets', 1_000, (admin) => partitionBounds(admin, 'spans', 1_000));
     await expect(readTopic(kafka, 'spans', [{ partition: 0, low: 0, high: 1 }], 1, () => undefined)).rejects.toThrow(
       /connection refused/,
     );
