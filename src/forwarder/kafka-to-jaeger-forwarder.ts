@@ -66,7 +66,10 @@ const MAX_FETCH_RECORDS = 10_000;
  *   forwarder: { sink: { type: 'otlp-http', url: 'http://127.0.0.1:4318/v1/traces' } },
  * });
  * await forwarder.start();
- * process.on('SIGTERM', () => void forwarder.stop());
+ * // A SIGTERM handler replaces Node's default exit: drain and commit, then exit.
+ * process.on('SIGTERM', () => {
+ *   void forwarder.stop().finally(() => process.exit(0));
+ * });
  * ```
  */
 export class KafkaToJaegerForwarder {
