@@ -92,7 +92,8 @@ export async function withAdmin<T>(
     try {
       return await fn(admin);
     } finally {
-      await admin.disconnect();
+      // Never in place of fn's own result or error.
+      await admin.disconnect().catch(() => undefined);
     }
   } catch (err) {
     throw kafkaCommandError(what, err, kafka, timeoutMillis, notes);

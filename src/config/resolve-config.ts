@@ -525,7 +525,14 @@ export function resolveKafkaConfig(
   }
   brokers ??= e.read(ENV.brokers, brokerList);
   if (!brokers) {
-    throw new ConfigError('kafka.brokers', `required: set kafka.brokers or ${ENV.brokers} (e.g. '127.0.0.1:9092')`);
+    // Set but refused (the warning says why): not "required", which would read as if it were not set.
+    const problem = e.has(ENV.brokers) ? brokerList(env[ENV.brokers] ?? '') : undefined;
+    throw new ConfigError(
+      'kafka.brokers',
+      problem && 'error' in problem
+        ? `${ENV.brokers} is invalid (${problem.error}) and kafka.brokers is not set`
+        : `required: set kafka.brokers or ${ENV.brokers} (e.g. '127.0.0.1:9092')`,
+    );
   }
 
   let topic = checkString('kafka.topic', k.topic);

@@ -56,10 +56,10 @@ export interface KafkaTlsOptions {
 /** SASL authentication. */
 export interface KafkaSaslOptions {
   /**
-   * The mechanism.
+   * The mechanism, in any case (`'SCRAM-SHA-512'` as librdkafka and KafkaJS users write it).
    * @defaultValue env `OTEL_EXPORTER_KAFKA_SASL_MECHANISM`, else `plain`
    */
-  mechanism?: SaslMechanism;
+  mechanism?: SaslMechanism | Uppercase<SaslMechanism>;
   /**
    * User name.
    * @defaultValue env `OTEL_EXPORTER_KAFKA_SASL_USERNAME`

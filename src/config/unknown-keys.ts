@@ -6,8 +6,29 @@
 const KNOWN: Record<string, readonly string[]> = {
   '': ['kafka', 'serializer', 'retry', 'exporter', 'forwarder', 'meterProvider', 'logger'],
   kafka: ['brokers', 'topic', 'clientId', 'securityProtocol', 'ssl', 'tls', 'sasl', 'rdkafka'],
-  'kafka.ssl': ['caFile', 'certFile', 'keyFile', 'keyPassword', 'rejectUnauthorized'],
-  'kafka.tls': ['caFile', 'certFile', 'keyFile', 'keyPassword', 'rejectUnauthorized'],
+  // KafkaJS's inline ca/cert/key/passphrase are known: resolving refuses them with a pointer (not "ignored").
+  'kafka.ssl': [
+    'caFile',
+    'certFile',
+    'keyFile',
+    'keyPassword',
+    'rejectUnauthorized',
+    'ca',
+    'cert',
+    'key',
+    'passphrase',
+  ],
+  'kafka.tls': [
+    'caFile',
+    'certFile',
+    'keyFile',
+    'keyPassword',
+    'rejectUnauthorized',
+    'ca',
+    'cert',
+    'key',
+    'passphrase',
+  ],
   'kafka.sasl': ['mechanism', 'username', 'password'],
   retry: ['initialDelayMillis', 'maxDelayMillis', 'multiplier', 'jitter', 'maxAttempts', 'random'],
   exporter: [

@@ -137,14 +137,19 @@ describe('resolveKafkaConfig', () => {
     expect(err.message).toMatch(/no port: expected host:port \(e\.g\. kafka-1:9092\)/);
     // From the environment the same broker is a bad value (warned about), so the brokers are missing.
     const logger = recordingLogger();
-    expect(() => resolveKafkaConfig({}, { OTEL_EXPORTER_KAFKA_BROKERS: 'kafka-1' }, logger)).toThrow(/required/);
+    expect(() => resolveKafkaConfig({}, { OTEL_EXPORTER_KAFKA_BROKERS: 'kafka-1' }, logger)).toThrow(
+      /OTEL_EXPORTER_KAFKA_BROKERS is invalid \("kafka-1": no port: expected host:port \(e\.g\. kafka-1:9092\)\)/,
+    );
+    expect(() => resolveKafkaConfig({}, {}, logger)).toThrow(
+      /required: set kafka.brokers or OTEL_EXPORTER_KAFKA_BROKERS/,
+    );
     expect(logger.warnings.join('\n')).toMatch(/OTEL_EXPORTER_KAFKA_BROKERS.*no port/);
     expect(configError(() => resolveKafkaConfig({ kafka: { brokers: [] } }, {})).message).toMatch(/is empty/);
     expect(resolveKafkaConfig({ kafka: { brokers: ['[::1]:9093'] } }, {}).brokers).toEqual(['[::1]:9093']);
   });
 
   it('accepts the SASL mechanism in any case, as its environment variable does', () => {
-    const sasl = { mechanism: 'SCRAM-SHA-512', username: 'u', password: 'p' };
+    const sasl = { mechanism: 'SCRAM-SHA-512' as const, username: 'u', password: 'p' };
     expect(resolveKafkaConfig({ kafka: { brokers, sasl } }, {}).sasl?.mechanism).toBe('scram-sha-512');
   });
 

@@ -10,7 +10,7 @@ describe('unknownConfigFields', () => {
   it('finds misspelt fields at every level it knows', () => {
     expect(
       unknownConfigFields({
-        kafka: { brokers: ['b:9092'], brokerList: 'x', ssl: { caFile: 'ca', ca: 'x' }, sasl: { user: 'u' } },
+        kafka: { brokers: ['b:9092'], brokerList: 'x', ssl: { caFile: 'ca', cafile: 'x' }, sasl: { user: 'u' } },
         exporter: { timeout: 5_000, timeoutMillis: 5_000 },
         retry: { maxDelay: 10 },
         forwarder: {
@@ -25,7 +25,7 @@ describe('unknownConfigFields', () => {
       [
         'exporters',
         'kafka.brokerList',
-        'kafka.ssl.ca',
+        'kafka.ssl.cafile',
         'kafka.sasl.user',
         'exporter.timeout',
         'retry.maxDelay',
