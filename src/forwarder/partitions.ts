@@ -17,6 +17,8 @@ export class Partitions {
   #bufferedBytes = 0;
   /** Every partition is paused for `buffer-full`: the buffer went past its bound and has not drained to half. */
   #full = false;
+  /** {@link pauseAll} paused every partition for the forwarder's stop. */
+  #stopping = false;
 
   /** @param maxBufferedBytes - fetched bytes held at most (`forwarder.maxBufferedBytes`): above it, all pause. */
   constructor(pauses: PauseController, logger: Logger, maxBufferedBytes: number) {
@@ -52,12 +54,16 @@ export class Partitions {
       fresh.push(state);
     }
     this.#logger.info('partitions assigned', { partitions: assignment.map((tp) => tp.partition).join(',') });
-    if (fresh.length > 0 && this.#full) {
-      // Assigned while the buffer is full: paused like the rest until it drains (else each would add a record
-      // past the bound). Once the consumer took the assignment, which the rebalance handler does right after
-      // this returns: librdkafka refuses to pause a partition it was not assigned.
+    if (fresh.length > 0 && (this.#full || this.#stopping)) {
+      // Assigned while the buffer is full (or the forwarder stops): paused like the rest (else each would add a
+      // record past the bound, or fetch what the stop will not deliver). Once the consumer took the assignment,
+      // which the rebalance handler does right after this returns: librdkafka refuses to pause a partition it
+      // was not assigned.
       queueMicrotask(() => {
-        if (this.#full) for (const s of fresh) this.#pauses.add(s, 'buffer-full');
+        for (const s of fresh) {
+          if (this.#full) this.#pauses.add(s, 'buffer-full');
+          if (this.#stopping) this.#pauses.add(s, 'stopping');
+        }
       });
     }
   }
@@ -151,6 +157,7 @@ export class Partitions {
 
   /** Pauses every partition for `reason`. */
   pauseAll(reason: 'stopping'): void {
+    this.#stopping = true;
     for (const s of this.#byKey.values()) this.#pauses.add(s, reason);
   }
 }

@@ -111,6 +111,17 @@ describe('Partitions', () => {
     expect(consumer.paused.size).toBe(0);
   });
 
+  it('pauses a partition assigned while the forwarder stops', async () => {
+    const { partitions, consumer } = setup(1_000);
+    partitions.pauseAll('stopping');
+    partitions.assigned([{ topic: 't', partition: 2 }]);
+    await Promise.resolve();
+    expect([...consumer.paused].sort()).toEqual([0, 1, 2]);
+    expect([...states(partitions).get(2)!.pauseReasons]).toEqual(['stopping']);
+    partitions.add([message(2, 0, Buffer.alloc(10))], 0, () => undefined);
+    expect(partitions.bufferedBytes).toBe(0);
+  });
+
   it('drops records of unknown or revoked partitions, and releases what a revoked one held', () => {
     const { partitions } = setup(1_000);
     partitions.add([message(0, 0, Buffer.alloc(10)), message(7, 0, Buffer.alloc(10))], 0, () => undefined);
