@@ -28,7 +28,7 @@ import { createInterface } from 'node:readline';
 
 import { KafkaJS } from '@confluentinc/kafka-javascript';
 
-import { freePort, KafkaBroker, stackEndpoints, stackUp } from '../../scripts/stack/stack';
+import { freePorts, KafkaBroker, stackEndpoints, stackUp } from '../../scripts/stack/stack';
 import type { Compression } from '../../src/config/types';
 import { countSpans } from '../../src/serializers/otlp-decoder';
 import { RESULT_PREFIX, START_LINE } from './protocol';
@@ -591,10 +591,11 @@ async function main(): Promise<number> {
   let broker: KafkaBroker | undefined;
   let dedicated: KafkaBroker | undefined;
   if (opts.broker === 'dedicated' && needsKafka) {
+    const [port, controllerPort] = (await freePorts(2)) as [number, number];
     dedicated = new KafkaBroker({
       name: `kafka-bench-${randomBytes(3).toString('hex')}`,
-      port: await freePort(),
-      controllerPort: await freePort(),
+      port,
+      controllerPort,
     });
     const own = dedicated;
     // Ctrl-C must not leave the private broker's JVM behind.

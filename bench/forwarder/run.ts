@@ -43,7 +43,7 @@ import { KafkaJS } from '@confluentinc/kafka-javascript';
 
 import {
   freeJaegerPorts,
-  freePort,
+  freePorts,
   JaegerInstance,
   KafkaBroker,
   stackEndpoints,
@@ -911,10 +911,11 @@ async function main(): Promise<number> {
   let brokers: string[];
   let broker: KafkaBroker | undefined;
   if (opts.broker === 'dedicated') {
+    const [port, controllerPort] = (await freePorts(2)) as [number, number];
     const dedicated = new KafkaBroker({
       name: `kafka-bench-fwd-${randomBytes(3).toString('hex')}`,
-      port: await freePort(),
-      controllerPort: await freePort(),
+      port,
+      controllerPort,
     });
     registerCleanup(() => dedicated.destroy());
     await dedicated.start();

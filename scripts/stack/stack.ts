@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import type { Server } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -35,16 +36,38 @@ function envPort(name: string, fallback: number, opts: { allowZero?: boolean } =
 }
 
 /** Asks the kernel for a free loopback port (for extra instances started by tests). */
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', rej);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? res(address.port) : rej(new Error('no port'))));
-    });
-  });
+export async function freePort(): Promise<number> {
+  return (await freePorts(1))[0]!;
+}
+
+/**
+ * `count` distinct ports free right now: all held open until each was picked (picked one after another, the
+ * system may hand out a port it just released again: a Jaeger got the same port for its query and health
+ * endpoints and could not start).
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers: Server[] = [];
+  try {
+    const ports: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const server = createServer();
+      server.unref();
+      servers.push(server);
+      ports.push(
+        await new Promise<number>((res, rej) => {
+          server.on('error', rej);
+          server.listen(0, '127.0.0.1', () => {
+            const address = server.address();
+            if (typeof address === 'object' && address) res(address.port);
+            else rej(new Error('no port'));
+          });
+        }),
+      );
+    }
+    return ports;
+  } finally {
+    await Promise.all(servers.map((server) => new Promise<void>((res) => server.close(() => res()))));
+  }
 }
 
 /**
@@ -583,14 +606,15 @@ export interface JaegerInstanceOptions {
 
 /** Ports for an extra Jaeger instance, all chosen free by the kernel. */
 export async function freeJaegerPorts(): Promise<JaegerPorts> {
-  return {
-    otlpGrpc: await freePort(),
-    otlpHttp: await freePort(),
-    thriftHttp: await freePort(),
-    queryHttp: await freePort(),
-    queryGrpc: await freePort(),
-    health: await freePort(),
-  };
+  const [otlpGrpc, otlpHttp, thriftHttp, queryHttp, queryGrpc, health] = (await freePorts(6)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  return { otlpGrpc, otlpHttp, thriftHttp, queryHttp, queryGrpc, health };
 }
 
 export class JaegerInstance {
