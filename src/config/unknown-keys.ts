@@ -2,33 +2,28 @@
 // otherwise be ignored in silence and the default used. They are reported, not rejected, so a config written
 // for a newer version still works with this one.
 
+/**
+ * `kafka.ssl`'s (and its alias `kafka.tls`'s) fields. KafkaJS's inline ca/cert/key/passphrase count as known:
+ * resolving refuses them with a pointer to the file options, rather than this saying they are ignored.
+ */
+const TLS_FIELDS = [
+  'caFile',
+  'certFile',
+  'keyFile',
+  'keyPassword',
+  'rejectUnauthorized',
+  'ca',
+  'cert',
+  'key',
+  'passphrase',
+] as const;
+
 /** The known fields of each plain-object section, by dotted path. */
 const KNOWN: Record<string, readonly string[]> = {
   '': ['kafka', 'serializer', 'retry', 'exporter', 'forwarder', 'meterProvider', 'logger'],
   kafka: ['brokers', 'topic', 'clientId', 'securityProtocol', 'ssl', 'tls', 'sasl', 'rdkafka'],
-  // KafkaJS's inline ca/cert/key/passphrase are known: resolving refuses them with a pointer (not "ignored").
-  'kafka.ssl': [
-    'caFile',
-    'certFile',
-    'keyFile',
-    'keyPassword',
-    'rejectUnauthorized',
-    'ca',
-    'cert',
-    'key',
-    'passphrase',
-  ],
-  'kafka.tls': [
-    'caFile',
-    'certFile',
-    'keyFile',
-    'keyPassword',
-    'rejectUnauthorized',
-    'ca',
-    'cert',
-    'key',
-    'passphrase',
-  ],
+  'kafka.ssl': TLS_FIELDS,
+  'kafka.tls': TLS_FIELDS,
   'kafka.sasl': ['mechanism', 'username', 'password'],
   retry: ['initialDelayMillis', 'maxDelayMillis', 'multiplier', 'jitter', 'maxAttempts', 'random'],
   exporter: [
