@@ -41,26 +41,64 @@ export async function readCommittedOffsets(
   try {
     const partitions = metadata.topics.find((t) => t.name === topic)?.partitions ?? [];
     if (partitions.length === 0) throw new Error(`topic ${topic} does not exist (no partitions in the metadata)`);
-    const offsets = await new Promise<TopicPartitionOffset[]>((resolve, reject) =>
-      consumer.committed(
-        partitions.map((p) => ({ topic, partition: p.id })),
-        timeoutMillis,
-        (err, tps) => (err ? reject(asError(err)) : resolve(tps)),
-      ),
-    );
-    const committed = new Map<number, number>();
-    for (const o of offsets as unknown[]) {
-      // The binding hands a partition's error over in its place, and leaves `offset` out where none is committed.
-      if (o instanceof Error) throw o;
-      const { partition, offset } = o as { partition: number; offset?: unknown };
-      const n = Number(offset);
-      committed.set(partition, Number.isSafeInteger(n) && n >= 0 ? n : -1);
+    const request = partitions.map((p) => ({ topic, partition: p.id }));
+    const deadline = Date.now() + timeoutMillis;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await committedOnce(consumer, request, Math.max(1, deadline - Date.now()));
+      } catch (err) {
+        // A coordinator still loading or just created (the first group of a fresh cluster) answers with an
+        // error librdkafka gives up on after its own retries; within the caller's timeout, ask again.
+        const wait = Math.min(200 * attempt, 1_000);
+        if (!isRetriable(err) || Date.now() + wait >= deadline) {
+          throw new Error(
+            `reading the offsets group ${groupId} committed on ${topic} failed: ${asError(err).message}`,
+            {
+              cause: err,
+            },
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
     }
-    return committed;
   } finally {
     // Only once the read above has answered: the binding reads committed offsets without its connection lock.
     await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
   }
+}
+
+/** One OffsetFetch through the consumer's group handle: each partition's committed offset, -1 where none. */
+async function committedOnce(
+  consumer: KafkaConsumer,
+  request: { topic: string; partition: number }[],
+  timeoutMillis: number,
+): Promise<Map<number, number>> {
+  const offsets = await new Promise<TopicPartitionOffset[]>((resolve, reject) =>
+    consumer.committed(request, timeoutMillis, (err, tps) => (err ? reject(asError(err)) : resolve(tps))),
+  );
+  const committed = new Map<number, number>();
+  for (const o of offsets as unknown[]) {
+    // The binding hands a partition's error over in its place, and leaves `offset` out where none is committed.
+    if (o instanceof Error) throw o;
+    const { partition, offset } = o as { partition: number; offset?: unknown };
+    const n = Number(offset);
+    committed.set(partition, Number.isSafeInteger(n) && n >= 0 ? n : -1);
+  }
+  return committed;
+}
+
+/** Kafka error codes of a group coordinator that is loading, moving or not there yet, and of a local timeout. */
+const RETRIABLE_CODES = new Set([
+  14, // COORDINATOR_LOAD_IN_PROGRESS
+  15, // COORDINATOR_NOT_AVAILABLE
+  16, // NOT_COORDINATOR
+  88, // UNSTABLE_OFFSET_COMMIT
+  -185, // local: timed out (one request's share of the timeout, not the caller's)
+]);
+
+function isRetriable(err: unknown): boolean {
+  const e = err as { code?: unknown; isRetriable?: unknown };
+  return e.isRetriable === true || (typeof e.code === 'number' && RETRIABLE_CODES.has(e.code));
 }
 
 function asError(err: unknown): Error {

@@ -161,7 +161,8 @@ describe('otel-kafka-jaeger CLI', () => {
     ]);
     const group = uniqueName('okj-cli-group');
     const lag = await runCli(['lag', '--group', group, '--topic', topic, '--brokers', BROKERS, '--json']);
-    expect(lag.code).toBe(0);
+    // The whole answer, so a failure shows what the command said.
+    expect({ code: lag.code, stderr: lag.stderr }).toEqual({ code: 0, stderr: '' });
     expect(jsonLines(lag.stdout)[0]).toEqual({
       group,
       topic,
@@ -172,7 +173,7 @@ describe('otel-kafka-jaeger CLI', () => {
       ],
     });
     const table = await runCli(['lag', '--group', group, '--topic', topic, '--brokers', BROKERS]);
-    expect(table.code).toBe(0);
+    expect({ code: table.code, stderr: table.stderr }).toEqual({ code: 0, stderr: '' });
     expect(table.stdout).toMatch(/PARTITION\s+COMMITTED\s+END\s+LAG/);
   });
 
@@ -217,7 +218,8 @@ describe('otel-kafka-jaeger CLI', () => {
     expect(lines.some((l) => l.msg === 'stopped')).toBe(true);
 
     const lag = await runCli(['lag', '--group', group, '--topic', topic, '--brokers', BROKERS, '--json']);
-    expect(lag.code).toBe(0);
+    // The whole answer, so a failure shows what the command said.
+    expect({ code: lag.code, stderr: lag.stderr }).toEqual({ code: 0, stderr: '' });
     expect(jsonLines(lag.stdout)[0]).toMatchObject({ lag: 0 });
     // It drained and committed before exiting: Jaeger (read raw) holds each span exactly once.
     const account = await accountInJaeger(ledgerOf(traces), service);
