@@ -160,7 +160,15 @@ describe('otel-kafka-jaeger CLI', () => {
       { value: 'c', partition: 1 },
     ]);
     const group = uniqueName('okj-cli-group');
-    const lag = await runCli(['lag', '--group', group, '--topic', topic, '--brokers', BROKERS, '--json']);
+    // This may be the first group of a just-started cluster: its coordinator (and __consumer_offsets) is created
+    // now. lag exited 1 here once on a loaded CI machine right after the stack started; a slow first coordinator
+    // is the likely cause, so this read gets more than the default 10 s.
+    const lag = await runCli(
+      ['lag', '--group', group, '--topic', topic, '--brokers', BROKERS, '--json', '--timeout', '30000'],
+      {
+        timeoutMillis: 45_000,
+      },
+    );
     // The whole answer, so a failure shows what the command said.
     expect({ code: lag.code, stderr: lag.stderr }).toEqual({ code: 0, stderr: '' });
     expect(jsonLines(lag.stdout)[0]).toEqual({
