@@ -17,6 +17,8 @@ export const ENV = {
   topic: 'OTEL_EXPORTER_KAFKA_TOPIC',
   /** → `kafka.clientId`. */
   clientId: 'OTEL_EXPORTER_KAFKA_CLIENT_ID',
+  /** Milliseconds → `kafka.connectTimeoutMillis`. */
+  connectTimeout: 'OTEL_EXPORTER_KAFKA_CONNECT_TIMEOUT',
   /** `none`, `gzip`, `snappy`, `lz4` or `zstd` → `exporter.compression`. */
   compression: 'OTEL_EXPORTER_KAFKA_COMPRESSION',
   /** Milliseconds → `exporter.timeoutMillis`. */

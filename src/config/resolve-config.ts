@@ -40,6 +40,7 @@ const MAX_TIMER_MILLIS = 2 ** 31 - 1;
 export const DEFAULTS = {
   topic: 'otlp_spans',
   clientId: 'otel-kafka-jaeger',
+  connectTimeoutMillis: 10_000,
   exporter: {
     timeoutMillis: 10_000,
     messagePer: 'partition' as MessagePer,
@@ -123,6 +124,8 @@ export interface ResolvedKafkaConfig {
   topic: string;
   /** Client id reported to the brokers. */
   clientId: string;
+  /** The time limit of connecting a client (waiting for cluster metadata), in milliseconds. */
+  connectTimeoutMillis: number;
   /** Security protocol, explicit or derived from TLS and SASL. */
   securityProtocol: SecurityProtocol;
   /** TLS settings, or undefined without TLS. */
@@ -545,6 +548,14 @@ export function resolveKafkaConfig(
   topic ??= e.read(ENV.topic, topicParser) ?? DEFAULTS.topic;
 
   const clientId = checkString('kafka.clientId', k.clientId) ?? e.string(ENV.clientId) ?? DEFAULTS.clientId;
+  const connectTimeoutMillis =
+    checkNumber('kafka.connectTimeoutMillis', k.connectTimeoutMillis, {
+      min: 0,
+      exclusiveMin: true,
+      max: MAX_TIMER_MILLIS,
+    }) ??
+    e.read(ENV.connectTimeout, positiveMillis) ??
+    DEFAULTS.connectTimeoutMillis;
 
   // TLS: code object/boolean (`kafka.ssl`, or its alias `kafka.tls`), else the environment's certificate paths.
   if (k.ssl !== undefined && k.tls !== undefined) {
@@ -607,6 +618,7 @@ export function resolveKafkaConfig(
     brokers,
     topic,
     clientId,
+    connectTimeoutMillis,
     securityProtocol,
     tls,
     sasl,

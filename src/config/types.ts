@@ -90,6 +90,14 @@ export interface KafkaOptions {
    */
   clientId?: string;
   /**
+   * How long connecting to Kafka may take before it fails: the exporter's producer (its exports time out by
+   * `exporter.timeoutMillis` meanwhile, and the next export tries again), the forwarder's `start()`, and the
+   * consumers of `replay` and the CLI. The wait is made of attempts of 1, 2 and then 4 s at most, so a
+   * `shutdown()` / `stop()` abandons a pending connect and the process can exit within 4 s.
+   * @defaultValue env `OTEL_EXPORTER_KAFKA_CONNECT_TIMEOUT` (milliseconds), else `10000`
+   */
+  connectTimeoutMillis?: number;
+  /**
    * Security protocol.
    * @defaultValue env `OTEL_EXPORTER_KAFKA_SECURITY_PROTOCOL`, else derived: `sasl_ssl` with `sasl` and
    * `ssl`, `sasl_plaintext` with `sasl` only, `ssl` with `ssl` only, otherwise `plaintext`

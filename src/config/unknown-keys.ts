@@ -21,7 +21,7 @@ const TLS_FIELDS = [
 /** The known fields of each plain-object section, by dotted path. */
 const KNOWN: Record<string, readonly string[]> = {
   '': ['kafka', 'serializer', 'retry', 'exporter', 'forwarder', 'meterProvider', 'logger'],
-  kafka: ['brokers', 'topic', 'clientId', 'securityProtocol', 'ssl', 'tls', 'sasl', 'rdkafka'],
+  kafka: ['brokers', 'topic', 'clientId', 'connectTimeoutMillis', 'securityProtocol', 'ssl', 'tls', 'sasl', 'rdkafka'],
   'kafka.ssl': TLS_FIELDS,
   'kafka.tls': TLS_FIELDS,
   'kafka.sasl': ['mechanism', 'username', 'password'],

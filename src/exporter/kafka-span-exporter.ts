@@ -17,6 +17,7 @@ import {
 } from '../errors/errors';
 import { producerRdKafkaConfig } from '../kafka/client-config';
 import type { RdKafkaConfig } from '../kafka/client-config';
+import { ConnectProblems } from '../kafka/bounded-connect';
 import { DeliveryProducer } from '../kafka/delivery-producer';
 import type { SendBatch, TopicLayout } from '../kafka/delivery-producer';
 import { DEFAULT_PARTITIONER, keyPartitioner } from '../kafka/partitioner';
@@ -150,6 +151,10 @@ export class KafkaSpanExporter implements SpanExporter {
   #layoutReading = false;
   #producer: DeliveryProducer | undefined;
   #connecting: Promise<DeliveryProducer> | undefined;
+  /** The connection problems librdkafka logged while connecting, for the messages of exports that time out. */
+  readonly #connectProblems = new ConnectProblems();
+  /** Aborted by shutdown: a pending connect makes no further attempt. */
+  readonly #connectAbort = new AbortController();
   /**
    * Set when librdkafka's connection log named a misconfiguration no retry cures (wrong password, an
    * unverifiable certificate, plaintext against a TLS listener): exports waiting for a connection fail at once
@@ -289,7 +294,9 @@ export class KafkaSpanExporter implements SpanExporter {
       await producer.disconnect();
     }
     await this.#spool?.close();
-    // A connect still waiting for an unreachable broker is left to finish on its own; see #connect.
+    // A connect still waiting for an unreachable broker starts no further attempt: the process can exit once the
+    // current one ends (connectWithin).
+    this.#connectAbort.abort(new ShutdownError('KafkaSpanExporter is shut down'));
   }
 
   async #export(spans: ReadableSpan[]): Promise<void> {
@@ -677,12 +684,27 @@ export class KafkaSpanExporter implements SpanExporter {
         (failure) => this.#onRefused(failure),
         this.#refusalsLogged,
       );
-      const connecting = DeliveryProducer.connect(this.#rdkafkaConfig, this.#logger, undefined, (line) =>
-        logClientLine(clientLog, line),
+      this.#connectProblems.clear();
+      const connecting = DeliveryProducer.connect(
+        this.#rdkafkaConfig,
+        this.#logger,
+        undefined,
+        (line) => {
+          this.#connectProblems.note(line);
+          logClientLine(clientLog, line);
+        },
+        {
+          timeoutMillis: this.#kafka.connectTimeoutMillis,
+          signal: this.#connectAbort.signal,
+          brokers: this.#kafka.brokers,
+          refused: () => this.#refused,
+          problems: this.#connectProblems,
+        },
       ).then(
         (producer) => {
           this.#connecting = undefined;
           this.#refused = undefined;
+          this.#connectProblems.clear();
           this.#refusalsLogged.clear();
           this.#refusedWaiters.clear();
           // Only a connect that outlived every export (they timed out) can finish after shutdown flushed.
@@ -729,7 +751,10 @@ export class KafkaSpanExporter implements SpanExporter {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         onTimeout.abort();
-        const state = this.#producer ? 'waiting for acknowledgements' : 'connecting to Kafka';
+        const problem = this.#connectProblems.last;
+        const state = this.#producer
+          ? 'waiting for acknowledgements'
+          : `connecting to Kafka${problem ? `, last connection problem: ${problem}` : ''}`;
         reject(
           new TimeoutError(
             `export did not complete within ${timeoutMillis} ms (${state}; brokers ${this.#kafka.brokers.join(',')})`,

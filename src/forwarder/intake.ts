@@ -3,6 +3,8 @@
 // of 5-span records on top of `consume(n)` (a new object per message, header conversion, a message cache and
 // its locks). Here the binding's own message objects are handed over in batches, and rebalance, pause/resume,
 // seek, commit and committed-offset reads are the binding's calls, made by the forwarder when it decides.
+import { connectWithin } from '../kafka/bounded-connect';
+import type { ConnectWithinOptions } from '../kafka/bounded-connect';
 import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type {
   KafkaConsumer,
@@ -31,8 +33,6 @@ type NativeConsumer = KafkaConsumer & {
 
 /** How often the consumer refreshes topic metadata: a topic created or grown later is seen within this. */
 const TOPIC_METADATA_REFRESH_MILLIS = 10_000;
-/** How long connecting (and reading the cluster's metadata) may take before start() fails. */
-const CONNECT_TIMEOUT_MILLIS = 30_000;
 
 /** librdkafka's rebalance event codes. */
 const ERR_ASSIGN_PARTITIONS = -175;
@@ -146,20 +146,21 @@ export class Intake {
   }
 
   /**
-   * Connects (fetching cluster metadata) and subscribes.
+   * Connects (fetching cluster metadata) within `within.timeoutMillis`, in attempts `within.signal` can abandon
+   * ({@link connectWithin}), and subscribes.
    *
    * @throws an {@link OtelKafkaJaegerError} with code `KAFKA_UNAVAILABLE`, retriable unless librdkafka's code says
-   * it cannot pass by itself (failed authentication or TLS), when no broker could be reached within 30 s.
+   * it cannot pass by itself (failed authentication or TLS), when no broker could be reached in time; the signal's
+   * reason when it was aborted; `within.refused()`'s error when that names a cause.
    */
-  async connect(topic: string, groupId: string, brokers: readonly string[]): Promise<void> {
+  async connect(topic: string, groupId: string, within: ConnectWithinOptions): Promise<void> {
     try {
-      await new Promise<void>((resolve, reject) =>
-        this.#consumer.connect({ timeout: CONNECT_TIMEOUT_MILLIS }, (err) => (err ? reject(toError(err)) : resolve())),
-      );
+      await connectWithin(this.#consumer, within);
     } catch (err) {
+      if (err instanceof OtelKafkaJaegerError) throw err;
       const code = kafkaCodeOf(err);
       throw new OtelKafkaJaegerError(
-        `cannot join consumer group ${groupId} at ${brokers.join(',')}: ${err instanceof Error ? err.message : String(err)}`,
+        `cannot join consumer group ${groupId} at ${within.brokers.join(',')}: ${err instanceof Error ? err.message : String(err)}`,
         {
           code: 'KAFKA_UNAVAILABLE',
           retriable: (code === undefined ? undefined : isRetriableKafkaCode(code)) ?? true,

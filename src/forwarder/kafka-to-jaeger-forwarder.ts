@@ -1,3 +1,4 @@
+import { ConnectProblems } from '../kafka/bounded-connect';
 import type { KafkaJS, LibrdKafkaError, Message, TopicPartition } from '@confluentinc/kafka-javascript';
 
 import { resolveCommon, resolveForwarderConfig, resolveKafkaConfig } from '../config/resolve-config';
@@ -85,6 +86,8 @@ export class KafkaToJaegerForwarder {
   readonly #deadLetters: DeadLetterWriter;
   readonly #partitions: Partitions;
   readonly #abort = new AbortController();
+  /** Aborted by stop(): a pending connect of start() makes no further attempt. */
+  readonly #startAbort = new AbortController();
   readonly #pauses: PauseController;
   readonly #dispatcher: Dispatcher;
   readonly #committer: Committer;
@@ -152,7 +155,8 @@ export class KafkaToJaegerForwarder {
    * Calling it again returns the same promise.
    *
    * @throws an {@link OtelKafkaJaegerError} with code `KAFKA_UNAVAILABLE` (retriable) when no broker could
-   * be reached (librdkafka gives up connecting after about 30 s); when librdkafka named a misconfigured secure
+   * be reached within `kafka.connectTimeoutMillis` (10 s by default), naming the last connection problem; a
+   * {@link ShutdownError} when `stop()` was called meanwhile (within 4 s of it); when librdkafka named a misconfigured secure
    * connection meanwhile, with code `KAFKA_AUTHENTICATION`, `KAFKA_TLS_VERIFICATION` or
    * `KAFKA_SECURITY_PROTOCOL` and the settings to check instead. `start()` may then be called again.
    */
@@ -166,6 +170,9 @@ export class KafkaToJaegerForwarder {
    * accepted, and leaves the group. Idempotent.
    */
   stop(): Promise<void> {
+    // A start() still connecting makes no further attempt: it rejects with a ShutdownError once the current one
+    // ends, and the stop goes on from there.
+    this.#startAbort.abort(new ShutdownError('KafkaToJaegerForwarder is stopping'));
     this.#stopping ??= this.#doStop();
     return this.#stopping;
   }
@@ -234,22 +241,30 @@ export class KafkaToJaegerForwarder {
       },
     );
     // This attempt's own view of librdkafka's log: the refusal it names, if any, is what a failed connect reports.
-    // start() still waits for the connect to end (librdkafka's timeout) rather than fail at the first such line:
-    // the binding runs the connect on a libuv worker thread it holds until then, and a caller retrying start()
-    // in a loop would otherwise take every worker thread of the process.
+    // It ends the connect only between two of its attempts (connectWithin), never while one is pending: the
+    // binding runs an attempt on a libuv worker thread it holds until the attempt's own timeout, and a caller
+    // retrying start() in a loop would otherwise take every worker thread of the process.
     let refusal: ConnectionFailure | undefined;
     const clientLog = kafkaLogger(this.#logger, 'kafka.consumer', this.#clientLogLimiter, (failure) => {
       refusal = failure;
     });
     intake.onClientError((err: LibrdKafkaError) => clientLog.error(err.message, { code: err.code }));
     intake.onClientLog((line) => logClientLine(clientLog, line));
+    const problems = new ConnectProblems();
+    intake.onClientLog((line) => problems.note(line));
     try {
-      await intake.connect(this.#kafka.topic, this.#options.groupId, this.#kafka.brokers);
+      await intake.connect(this.#kafka.topic, this.#options.groupId, {
+        timeoutMillis: this.#kafka.connectTimeoutMillis,
+        signal: this.#startAbort.signal,
+        brokers: this.#kafka.brokers,
+        refused: () => (refusal ? new Error(refusal.cause) : undefined),
+        problems,
+      });
     } catch (err) {
       // Leave it as it was before start(), so that start() can be called again (e.g. once Kafka is up).
       this.#state = 'created';
       this.#starting = undefined;
-      if (!refusal) throw err;
+      if (!refusal || err instanceof ShutdownError) throw err;
       throw new OtelKafkaJaegerError(
         `cannot join consumer group ${this.#options.groupId} at ${this.#kafka.brokers.join(',')}: ${refusal.cause}`,
         { code: refusal.code, retriable: refusal.retriable, cause: err },

@@ -1,5 +1,6 @@
 // Reads a bounded offset range of some partitions of a topic, once, with a consumer of its own that joins no
 // group and commits nothing. Shared by replay and the CLI (`dlq peek`, `dlq redrive`).
+import { connectWithin } from '../kafka/bounded-connect';
 import { randomBytes } from 'node:crypto';
 
 import kafkaJavascript from '@confluentinc/kafka-javascript';
@@ -29,7 +30,6 @@ export interface ReadRangeOptions {
 }
 
 const CONSUME_TIMEOUT_MILLIS = 200;
-const CONNECT_TIMEOUT_MILLIS = 30_000;
 
 /**
  * Reads every record of `ranges` (each partition in offset order) and hands them over a consume call at a time;
@@ -77,11 +77,17 @@ export async function readRanges(
   consumer.on('partition.eof', (eof) => {
     if (eof.offset >= (end.get(eof.partition) ?? 0)) atEnd.add(eof.partition);
   });
-  await new Promise<void>((resolve, reject) =>
-    consumer.connect({ timeout: CONNECT_TIMEOUT_MILLIS }, (err) =>
-      err ? reject(new Error(`${topic}: ${err.message}`)) : resolve(),
-    ),
-  );
+  try {
+    await connectWithin(consumer, {
+      timeoutMillis: kafka.connectTimeoutMillis,
+      signal: options.signal,
+      brokers: kafka.brokers,
+    });
+  } catch (err) {
+    // Aborted before any record was read: nothing to hand over.
+    if (options.signal?.aborted) return 0;
+    throw new Error(`${topic}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
   let read = 0;
   try {
     consumer.setDefaultConsumeTimeout(CONSUME_TIMEOUT_MILLIS);

@@ -2,6 +2,8 @@
 // KafkaJS-compatible send() costs a promise, a header conversion and a metadata record per message; an
 // exporter writes one message per trace, about a hundred per export, and that overhead measured 25-40 %
 // of the producing CPU (BENCHMARKS.md).
+import { connectWithin } from './bounded-connect';
+import type { ConnectWithinOptions } from './bounded-connect';
 import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type { LibrdKafkaError, MessageHeader } from '@confluentinc/kafka-javascript';
 
@@ -26,7 +28,7 @@ export interface NativeProducer {
   on(event: 'delivery-report', listener: (err: LibrdKafkaError | null, report: unknown) => void): unknown;
   on(event: 'event.error', listener: (err: LibrdKafkaError) => void): unknown;
   on(event: 'event.log', listener: (line: ClientLogLine) => void): unknown;
-  connect(options: object, callback: (err: LibrdKafkaError | null | undefined) => void): unknown;
+  connect(options: { timeout: number }, callback: (err: LibrdKafkaError | null | undefined) => void): unknown;
   setPollInBackground(enabled: boolean): unknown;
   produce(
     topic: string,
@@ -182,30 +184,26 @@ export class DeliveryProducer {
   }
 
   /**
-   * Connects (librdkafka waits for broker metadata); rejects when that fails.
+   * Connects (librdkafka waits for broker metadata) within `within.timeoutMillis`, in attempts a shutdown can
+   * abandon ({@link connectWithin}); rejects when that fails. The failed client is disconnected.
    *
    * @param onLog - hears librdkafka's own log lines (connection failures among them), from the first attempt.
+   * @param within - the time limit, the abandoning signal and what ends the wait early; by default 30 s.
    */
-  static connect(
+  static async connect(
     config: RdKafkaConfig,
     logger: Logger,
     create: NativeProducerFactory = createNativeProducer,
     onLog?: (line: ClientLogLine) => void,
+    within: ConnectWithinOptions = { timeoutMillis: 30_000, brokers: [] },
   ): Promise<DeliveryProducer> {
     const native = create({ ...config, dr_cb: true });
     if (onLog) native.on('event.log', onLog);
     const producer = new DeliveryProducer(native, logger);
-    return new Promise((resolve, reject) => {
-      native.connect({}, (err) => {
-        if (err) {
-          reject(err instanceof Error ? err : new Error(err.message));
-          return;
-        }
-        // A librdkafka thread polls for delivery reports: no timer on the event loop, no added latency.
-        native.setPollInBackground(true);
-        resolve(producer);
-      });
-    });
+    await connectWithin(native, within);
+    // A librdkafka thread polls for delivery reports: no timer on the event loop, no added latency.
+    native.setPollInBackground(true);
+    return producer;
   }
 
   /**
