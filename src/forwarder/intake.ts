@@ -3,8 +3,6 @@
 // of 5-span records on top of `consume(n)` (a new object per message, header conversion, a message cache and
 // its locks). Here the binding's own message objects are handed over in batches, and rebalance, pause/resume,
 // seek, commit and committed-offset reads are the binding's calls, made by the forwarder when it decides.
-import { connectWithin } from '../kafka/bounded-connect';
-import type { ConnectWithinOptions } from '../kafka/bounded-connect';
 import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type {
   KafkaConsumer,
@@ -15,7 +13,9 @@ import type {
 } from '@confluentinc/kafka-javascript';
 
 import type { ResolvedKafkaConfig } from '../config/resolve-config';
-import { OtelKafkaJaegerError } from '../errors/errors';
+import { OtelKafkaJaegerError, ShutdownError } from '../errors/errors';
+import { connectWithin } from '../kafka/bounded-connect';
+import type { ConnectWithinOptions } from '../kafka/bounded-connect';
 import { consumerRdKafkaConfig } from '../kafka/client-config';
 import type { RdKafkaConfig } from '../kafka/client-config';
 import { InFlightCalls } from '../kafka/in-flight-calls';
@@ -157,13 +157,20 @@ export class Intake {
     try {
       await connectWithin(this.#consumer, within);
     } catch (err) {
-      if (err instanceof OtelKafkaJaegerError) throw err;
+      if (err instanceof ShutdownError) throw err;
       const code = kafkaCodeOf(err);
+      const message = err instanceof Error ? err.message : String(err);
       throw new OtelKafkaJaegerError(
-        `cannot join consumer group ${groupId} at ${within.brokers.join(',')}: ${err instanceof Error ? err.message : String(err)}`,
+        // connectWithin's own error names the brokers already.
+        err instanceof OtelKafkaJaegerError
+          ? `cannot join consumer group ${groupId}: ${message}`
+          : `cannot join consumer group ${groupId} at ${within.brokers.join(',')}: ${message}`,
         {
           code: 'KAFKA_UNAVAILABLE',
-          retriable: (code === undefined ? undefined : isRetriableKafkaCode(code)) ?? true,
+          retriable:
+            err instanceof OtelKafkaJaegerError
+              ? err.retriable
+              : ((code === undefined ? undefined : isRetriableKafkaCode(code)) ?? true),
           cause: err,
         },
       );

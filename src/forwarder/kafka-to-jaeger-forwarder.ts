@@ -1,10 +1,10 @@
-import { ConnectProblems } from '../kafka/bounded-connect';
 import type { KafkaJS, LibrdKafkaError, Message, TopicPartition } from '@confluentinc/kafka-javascript';
 
 import { resolveCommon, resolveForwarderConfig, resolveKafkaConfig } from '../config/resolve-config';
 import type { ResolvedForwarderConfig, ResolvedKafkaConfig } from '../config/resolve-config';
 import type { OtelKafkaJaegerConfig } from '../config/types';
 import { OtelKafkaJaegerError, ShutdownError } from '../errors/errors';
+import { ConnectProblems } from '../kafka/bounded-connect';
 import { RepeatLimiter, kafkaLogger, logClientLine } from '../kafka/kafka-logger';
 import type { ConnectionFailure } from '../kafka/kafka-logger';
 import { boundedLogger } from '../logging/logger';

@@ -1,12 +1,12 @@
 // Reads a bounded offset range of some partitions of a topic, once, with a consumer of its own that joins no
 // group and commits nothing. Shared by replay and the CLI (`dlq peek`, `dlq redrive`).
-import { connectWithin } from '../kafka/bounded-connect';
 import { randomBytes } from 'node:crypto';
 
 import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type { KafkaConsumer, Message } from '@confluentinc/kafka-javascript';
 
 import type { ResolvedKafkaConfig } from '../config/resolve-config';
+import { connectWithin } from '../kafka/bounded-connect';
 import { consumerRdKafkaConfig } from '../kafka/client-config';
 
 /** One partition's range: offsets `from` (inclusive) to `to` (exclusive). */

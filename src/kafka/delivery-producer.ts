@@ -2,13 +2,13 @@
 // KafkaJS-compatible send() costs a promise, a header conversion and a metadata record per message; an
 // exporter writes one message per trace, about a hundred per export, and that overhead measured 25-40 %
 // of the producing CPU (BENCHMARKS.md).
-import { connectWithin } from './bounded-connect';
-import type { ConnectWithinOptions } from './bounded-connect';
 import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type { LibrdKafkaError, MessageHeader } from '@confluentinc/kafka-javascript';
 
 import { ProduceError } from '../errors/errors';
 import type { Logger } from '../logging/logger';
+import { connectWithin } from './bounded-connect';
+import type { ConnectWithinOptions } from './bounded-connect';
 import { InFlightCalls } from './in-flight-calls';
 import type { ClientLogLine } from './kafka-logger';
 import type { RdKafkaConfig } from './client-config';

@@ -76,7 +76,7 @@ it('forwarder.start() fails within kafka.connectTimeoutMillis naming the problem
   const failed = run.events.find((e) => e.event === 'start failed');
   expect(failed).toMatchObject({ code: 'KAFKA_UNAVAILABLE' });
   expect(failed?.message).toMatch(
-    /^no Kafka broker at 127\.0\.0\.1:1 answered within 3000 ms \(kafka\.connectTimeoutMillis\); last connection problem: .*refused/i,
+    /^cannot join consumer group [^:]+: no Kafka broker at 127\.0\.0\.1:1 answered within 3000 ms \(kafka\.connectTimeoutMillis\); last connection problem: .*refused/i,
   );
   // Attempts after a refusal last 1 s: the last one ends at most that long after the limit.
   const took = at(run, 'start failed') - at(run, 'starting');
