@@ -34,6 +34,7 @@ describe('resolveConfig', () => {
         brokers,
         topic: 'otlp_spans',
         clientId: 'otel-kafka-jaeger',
+        connectTimeoutMillis: 10_000,
         securityProtocol: 'plaintext',
         tls: undefined,
         sasl: undefined,
@@ -168,6 +169,8 @@ describe('resolveConfig', () => {
   it.each([
     [undefined, 'kafka.brokers'],
     [{ kafka: { brokers }, exporter: { timeoutMillis: -1 } }, 'exporter.timeoutMillis'],
+    [{ kafka: { brokers, connectTimeoutMillis: 0 } }, 'kafka.connectTimeoutMillis'],
+    [{ kafka: { brokers, connectTimeoutMillis: '5s' } }, 'kafka.connectTimeoutMillis'],
     [{ kafka: { brokers }, forwarder: { batch: { maxRecords: 0 } } }, 'forwarder.batch.maxRecords'],
     [{ kafka: { brokers }, forwarder: { sink: { type: 'otlp-http', url: 'ftp://x' } } }, 'forwarder.sink.url'],
     [
@@ -198,6 +201,16 @@ describe('resolveConfig', () => {
     const r = resolveConfig({ kafka: { brokers }, logger }, { OTEL_EXPORTER_KAFKA_TIMEOUT: 'soon' });
     expect(r.exporter.timeoutMillis).toBe(10_000);
     expect(logger.warnings.join('\n')).toMatch(/OTEL_EXPORTER_KAFKA_TIMEOUT/);
+  });
+
+  it('takes kafka.connectTimeoutMillis from code, else OTEL_EXPORTER_KAFKA_CONNECT_TIMEOUT, else 10 s', () => {
+    const env = { OTEL_EXPORTER_KAFKA_CONNECT_TIMEOUT: '2500' };
+    expect(resolveConfig({ kafka: { brokers } }, env).kafka.connectTimeoutMillis).toBe(2_500);
+    expect(resolveConfig({ kafka: { brokers, connectTimeoutMillis: 700 } }, env).kafka.connectTimeoutMillis).toBe(700);
+    const logger = recordingLogger();
+    const r = resolveConfig({ kafka: { brokers }, logger }, { OTEL_EXPORTER_KAFKA_CONNECT_TIMEOUT: 'never' });
+    expect(r.kafka.connectTimeoutMillis).toBe(10_000);
+    expect(logger.warnings.join('\n')).toMatch(/OTEL_EXPORTER_KAFKA_CONNECT_TIMEOUT/);
   });
 });
 
