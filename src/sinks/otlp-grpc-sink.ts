@@ -388,7 +388,8 @@ function resolveUrl(value: unknown, field: string): { target: string; tls: boole
   return { target: hostPort, tls, displayUrl: `${url.protocol}//${hostPort}` };
 }
 
-function resolveHeaders(value: unknown, field: string): Map<string, string> {
+/** Checks `headers` as the sink does (a {@link ConfigError} naming `${field}.<name>`); values are never shown. */
+export function resolveHeaders(value: unknown, field: string): Map<string, string> {
   const headers = new Map<string, string>();
   if (value === undefined) return headers;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
