@@ -10,11 +10,22 @@ import type { ExponentialBackoffOptions } from '../retry/exponential-backoff';
 import type { RetryPolicy } from '../retry/retry-policy';
 import { otlpJsonSerializer, otlpProtoSerializer } from '../serializers/otlp-serializers';
 import type { SpanSerializer } from '../serializers/span-serializer';
+import { resolveHeaders as checkHttpHeaders } from '../sinks/http-transport';
 import { otlpHttpSink } from '../sinks/otlp-http-sink';
-import { otlpGrpcSink } from '../sinks/otlp-grpc-sink';
+import { otlpGrpcSink, resolveHeaders as checkGrpcMetadata } from '../sinks/otlp-grpc-sink';
 import { jaegerThriftHttpSink } from '../sinks/jaeger-thrift-http-sink';
 import type { Sink } from '../sinks/sink';
-import { booleanValue, brokerList, brokerProblem, ENV, EnvReader, oneOf, positiveMillis } from './env';
+import {
+  booleanValue,
+  brokerList,
+  brokerProblem,
+  ENV,
+  ENV_OLD_NAMES,
+  EnvReader,
+  headerList,
+  oneOf,
+  positiveMillis,
+} from './env';
 import { unknownConfigFields } from './unknown-keys';
 import type {
   Compression,
@@ -430,7 +441,7 @@ function checkRoot(config: unknown): OtelKafkaJaegerConfig {
  * import { resolveConfig } from 'otel-kafka-jaeger';
  *
  * const resolved = resolveConfig({ kafka: { brokers: ['127.0.0.1:9092'] } }, process.env);
- * console.log(resolved.kafka.topic); // 'otlp_spans' unless OTEL_EXPORTER_KAFKA_TOPIC says otherwise
+ * console.log(resolved.kafka.topic); // 'otlp_spans' unless OTEL_KAFKA_TOPIC says otherwise
  * console.log(resolved.forwarder.sink); // { type: 'otlp-http', url: 'http://localhost:4318/v1/traces', ... }
  * ```
  */
@@ -438,7 +449,7 @@ export function resolveConfig(config?: OtelKafkaJaegerConfig, env: NodeJS.Proces
   const root = checkRoot(config);
   const logger = resolveLogger(root.logger);
   checkMeterProvider(root.meterProvider);
-  const serializer = resolveSerializer(root.serializer);
+  const serializer = resolveSerializer(root.serializer, new EnvReader(env, configLogger(logger)));
   const kafka = resolveKafkaConfig(root, env, logger);
   const exporter = resolveExporterConfig(root, env, logger);
   checkProducerOverrides(kafka, exporter, configLogger(logger));
@@ -451,8 +462,10 @@ export function resolveConfig(config?: OtelKafkaJaegerConfig, env: NodeJS.Proces
   };
 }
 
-/** The logger, meter and serializer shared by every component. */
-export function resolveCommon(config: unknown): ResolvedCommon {
+/**
+ * The logger, meter and serializer shared by every component; `env` gives `OTEL_EXPORTER_KAFKA_SERIALIZER`.
+ */
+export function resolveCommon(config: unknown, env: NodeJS.ProcessEnv = process.env): ResolvedCommon {
   const c = checkRoot(config);
   const logger = resolveLogger(c.logger);
   const unknown = unknownConfigFields(c);
@@ -463,15 +476,18 @@ export function resolveCommon(config: unknown): ResolvedCommon {
   }
   checkMeterProvider(c.meterProvider);
   const meter = c.meterProvider ? c.meterProvider.getMeter('otel-kafka-jaeger') : createNoopMeter();
-  const name = resolveSerializer(c.serializer);
+  const name = resolveSerializer(c.serializer, new EnvReader(env, configLogger(logger)));
   if (name === 'otlp_proto') return { logger, meter, serializer: otlpProtoSerializer(), serializerName: name };
   if (name === 'otlp_json') return { logger, meter, serializer: otlpJsonSerializer(), serializerName: name };
   return { logger, meter, serializer: c.serializer as SpanSerializer, serializerName: 'custom' };
 }
 
-/** The built-in serializer's name, or undefined for a valid custom serializer object. */
-function resolveSerializer(serializer: unknown): SerializerName | undefined {
-  if (serializer === undefined || serializer === 'otlp_proto') return 'otlp_proto';
+const SERIALIZERS: readonly SerializerName[] = ['otlp_proto', 'otlp_json'];
+
+/** The built-in serializer's name (code ?? environment ?? `otlp_proto`), or undefined for a serializer object. */
+function resolveSerializer(serializer: unknown, e: EnvReader): SerializerName | undefined {
+  if (serializer === undefined) return e.read(ENV.serializer, oneOf(SERIALIZERS)) ?? 'otlp_proto';
+  if (serializer === 'otlp_proto') return 'otlp_proto';
   if (serializer === 'otlp_json') return 'otlp_json';
   if (
     isObject(serializer) &&
@@ -529,12 +545,14 @@ export function resolveKafkaConfig(
   brokers ??= e.read(ENV.brokers, brokerList);
   if (!brokers) {
     // Set but refused (the warning says why): not "required", which would read as if it were not set.
-    const problem = e.has(ENV.brokers) ? brokerList(env[ENV.brokers] ?? '') : undefined;
+    const raw = e.rawValue(ENV.brokers);
+    const problem = raw === undefined ? undefined : brokerList(raw);
     throw new ConfigError(
       'kafka.brokers',
       problem && 'error' in problem
-        ? `${ENV.brokers} is invalid (${problem.error}) and kafka.brokers is not set`
-        : `required: set kafka.brokers or ${ENV.brokers} (e.g. '127.0.0.1:9092')`,
+        ? `${e.nameOf(ENV.brokers)} is invalid (${problem.error}) and kafka.brokers is not set`
+        : `required: set kafka.brokers or ${ENV.brokers} (or its earlier name ${ENV_OLD_NAMES[ENV.brokers]}) ` +
+            `(e.g. '127.0.0.1:9092')`,
     );
   }
 
@@ -650,16 +668,20 @@ function saslFromCode(value: unknown, e: EnvReader): ResolvedSasl {
  */
 function saslFromEnvironment(e: EnvReader, logger: Logger): ResolvedSasl | undefined {
   const names = [ENV.saslMechanism, ENV.saslUsername, ENV.saslPassword];
-  const present = names.filter((n) => e.has(n));
+  const present = names.filter((n) => e.has(n)).map((n) => e.nameOf(n));
   if (present.length === 0) return undefined;
+  // Name what is missing in the family of what is set, earlier names included.
+  const oldNames = present.every((n) => !names.includes(n as (typeof names)[number]));
+  const shown = (n: string): string => (oldNames ? (ENV_OLD_NAMES[n] ?? n) : n);
   const mechanism = e.read(ENV.saslMechanism, oneOf(MECHANISMS));
   const username = e.string(ENV.saslUsername);
   const password = e.string(ENV.saslPassword);
   const missing: string[] = [];
-  if (!username) missing.push(ENV.saslUsername);
-  if (!password) missing.push(ENV.saslPassword);
+  if (!username) missing.push(shown(ENV.saslUsername));
+  if (!password) missing.push(shown(ENV.saslPassword));
   if (missing.length > 0 || (e.has(ENV.saslMechanism) && mechanism === undefined)) {
-    const reason = missing.length > 0 ? `${missing.join(' and ')} not set` : `${ENV.saslMechanism} is invalid`;
+    const reason =
+      missing.length > 0 ? `${missing.join(' and ')} not set` : `${e.nameOf(ENV.saslMechanism)} is invalid`;
     logger.warn(`ignoring the SASL environment variables (${present.join(', ')}): ${reason}`, {
       variables: present,
     });
@@ -880,7 +902,7 @@ function resolveBatch(b: Record<string, unknown>): { maxRecords: number; maxByte
 const SINK = 'forwarder.sink';
 
 function resolveSinkConfig(sink: unknown, e: EnvReader): ResolvedSinkConfig {
-  if (sink === undefined) return builtInSink('otlp-http', {}, e);
+  if (sink === undefined) return builtInSink(e.read(ENV.forwarderSinkType, oneOf(SINK_TYPES)) ?? 'otlp-http', {}, e);
   if (!isObject(sink)) throw new ConfigError(SINK, `expected a sink config or a Sink, got ${describe(sink)}`);
   if (typeof sink.send === 'function') {
     if (typeof sink.close !== 'function') throw new ConfigError(SINK, 'a Sink needs send() and close()');
@@ -918,16 +940,22 @@ function builtInSink(type: SinkType, o: Record<string, unknown>, e: EnvReader): 
     }) ?? DEFAULTS.sink.urls[type];
   const common = {
     url,
-    headers: checkHeaders(`${SINK}.headers`, o.headers),
+    headers:
+      o.headers !== undefined
+        ? checkHeaders(`${SINK}.headers`, o.headers)
+        : (e.read(ENV.forwarderSinkHeaders, headerList(headerProblem(type))) ?? {}),
     timeoutMillis:
       checkNumber(`${SINK}.timeoutMillis`, o.timeoutMillis, { min: 0, exclusiveMin: true, max: MAX_TIMER_MILLIS }) ??
+      e.read(ENV.forwarderSinkTimeout, positiveMillis) ??
       DEFAULTS.sink.timeoutMillis,
     endpointErrors:
       checkOneOf(`${SINK}.endpointErrors`, o.endpointErrors, ['retry', 'permanent'] as const) ??
       DEFAULTS.sink.endpointErrors,
   };
   const compression = (): 'none' | 'gzip' =>
-    checkOneOf(`${SINK}.compression`, o.compression, ['none', 'gzip'] as const) ?? DEFAULTS.sink.compression;
+    checkOneOf(`${SINK}.compression`, o.compression, SINK_COMPRESSIONS) ??
+    e.read(ENV.forwarderSinkCompression, oneOf(SINK_COMPRESSIONS)) ??
+    DEFAULTS.sink.compression;
   switch (type) {
     case 'otlp-http':
       return {
@@ -939,6 +967,7 @@ function builtInSink(type: SinkType, o: Record<string, unknown>, e: EnvReader): 
     case 'otlp-grpc':
       return { type, ...common, compression: compression() };
     case 'jaeger-thrift-http':
+      e.ignoreIfSet(ENV.forwarderSinkCompression, 'the jaeger-thrift-http sink does not compress');
       return {
         type,
         ...common,
@@ -947,6 +976,23 @@ function builtInSink(type: SinkType, o: Record<string, unknown>, e: EnvReader): 
           DEFAULTS.sink.maxRequestBytes,
       };
   }
+}
+
+const SINK_COMPRESSIONS = ['none', 'gzip'] as const;
+
+/** Why a header from the environment is not one `type`'s sink can send (its own check), or undefined. */
+function headerProblem(type: SinkType): (name: string, value: string) => string | undefined {
+  const check = type === 'otlp-grpc' ? checkGrpcMetadata : checkHttpHeaders;
+  return (name, value) => {
+    try {
+      check({ [name]: value }, 'header');
+      return undefined;
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      // The reason only: the field holds the header's name.
+      return err.message.slice(`invalid config ${err.field}: `.length);
+    }
+  };
 }
 
 function checkHeaders(field: string, v: unknown): Record<string, string> {

@@ -28,17 +28,17 @@ export type RdKafkaValue = string | number | boolean;
 export interface KafkaTlsOptions {
   /**
    * Path of a PEM file of CA certificates to trust (librdkafka `ssl.ca.location`).
-   * @defaultValue env `OTEL_EXPORTER_KAFKA_CERTIFICATE`, else the system's trust store
+   * @defaultValue env `OTEL_KAFKA_CERTIFICATE` (or `OTEL_EXPORTER_KAFKA_CERTIFICATE`), else the system's trust store
    */
   caFile?: string;
   /**
    * Path of the client certificate (PEM) for mutual TLS (librdkafka `ssl.certificate.location`).
-   * @defaultValue env `OTEL_EXPORTER_KAFKA_CLIENT_CERTIFICATE`, else none
+   * @defaultValue env `OTEL_KAFKA_CLIENT_CERTIFICATE` (or `OTEL_EXPORTER_KAFKA_CLIENT_CERTIFICATE`), else none
    */
   certFile?: string;
   /**
    * Path of the client private key (PEM) for mutual TLS (librdkafka `ssl.key.location`).
-   * @defaultValue env `OTEL_EXPORTER_KAFKA_CLIENT_KEY`, else none
+   * @defaultValue env `OTEL_KAFKA_CLIENT_KEY` (or `OTEL_EXPORTER_KAFKA_CLIENT_KEY`), else none
    */
   keyFile?: string;
   /**
@@ -57,17 +57,17 @@ export interface KafkaTlsOptions {
 export interface KafkaSaslOptions {
   /**
    * The mechanism, in any case (`'SCRAM-SHA-512'` as librdkafka and KafkaJS users write it).
-   * @defaultValue env `OTEL_EXPORTER_KAFKA_SASL_MECHANISM`, else `plain`
+   * @defaultValue env `OTEL_KAFKA_SASL_MECHANISM` (or `OTEL_EXPORTER_KAFKA_SASL_MECHANISM`), else `plain`
    */
   mechanism?: SaslMechanism | Uppercase<SaslMechanism>;
   /**
    * User name.
-   * @defaultValue env `OTEL_EXPORTER_KAFKA_SASL_USERNAME`
+   * @defaultValue env `OTEL_KAFKA_SASL_USERNAME` (or `OTEL_EXPORTER_KAFKA_SASL_USERNAME`)
    */
   username?: string;
   /**
    * Password. Never logged or put into an error message.
-   * @defaultValue env `OTEL_EXPORTER_KAFKA_SASL_PASSWORD`
+   * @defaultValue env `OTEL_KAFKA_SASL_PASSWORD` (or `OTEL_EXPORTER_KAFKA_SASL_PASSWORD`)
    */
   password?: string;
 }
@@ -76,17 +76,18 @@ export interface KafkaSaslOptions {
 export interface KafkaOptions {
   /**
    * Bootstrap brokers, `host:port` each. Required: in code or in the environment.
-   * @defaultValue env `OTEL_EXPORTER_KAFKA_BROKERS` (comma-separated); no default
+   * @defaultValue env `OTEL_KAFKA_BROKERS` (or `OTEL_EXPORTER_KAFKA_BROKERS`), comma-separated; no default
    */
   brokers?: string[];
   /**
    * The topic spans are written to and read from.
-   * @defaultValue env `OTEL_EXPORTER_KAFKA_TOPIC`, else `otlp_spans` (the OTel Collector's default)
+   * @defaultValue env `OTEL_KAFKA_TOPIC` (or `OTEL_EXPORTER_KAFKA_TOPIC`), else `otlp_spans` (the OTel
+   * Collector's default)
    */
   topic?: string;
   /**
    * Client id reported to the brokers.
-   * @defaultValue env `OTEL_EXPORTER_KAFKA_CLIENT_ID`, else `otel-kafka-jaeger`
+   * @defaultValue env `OTEL_KAFKA_CLIENT_ID` (or `OTEL_EXPORTER_KAFKA_CLIENT_ID`), else `otel-kafka-jaeger`
    */
   clientId?: string;
   /**
@@ -94,13 +95,14 @@ export interface KafkaOptions {
    * `exporter.timeoutMillis` meanwhile, and the next export tries again), the forwarder's `start()`, and the
    * consumers of `replay` and the CLI. The wait is made of attempts of 1, 2 and then 4 s at most, so a
    * `shutdown()` / `stop()` abandons a pending connect and the process can exit within 4 s.
-   * @defaultValue env `OTEL_EXPORTER_KAFKA_CONNECT_TIMEOUT` (milliseconds), else `10000`
+   * @defaultValue env `OTEL_KAFKA_CONNECT_TIMEOUT` (milliseconds), else `10000`
    */
   connectTimeoutMillis?: number;
   /**
    * Security protocol.
-   * @defaultValue env `OTEL_EXPORTER_KAFKA_SECURITY_PROTOCOL`, else derived: `sasl_ssl` with `sasl` and
-   * `ssl`, `sasl_plaintext` with `sasl` only, `ssl` with `ssl` only, otherwise `plaintext`
+   * @defaultValue env `OTEL_KAFKA_SECURITY_PROTOCOL` (or `OTEL_EXPORTER_KAFKA_SECURITY_PROTOCOL`), else
+   * derived: `sasl_ssl` with `sasl` and `ssl`, `sasl_plaintext` with `sasl` only, `ssl` with `ssl` only,
+   * otherwise `plaintext`
    */
   securityProtocol?: SecurityProtocol;
   /**
@@ -112,9 +114,9 @@ export interface KafkaOptions {
   tls?: boolean | KafkaTlsOptions;
   /**
    * SASL authentication. Set in code, it needs a username and a password (in code or in the environment).
-   * From the environment alone, SASL is used only when both `OTEL_EXPORTER_KAFKA_SASL_USERNAME` and
-   * `OTEL_EXPORTER_KAFKA_SASL_PASSWORD` are set (and the mechanism, if set, is valid); an incomplete set is
-   * logged as a warning and ignored.
+   * From the environment alone, SASL is used only when both `OTEL_KAFKA_SASL_USERNAME` and
+   * `OTEL_KAFKA_SASL_PASSWORD` (or their earlier names `OTEL_EXPORTER_KAFKA_SASL_*`) are set (and the
+   * mechanism, if set, is valid); an incomplete set is logged as a warning and ignored.
    * @defaultValue none (unless the SASL environment variables are set)
    */
   sasl?: KafkaSaslOptions;
@@ -269,17 +271,17 @@ export interface OtlpHttpSinkConfig {
   url?: string;
   /**
    * Extra request headers, e.g. `{ authorization: 'Bearer ...' }`. Values are never logged.
-   * @defaultValue `{}`
+   * @defaultValue env `OTEL_KAFKA_FORWARDER_SINK_HEADERS` (`name=value,name2=value2`), else `{}`
    */
   headers?: Record<string, string>;
   /**
    * Timeout of one request.
-   * @defaultValue `10000`
+   * @defaultValue env `OTEL_KAFKA_FORWARDER_SINK_TIMEOUT` (milliseconds), else `10000`
    */
   timeoutMillis?: number;
   /**
    * Request body compression.
-   * @defaultValue `none`
+   * @defaultValue env `OTEL_KAFKA_FORWARDER_SINK_COMPRESSION`, else `none`
    */
   compression?: 'none' | 'gzip';
   /**
@@ -310,17 +312,17 @@ export interface OtlpGrpcSinkConfig {
   url?: string;
   /**
    * Extra request metadata, e.g. `{ authorization: 'Bearer ...' }`. Values are never logged.
-   * @defaultValue `{}`
+   * @defaultValue env `OTEL_KAFKA_FORWARDER_SINK_HEADERS` (`name=value,name2=value2`), else `{}`
    */
   headers?: Record<string, string>;
   /**
    * Deadline of one call.
-   * @defaultValue `10000`
+   * @defaultValue env `OTEL_KAFKA_FORWARDER_SINK_TIMEOUT` (milliseconds), else `10000`
    */
   timeoutMillis?: number;
   /**
    * Message compression.
-   * @defaultValue `none`
+   * @defaultValue env `OTEL_KAFKA_FORWARDER_SINK_COMPRESSION`, else `none`
    */
   compression?: 'none' | 'gzip';
   /**
@@ -345,12 +347,12 @@ export interface JaegerThriftHttpSinkConfig {
   url?: string;
   /**
    * Extra request headers. Values are never logged.
-   * @defaultValue `{}`
+   * @defaultValue env `OTEL_KAFKA_FORWARDER_SINK_HEADERS` (`name=value,name2=value2`), else `{}`
    */
   headers?: Record<string, string>;
   /**
    * Timeout of one request.
-   * @defaultValue `10000`
+   * @defaultValue env `OTEL_KAFKA_FORWARDER_SINK_TIMEOUT` (milliseconds), else `10000`
    */
   timeoutMillis?: number;
   /**
@@ -410,7 +412,8 @@ export interface ForwarderOptions {
   groupId?: string;
   /**
    * Where spans go: a built-in sink's config or your own {@link Sink}.
-   * @defaultValue `{ type: 'otlp-http', url: 'http://localhost:4318/v1/traces' }`
+   * @defaultValue the built-in sink env `OTEL_KAFKA_FORWARDER_SINK_TYPE` names, else
+   * `{ type: 'otlp-http', url: 'http://localhost:4318/v1/traces' }`
    */
   sink?: OtlpHttpSinkConfig | OtlpGrpcSinkConfig | JaegerThriftHttpSinkConfig | Sink;
   /**
@@ -477,7 +480,7 @@ export interface OtelKafkaJaegerConfig {
   kafka?: KafkaOptions;
   /**
    * How spans are encoded.
-   * @defaultValue `otlp_proto`
+   * @defaultValue env `OTEL_EXPORTER_KAFKA_SERIALIZER` (`otlp_proto` or `otlp_json`), else `otlp_proto`
    */
   serializer?: SerializerName | SpanSerializer;
   /**

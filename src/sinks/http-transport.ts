@@ -144,7 +144,8 @@ export function resolveHttpEndpoint(
   };
 }
 
-function resolveHeaders(value: unknown, field: string): Record<string, string> {
+/** Checks `headers` as the sink does (a {@link ConfigError} naming `${field}.<name>`); values are never shown. */
+export function resolveHeaders(value: unknown, field: string): Record<string, string> {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ConfigError(field, `expected an object of header names to string values, got ${describeValue(value)}`);

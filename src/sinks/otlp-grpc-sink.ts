@@ -2,8 +2,10 @@
 // The client uses identity (de)serializers, so protobuf records go out as the plain concatenation of their
 // values (one valid request, protobuf merges repeated fields) and the hot path never decodes. Statuses are
 // classified per the OTLP/gRPC spec, with the exceptions documented on otlpGrpcSink.
-import { Client, Metadata, compressionAlgorithms, credentials, status as GrpcStatus } from '@grpc/grpc-js';
-import type { ChannelCredentials, ClientOptions, ServiceError } from '@grpc/grpc-js';
+// @grpc/grpc-js is loaded by the first sink created, not by importing this package: it takes ~150 ms to load
+// (measured on this project's 2-core machine), which every traced service paid without ever forwarding.
+import type * as GrpcJs from '@grpc/grpc-js';
+import type { ChannelCredentials, Client, ClientOptions, Metadata, ServiceError } from '@grpc/grpc-js';
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import protobuf from 'protobufjs/light.js';
@@ -102,12 +104,48 @@ const RESERVED_HEADERS = new Set([
 ]);
 const RETRY_INFO_TYPE = 'google.rpc.RetryInfo';
 
+/** The gRPC status codes (fixed by the gRPC spec), here so that classifying needs no grpc-js. */
+const GrpcStatus = {
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  OUT_OF_RANGE: 11,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  DATA_LOSS: 15,
+  UNAUTHENTICATED: 16,
+} as const;
+type GrpcStatus = (typeof GrpcStatus)[keyof typeof GrpcStatus];
+const STATUS_NAMES: ReadonlyMap<number, string> = new Map(
+  Object.entries(GrpcStatus).map(([name, code]) => [code, name]),
+);
+/** grpc-js's `compressionAlgorithms.gzip`. */
+const GZIP_ALGORITHM = 2;
+
+type GrpcModule = typeof GrpcJs;
+let grpcModule: Promise<GrpcModule> | undefined;
+
+/** @grpc/grpc-js, imported once for every sink. */
+function loadGrpc(): Promise<GrpcModule> {
+  grpcModule ??= import('@grpc/grpc-js');
+  return grpcModule;
+}
+
 /**
  * Codes that may pass: the OTLP/gRPC spec's retryable list, plus UNAUTHENTICATED and PERMISSION_DENIED
  * (credentials are wrong, not the data: pausing until an operator fixes a token beats dead-lettering
  * every record meanwhile; the OTLP/HTTP sink treats 401/403 alike).
  */
-const RETRIABLE_CODES: ReadonlySet<GrpcStatus> = new Set([
+const RETRIABLE_CODES: ReadonlySet<number> = new Set<GrpcStatus>([
   GrpcStatus.CANCELLED,
   GrpcStatus.DEADLINE_EXCEEDED,
   GrpcStatus.RESOURCE_EXHAUSTED,
@@ -136,7 +174,8 @@ interface Settings {
   readonly tls: boolean;
   /** The endpoint for messages: scheme, host and port. */
   readonly displayUrl: string;
-  readonly metadata: Metadata;
+  /** gRPC metadata, names lowercased. */
+  readonly headers: ReadonlyMap<string, string>;
   readonly timeoutMillis: number;
   readonly gzip: boolean;
   /** User header values to blank out of any message. */
@@ -173,6 +212,9 @@ const identity = (bytes: Buffer): Buffer => bytes;
  * more than 250,000 messages, or one per 4 bytes of a larger record, is refused). An abort of the caller's signal cancels the call and rejects with
  * its reason. `grpcCode` is set whenever there was a status.
  *
+ * `@grpc/grpc-js` is loaded when the first gRPC sink is created, not when this package is imported; should
+ * loading it fail, sends reject with a retriable {@link SinkError} saying so.
+ *
  * @param options - Endpoint, metadata, deadline, compression and endpoint errors.
  * @param fieldPrefix - The config path that {@link ConfigError}s name, e.g. `forwarder.sink.url`.
  * @throws {@link ConfigError} when an option is invalid.
@@ -190,20 +232,15 @@ export function otlpGrpcSink(options?: OtlpGrpcSinkOptions, fieldPrefix = 'forwa
 class OtlpGrpcSink implements Sink {
   readonly name = 'otlp-grpc';
   readonly #settings: Settings;
-  readonly #client: Client;
+  /** The channel, once grpc-js is loaded (its loading starts with the sink). */
+  readonly #channel: Promise<Channel>;
   #closed = false;
 
   constructor(settings: Settings) {
     this.#settings = settings;
-    const channelCredentials: ChannelCredentials = settings.tls
-      ? credentials.createSsl()
-      : credentials.createInsecure();
-    const clientOptions: ClientOptions = {
-      'grpc.primary_user_agent': USER_AGENT,
-      'grpc.max_reconnect_backoff_ms': MAX_RECONNECT_BACKOFF_MILLIS,
-    };
-    if (settings.gzip) clientOptions['grpc.default_compression_algorithm'] = compressionAlgorithms.gzip;
-    this.#client = new Client(settings.target, channelCredentials, clientOptions);
+    this.#channel = loadGrpc().then((grpc) => openChannel(grpc, settings));
+    // A failed load is reported by the sends that need the channel; unawaited until then.
+    this.#channel.catch(() => undefined);
   }
 
   async send(records: readonly SinkRecord[], { signal }: SinkSendOptions): Promise<SinkResult> {
@@ -211,16 +248,28 @@ class OtlpGrpcSink implements Sink {
       throw new SinkError(`otlp-grpc sink for ${this.#settings.displayUrl} is closed`, { retriable: true });
     if (signal.aborted) throw abortError(signal);
     if (records.length === 0) return {};
-    return this.#export(await protobufRequest(records, signal), signal);
+    const message = await protobufRequest(records, signal);
+    let channel: Channel;
+    try {
+      channel = await this.#channel;
+    } catch (error) {
+      // An installation fault, not the data's: pause and retry rather than dead-letter every record.
+      throw new SinkError(`otlp-grpc sink: could not load @grpc/grpc-js (${String(error)})`, {
+        retriable: true,
+        cause: error,
+      });
+    }
+    if (signal.aborted) throw abortError(signal);
+    return this.#export(channel, message, signal);
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.#closed = true;
-    this.#client.close();
-    return Promise.resolve();
+    const channel = await this.#channel.catch(() => undefined);
+    channel?.client.close();
   }
 
-  #export(message: Buffer, signal: AbortSignal): Promise<SinkResult> {
+  #export({ client, metadata }: Channel, message: Buffer, signal: AbortSignal): Promise<SinkResult> {
     const s = this.#settings;
     return new Promise<SinkResult>((resolve, reject) => {
       let settled = false;
@@ -240,12 +289,12 @@ class OtlpGrpcSink implements Sink {
       };
       // Never trace our own export calls (a gRPC instrumentation would otherwise feed them back in).
       const call = context.with(suppressTracing(context.active()), () =>
-        this.#client.makeUnaryRequest<Buffer, Buffer>(
+        client.makeUnaryRequest<Buffer, Buffer>(
           EXPORT_METHOD,
           identity,
           identity,
           message,
-          s.metadata.clone(),
+          metadata.clone(),
           { deadline: Date.now() + s.timeoutMillis },
           done,
         ),
@@ -253,6 +302,26 @@ class OtlpGrpcSink implements Sink {
       if (!settled) signal.addEventListener('abort', onAbort, { once: true });
     });
   }
+}
+
+/** The client of a sink's one HTTP/2 channel, and the metadata of its calls. */
+interface Channel {
+  readonly client: Client;
+  readonly metadata: Metadata;
+}
+
+function openChannel(grpc: GrpcModule, settings: Settings): Channel {
+  const channelCredentials: ChannelCredentials = settings.tls
+    ? grpc.credentials.createSsl()
+    : grpc.credentials.createInsecure();
+  const clientOptions: ClientOptions = {
+    'grpc.primary_user_agent': USER_AGENT,
+    'grpc.max_reconnect_backoff_ms': MAX_RECONNECT_BACKOFF_MILLIS,
+  };
+  if (settings.gzip) clientOptions['grpc.default_compression_algorithm'] = GZIP_ALGORITHM;
+  const metadata = new grpc.Metadata();
+  for (const [name, value] of settings.headers) metadata.set(name, value);
+  return { client: new grpc.Client(settings.target, channelCredentials, clientOptions), metadata };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -278,14 +347,12 @@ function resolveSettings(options: OtlpGrpcSinkOptions | undefined, prefix: strin
   }
 
   const headers = resolveHeaders(o.headers, `${prefix}.headers`);
-  const metadata = new Metadata();
-  for (const [name, value] of headers) metadata.set(name, value);
 
   return {
     target,
     tls,
     displayUrl,
-    metadata,
+    headers,
     timeoutMillis,
     gzip: compression === 'gzip',
     secrets: [...headers.values()].filter((v) => v.length >= MIN_REDACTED_LENGTH),
@@ -321,7 +388,8 @@ function resolveUrl(value: unknown, field: string): { target: string; tls: boole
   return { target: hostPort, tls, displayUrl: `${url.protocol}//${hostPort}` };
 }
 
-function resolveHeaders(value: unknown, field: string): Map<string, string> {
+/** Checks `headers` as the sink does (a {@link ConfigError} naming `${field}.<name>`); values are never shown. */
+export function resolveHeaders(value: unknown, field: string): Map<string, string> {
   const headers = new Map<string, string>();
   if (value === undefined) return headers;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -372,9 +440,10 @@ function successResult(response: Buffer | undefined): SinkResult {
 
 /** The {@link SinkError} a failed call stands for. */
 function classify(error: ServiceError, s: Settings): SinkError {
-  const code = error.code;
+  // grpc-js types it as its own enum; the numbers are the spec's, as in GrpcStatus.
+  const code: number = error.code;
   const details = excerpt(typeof error.details === 'string' ? error.details : '');
-  const name = (GrpcStatus as Record<number, string | undefined>)[code] ?? 'UNRECOGNIZED';
+  const name = STATUS_NAMES.get(code) ?? 'UNRECOGNIZED';
   const where = `gRPC ${name} (${code}) from ${s.displayUrl}`;
   let message = details === '' ? where : `${where}: ${details}`;
   let retriable = isRetriable(code, details);
@@ -394,7 +463,7 @@ function classify(error: ServiceError, s: Settings): SinkError {
   });
 }
 
-function isRetriable(code: GrpcStatus, details: string): boolean {
+function isRetriable(code: number, details: string): boolean {
   // Too large for the server: a smaller batch may pass, so let the forwarder split it.
   if (code === GrpcStatus.RESOURCE_EXHAUSTED) return !MESSAGE_TOO_LARGE.test(details);
   if (RETRIABLE_CODES.has(code)) return true;

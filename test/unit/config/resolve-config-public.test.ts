@@ -203,14 +203,14 @@ describe('resolveConfig', () => {
     expect(logger.warnings.join('\n')).toMatch(/OTEL_EXPORTER_KAFKA_TIMEOUT/);
   });
 
-  it('takes kafka.connectTimeoutMillis from code, else OTEL_EXPORTER_KAFKA_CONNECT_TIMEOUT, else 10 s', () => {
-    const env = { OTEL_EXPORTER_KAFKA_CONNECT_TIMEOUT: '2500' };
+  it('takes kafka.connectTimeoutMillis from code, else OTEL_KAFKA_CONNECT_TIMEOUT, else 10 s', () => {
+    const env = { OTEL_KAFKA_CONNECT_TIMEOUT: '2500' };
     expect(resolveConfig({ kafka: { brokers } }, env).kafka.connectTimeoutMillis).toBe(2_500);
     expect(resolveConfig({ kafka: { brokers, connectTimeoutMillis: 700 } }, env).kafka.connectTimeoutMillis).toBe(700);
     const logger = recordingLogger();
-    const r = resolveConfig({ kafka: { brokers }, logger }, { OTEL_EXPORTER_KAFKA_CONNECT_TIMEOUT: 'never' });
+    const r = resolveConfig({ kafka: { brokers }, logger }, { OTEL_KAFKA_CONNECT_TIMEOUT: 'never' });
     expect(r.kafka.connectTimeoutMillis).toBe(10_000);
-    expect(logger.warnings.join('\n')).toMatch(/OTEL_EXPORTER_KAFKA_CONNECT_TIMEOUT/);
+    expect(logger.warnings.join('\n')).toMatch(/OTEL_KAFKA_CONNECT_TIMEOUT/);
   });
 });
 
