@@ -62,7 +62,7 @@ const CONNECTION_FAILURES: readonly [RegExp, ConnectionFailure][] = [
       retriable: false,
       cause:
         'the broker rejected the SASL credentials: check kafka.sasl.username, kafka.sasl.password and ' +
-        'kafka.sasl.mechanism (OTEL_EXPORTER_KAFKA_SASL_USERNAME, _PASSWORD, _MECHANISM)',
+        'kafka.sasl.mechanism (OTEL_KAFKA_SASL_USERNAME, _PASSWORD, _MECHANISM)',
     },
   ],
   [
@@ -72,7 +72,7 @@ const CONNECTION_FAILURES: readonly [RegExp, ConnectionFailure][] = [
       retriable: false,
       cause:
         'the TLS handshake with the broker failed (its certificate could not be verified, or the client ' +
-        'certificate was refused): check kafka.ssl.caFile (OTEL_EXPORTER_KAFKA_CERTIFICATE), that each broker ' +
+        'certificate was refused): check kafka.ssl.caFile (OTEL_KAFKA_CERTIFICATE), that each broker ' +
         'address is a name or IP its certificate holds (hostname verification is on), and kafka.ssl.certFile/keyFile',
     },
   ],
