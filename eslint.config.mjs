@@ -20,6 +20,14 @@ export default tseslint.config(
     },
   },
   {
+    // The examples carry a tsconfig.json of their own for when they are copied out (where otel-kafka-jaeger is
+    // installed); inside the repository they are checked with the root one, which maps the package to src/.
+    files: ['examples/**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: false, project: './tsconfig.json', tsconfigRootDir: import.meta.dirname },
+    },
+  },
+  {
     files: ['**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
   },
