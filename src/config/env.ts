@@ -50,6 +50,11 @@ export const ENV = {
   forwarderSinkUrl: 'OTEL_KAFKA_FORWARDER_SINK_URL',
   /** → `forwarder.deadLetter.topic`. */
   forwarderDeadLetterTopic: 'OTEL_KAFKA_FORWARDER_DEAD_LETTER_TOPIC',
+  /**
+   * A port (0 to 65535) → `--health-port` of the CLI's `forward`: where it serves `/healthz`, `/readyz` and
+   * `/metrics`. Read by the CLI only.
+   */
+  forwarderHealthPort: 'OTEL_KAFKA_FORWARDER_HEALTH_PORT',
 } as const;
 
 // A sink URL may carry basic-auth credentials (`https://user:pass@host/...`).
