@@ -10,7 +10,8 @@ import { createTopic, produceRaw } from '../harness/kafka';
 import { uniqueName } from '../harness/names';
 import { endpoints } from '../harness/stack';
 import { ledgerOf, makeTraces, traceRecords, waitForAllSpans } from '../harness/traffic';
-import { jsonLines, spawnCli } from './cli-process';
+import { secureEnv } from '../security/helpers';
+import { jsonLines, runCli, spawnCli } from './cli-process';
 
 const BROKERS = endpoints.kafkaBrokers.join(',');
 
@@ -191,4 +192,22 @@ describe('otel-kafka-jaeger forward as a service', () => {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
   }, 150_000);
+
+  it('a start error retrying cannot fix (a wrong SASL password) exits 1 naming it, without retrying', async () => {
+    const wrong = 'okj-wrong-password-cli-5d1e';
+    const topic = uniqueName('okj-cli-auth');
+    // start() fails once its connect gives up (librdkafka's 30 s), with the cause librdkafka named meanwhile.
+    const result = await runCli(['forward'], {
+      env: { ...secureEnv(topic), OTEL_EXPORTER_KAFKA_SASL_PASSWORD: wrong },
+      timeoutMillis: 90_000,
+    });
+    expect({ code: result.code, stderr: result.stderr }).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(
+        /^otel-kafka-jaeger forward: cannot join consumer group .*: the broker rejected the SASL credentials/m,
+      ) as unknown,
+    });
+    expect(result.stderr).not.toContain('start failed');
+    expect(result.stdout + result.stderr).not.toContain(wrong);
+  }, 120_000);
 });
