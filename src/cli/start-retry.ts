@@ -3,9 +3,10 @@
 // TLS certificate that does not verify).
 import { exponentialBackoff } from '../retry/exponential-backoff';
 import type { ExponentialBackoffOptions } from '../retry/exponential-backoff';
-import { retry } from '../retry/retry';
+import { noRetry } from '../retry/no-retry';
 import type { RetryInfo } from '../retry/retry';
 import type { RetryPolicy } from '../retry/retry-policy';
+import { abortError, sleep } from '../retry/sleep';
 
 /** Waits between start attempts: 1 s doubling to 30 s, ±20 % jitter, for ever. */
 export const START_BACKOFF = {
@@ -31,18 +32,23 @@ export interface StartRetryOptions {
 
 /**
  * Calls `start` until it resolves. Rejects with the error of a failed attempt that is not retriable (see
- * `isRetriable`: an `OtelKafkaJaegerError` with `retriable: false`; wrapped in a `RetriesExhaustedError` naming
- * it when earlier attempts were retried), with the first error when `retry` is false, and with the signal's
- * reason once aborted.
+ * `isRetriable`: an `OtelKafkaJaegerError` with `retriable: false`), with the first error when `retry` is false,
+ * and with the signal's reason once aborted.
  */
 export async function startWithRetry(start: () => Promise<void>, options: StartRetryOptions): Promise<void> {
-  const attempt = (n: number): Promise<void> => {
-    options.onAttempt?.(n);
-    return start();
-  };
-  if (!options.retry) return attempt(1);
-  await retry(attempt, options.policy ?? exponentialBackoff(START_BACKOFF), {
-    signal: options.signal,
-    onRetry: options.onRetry,
-  });
+  const policy = options.retry ? (options.policy ?? exponentialBackoff(START_BACKOFF)) : noRetry();
+  // Not retry(): it keeps every attempt's error until it settles, and this may go on for days.
+  for (let attempt = 1; ; attempt++) {
+    if (options.signal.aborted) throw abortError(options.signal);
+    options.onAttempt?.(attempt);
+    try {
+      await start();
+      return;
+    } catch (error) {
+      const decision = policy.nextDelay(attempt, error);
+      if (!decision.retry) throw error;
+      options.onRetry({ attempt, delayMillis: decision.delayMillis, error });
+      await sleep(decision.delayMillis, options.signal);
+    }
+  }
 }
