@@ -71,6 +71,11 @@ export const ENV = {
   forwarderSinkCompression: 'OTEL_KAFKA_FORWARDER_SINK_COMPRESSION',
   /** → `forwarder.deadLetter.topic`. */
   forwarderDeadLetterTopic: 'OTEL_KAFKA_FORWARDER_DEAD_LETTER_TOPIC',
+  /**
+   * A port (0 to 65535) → `--health-port` of the CLI's `forward`: where it serves `/healthz`, `/readyz` and
+   * `/metrics`. Read by the CLI only.
+   */
+  forwarderHealthPort: 'OTEL_KAFKA_FORWARDER_HEALTH_PORT',
 } as const;
 
 /**

@@ -1,10 +1,10 @@
-import { createNoopMeter } from '@opentelemetry/api';
 import type { Meter, MeterProvider } from '@opentelemetry/api';
 
 import { ConfigError } from '../errors/errors';
 import { configLogger, diagLogger } from '../logging/logger';
 import type { Logger } from '../logging/logger';
 import { checkProducerOverrides } from '../kafka/producer-overrides';
+import { globalMeter } from '../metrics/global-meter';
 import { exponentialBackoff } from '../retry/exponential-backoff';
 import type { ExponentialBackoffOptions } from '../retry/exponential-backoff';
 import type { RetryPolicy } from '../retry/retry-policy';
@@ -475,7 +475,8 @@ export function resolveCommon(config: unknown, env: NodeJS.ProcessEnv = process.
     });
   }
   checkMeterProvider(c.meterProvider);
-  const meter = c.meterProvider ? c.meterProvider.getMeter('otel-kafka-jaeger') : createNoopMeter();
+  // Without one, the global provider's, bound late: applications often register it after creating us.
+  const meter = c.meterProvider ? c.meterProvider.getMeter('otel-kafka-jaeger') : globalMeter('otel-kafka-jaeger');
   const name = resolveSerializer(c.serializer, new EnvReader(env, configLogger(logger)));
   if (name === 'otlp_proto') return { logger, meter, serializer: otlpProtoSerializer(), serializerName: name };
   if (name === 'otlp_json') return { logger, meter, serializer: otlpJsonSerializer(), serializerName: name };

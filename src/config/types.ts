@@ -500,7 +500,13 @@ export interface OtelKafkaJaegerConfig {
   forwarder?: ForwarderOptions;
   /**
    * Where self-metrics go.
-   * @defaultValue none: metrics are no-ops
+   * @defaultValue the global MeterProvider (`metrics.getMeterProvider()` of `@opentelemetry/api`), as
+   * OpenTelemetry's instrumentations use; no-op while the application registers none
+   * @remarks
+   * The global provider may be registered after the exporter or forwarder was created (a NodeSDK started
+   * later): the metrics go to it from then on. Each instrument binds at its first recording once a real
+   * provider is there; the observable ones (gauges such as `consumer.lag`) within a second. The first real
+   * provider found is kept. A `meterProvider` given here is used instead of the global one.
    */
   meterProvider?: MeterProvider;
   /**

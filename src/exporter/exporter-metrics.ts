@@ -19,7 +19,7 @@ export interface SpoolCounters {
   damaged: Counter;
 }
 
-/** The exporter's self-observability instruments (no-ops unless a MeterProvider was configured). */
+/** The exporter's self-observability instruments, on the configured or the global MeterProvider. */
 export class ExporterMetrics {
   readonly spansExported: Counter;
   readonly spansFailed: Counter;

@@ -12,7 +12,7 @@ export interface PartitionGaugeValue {
   paused: boolean;
 }
 
-/** The forwarder's self-observability instruments (no-ops unless a MeterProvider was configured). */
+/** The forwarder's self-observability instruments, on the configured or the global MeterProvider. */
 export class ForwarderMetrics {
   readonly records: Counter;
   readonly spans: Counter;

@@ -3,7 +3,6 @@
 // inspection and redrive, and replay.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,50 +15,9 @@ import type { RawRecord } from '../harness/kafka';
 import { uniqueName } from '../harness/names';
 import { endpoints } from '../harness/stack';
 import { accountInJaeger, ledgerOf, makeTraces, traceRecords, waitForAllSpans } from '../harness/traffic';
+import { ROOT, jsonLines, runCli, spawnCli } from './cli-process';
 
-const ROOT = join(__dirname, '..', '..', '..');
 const BROKERS = endpoints.kafkaBrokers.join(',');
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-/** Runs the CLI to completion, killing it (and failing) after `timeoutMillis`. */
-function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMillis?: number } = {}): Promise<CliResult> {
-  const child = spawnCli(args, opts.env);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`otel-kafka-jaeger ${args.join(' ')} timed out\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, opts.timeoutMillis ?? 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function jsonLines(text: string): Record<string, unknown>[] {
-  return text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
 
 describe('otel-kafka-jaeger CLI', () => {
   it('prints help for every command', async () => {
