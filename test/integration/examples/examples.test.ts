@@ -1,9 +1,12 @@
-// The two examples as users run them: child processes started with tsx against the real stack, a traced
-// HTTP service exporting to Kafka and a forwarder host moving the spans to Jaeger, then SIGTERM for both.
-// Each test starts its own processes on its own topic and group, so any one runs alone (`-t`).
+// The two examples as users run them: each copied out of the repository into a scratch directory, installed
+// with npm against the packed package (`npm pack`), and started with its own `npm start` command against the
+// real stack — a traced HTTP service exporting to Kafka and a forwarder host moving the spans to Jaeger —
+// then SIGTERM for both. Each test starts its own processes on its own topic and group, so any one runs alone
+// (`-t`).
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
@@ -38,9 +41,50 @@ interface Example {
 
 const started = new Set<Example>();
 
+/** Where each example was installed, by name (beforeAll). */
+const installed = new Map<string, string>();
+
+/**
+ * Copies `examples/<name>` to `scratch` and installs it as a user would, its `otel-kafka-jaeger` dependency
+ * pointed at `tarball`. Scripts are not run: the native Kafka client's install script would download a prebuilt
+ * binary (unreachable here) or build it from source for minutes; the binary this repository built (same version,
+ * same machine) is copied in its place, as the download would have put it.
+ */
+function installExample(name: string, scratch: string, tarball: string): string {
+  const dir = join(scratch, name);
+  cpSync(join(root, 'examples', name), dir, { recursive: true });
+  const manifestPath = join(dir, 'package.json');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { dependencies: Record<string, string> };
+  expect(manifest.dependencies['otel-kafka-jaeger']).toBeDefined();
+  manifest.dependencies['otel-kafka-jaeger'] = `file:${tarball}`;
+  writeFileSync(manifestPath, JSON.stringify(manifest, null, 2));
+  execFileSync(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--prefer-offline', '--loglevel=error'],
+    {
+      cwd: dir,
+      stdio: 'pipe',
+      timeout: 240_000,
+    },
+  );
+  const binding = 'node_modules/@confluentinc/kafka-javascript/build';
+  cpSync(join(root, binding), join(dir, binding), { recursive: true });
+  return dir;
+}
+
+/** The command of the example's `npm start` script (run directly, so a signal reaches the example itself). */
+function startCommand(dir: string): string[] {
+  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const [command, ...args] = manifest.scripts.start!.split(' ');
+  expect(command).toBe('node');
+  return args;
+}
+
 function startExample(name: string, env: Record<string, string>): Example {
-  const child = spawn(process.execPath, ['--import', 'tsx', `examples/${name}/index.ts`], {
-    cwd: root,
+  const dir = installed.get(name);
+  if (!dir) throw new Error(`example ${name} was not installed`);
+  const child = spawn(process.execPath, startCommand(dir), {
+    cwd: dir,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -135,11 +179,26 @@ function metricSum(text: string, name: string): number {
 }
 
 describe('examples', () => {
+  let scratch: string | undefined;
+
   beforeAll(() => {
     if (!existsSync(join(root, 'dist/index.js'))) {
       execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
     }
-  }, 120_000);
+    scratch = mkdtempSync(join(tmpdir(), 'okj-examples-'));
+    const packed = execFileSync('npm', ['pack', '--silent', '--pack-destination', scratch], { cwd: root })
+      .toString()
+      .trim()
+      .split('\n')
+      .pop()!;
+    const tarball = join(scratch, packed);
+    for (const name of ['traced-service', 'forwarder-host'])
+      installed.set(name, installExample(name, scratch, tarball));
+  }, 600_000);
+
+  afterAll(() => {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
 
   afterEach(async () => {
     for (const e of started) {
