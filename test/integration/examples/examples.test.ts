@@ -3,15 +3,16 @@
 // real stack — a traced HTTP service exporting to Kafka and a forwarder host moving the spans to Jaeger —
 // then SIGTERM for both. Each test starts its own processes on its own topic and group, so any one runs alone
 // (`-t`).
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 
+import { npmInstall, packPackage } from './scratch-app';
 import { freePort } from '../../../scripts/stack/stack';
 import { committedOffsets, createTopic, endOffsets, produceRaw } from '../harness/kafka';
 import { uniqueName } from '../harness/names';
@@ -46,9 +47,7 @@ const installed = new Map<string, string>();
 
 /**
  * Copies `examples/<name>` to `scratch` and installs it as a user would, its `otel-kafka-jaeger` dependency
- * pointed at `tarball`. Scripts are not run: the native Kafka client's install script would download a prebuilt
- * binary (unreachable here) or build it from source for minutes; the binary this repository built (same version,
- * same machine) is copied in its place, as the download would have put it.
+ * pointed at `tarball` ({@link npmInstall}).
  */
 function installExample(name: string, scratch: string, tarball: string): string {
   const dir = join(scratch, name);
@@ -58,17 +57,7 @@ function installExample(name: string, scratch: string, tarball: string): string 
   expect(manifest.dependencies['otel-kafka-jaeger']).toBeDefined();
   manifest.dependencies['otel-kafka-jaeger'] = `file:${tarball}`;
   writeFileSync(manifestPath, JSON.stringify(manifest, null, 2));
-  execFileSync(
-    'npm',
-    ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--prefer-offline', '--loglevel=error'],
-    {
-      cwd: dir,
-      stdio: 'pipe',
-      timeout: 240_000,
-    },
-  );
-  const binding = 'node_modules/@confluentinc/kafka-javascript/build';
-  cpSync(join(root, binding), join(dir, binding), { recursive: true });
+  npmInstall(dir);
   return dir;
 }
 
@@ -182,16 +171,8 @@ describe('examples', () => {
   let scratch: string | undefined;
 
   beforeAll(() => {
-    if (!existsSync(join(root, 'dist/index.js'))) {
-      execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
-    }
     scratch = mkdtempSync(join(tmpdir(), 'okj-examples-'));
-    const packed = execFileSync('npm', ['pack', '--silent', '--pack-destination', scratch], { cwd: root })
-      .toString()
-      .trim()
-      .split('\n')
-      .pop()!;
-    const tarball = join(scratch, packed);
+    const tarball = packPackage(scratch);
     for (const name of ['traced-service', 'forwarder-host'])
       installed.set(name, installExample(name, scratch, tarball));
   }, 600_000);

@@ -4,12 +4,13 @@
 // sink addresses become the stack's, a line announcing the snippet got to its end is appended, and for CommonJS
 // a top-level `await` is wrapped in an async function (CommonJS has none). Each snippet must reach its end,
 // stay alive (a traced service, a forwarder) and exit 0 on SIGTERM, as its own handler says.
-import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { endpoints } from '../harness/stack';
+import { npmInstall, packPackage } from './scratch-app';
 
 const root = join(__dirname, '../../..');
 const READY = '{"event":"snippet-ready"}';
@@ -82,13 +83,8 @@ describe('README snippets, from the packed package', () => {
   const snippets = completeSnippets();
 
   beforeAll(() => {
-    if (!existsSync(join(root, 'dist/index.js'))) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
     scratch = mkdtempSync(join(tmpdir(), 'okj-snippets-'));
-    const packed = execFileSync('npm', ['pack', '--silent', '--pack-destination', scratch], { cwd: root })
-      .toString()
-      .trim()
-      .split('\n')
-      .pop()!;
+    const tarball = packPackage(scratch);
     app = join(scratch, 'app');
     const rootManifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
       devDependencies: Record<string, string>;
@@ -103,7 +99,7 @@ describe('README snippets, from the packed package', () => {
           version: '0.0.0',
           private: true,
           dependencies: {
-            'otel-kafka-jaeger': `file:${join(scratch, packed)}`,
+            'otel-kafka-jaeger': `file:${tarball}`,
             '@opentelemetry/api': dev['@opentelemetry/api'],
             '@opentelemetry/sdk-node': dev['@opentelemetry/sdk-node'],
             '@opentelemetry/sdk-trace-base': dev['@opentelemetry/sdk-trace-base'],
@@ -114,18 +110,7 @@ describe('README snippets, from the packed package', () => {
         2,
       ),
     );
-    // Scripts are not run; the native Kafka client's binary is copied in: see examples.test.ts.
-    execFileSync(
-      'npm',
-      ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--prefer-offline', '--loglevel=error'],
-      {
-        cwd: app,
-        stdio: 'pipe',
-        timeout: 240_000,
-      },
-    );
-    const binding = 'node_modules/@confluentinc/kafka-javascript/build';
-    cpSync(join(root, binding), join(app, binding), { recursive: true });
+    npmInstall(app);
   }, 600_000);
 
   afterAll(() => {
