@@ -7,7 +7,7 @@ import type { ResolvedKafkaConfig } from '../config/resolve-config';
 import { readRanges } from '../forwarder/range-reader';
 import { adminRdKafkaConfig, deadLetterProducerRdKafkaConfig } from '../kafka/client-config';
 import { ENV } from '../config/env';
-import { kafkaLogger } from '../kafka/kafka-logger';
+import { kafkaLogger, withoutThreadTag } from '../kafka/kafka-logger';
 import type { ConnectionFailure } from '../kafka/kafka-logger';
 import { silentLogger } from './output';
 
@@ -24,8 +24,7 @@ class ConnectionNotes {
 
   logger(): KafkaJS.Logger {
     const note = (message: string): void => {
-      // librdkafka's thread tag repeats the broker the line names anyway.
-      this.last = message.replace(/^\[thrd:[^\]]*\]: /, '');
+      this.last = withoutThreadTag(message);
     };
     return kafkaLogger({ ...silentLogger, warn: note, error: note }, 'kafka', undefined, (f) => (this.failure = f));
   }

@@ -688,17 +688,17 @@ export class KafkaSpanExporter implements SpanExporter {
       const connecting = DeliveryProducer.connect(
         this.#rdkafkaConfig,
         this.#logger,
-        undefined,
-        (line) => {
-          this.#connectProblems.note(line);
-          logClientLine(clientLog, line);
-        },
         {
           timeoutMillis: this.#kafka.connectTimeoutMillis,
           signal: this.#connectAbort.signal,
           brokers: this.#kafka.brokers,
           refused: () => this.#refused,
           problems: this.#connectProblems,
+        },
+        undefined,
+        (line) => {
+          this.#connectProblems.note(line);
+          logClientLine(clientLog, line);
         },
       ).then(
         (producer) => {

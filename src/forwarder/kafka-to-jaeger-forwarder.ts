@@ -249,9 +249,11 @@ export class KafkaToJaegerForwarder {
       refusal = failure;
     });
     intake.onClientError((err: LibrdKafkaError) => clientLog.error(err.message, { code: err.code }));
-    intake.onClientLog((line) => logClientLine(clientLog, line));
     const problems = new ConnectProblems();
-    intake.onClientLog((line) => problems.note(line));
+    intake.onClientLog((line) => {
+      problems.note(line);
+      logClientLine(clientLog, line);
+    });
     try {
       await intake.connect(this.#kafka.topic, this.#options.groupId, {
         timeoutMillis: this.#kafka.connectTimeoutMillis,

@@ -7,6 +7,7 @@
 // a shutdown stops the loop between attempts, and the process is free once the current attempt ends.
 import type { LibrdKafkaError } from '@confluentinc/kafka-javascript';
 
+import { withoutThreadTag } from './kafka-logger';
 import type { ClientLogLine } from './kafka-logger';
 import { OtelKafkaJaegerError, ShutdownError } from '../errors/errors';
 import { isRetriableKafkaCode, kafkaCodeOf } from './kafka-errors';
@@ -42,8 +43,7 @@ export class ConnectProblems {
   /** Hears one of the client's log lines. */
   note(line: ClientLogLine): void {
     if (line.severity > 4) return;
-    // librdkafka's thread tag repeats the broker the line names anyway.
-    this.#last = line.message.replace(/^\[thrd:[^\]]*\]: /, '');
+    this.#last = withoutThreadTag(line.message);
     this.#count++;
   }
 

@@ -188,14 +188,14 @@ export class DeliveryProducer {
    * abandon ({@link connectWithin}); rejects when that fails. The failed client is disconnected.
    *
    * @param onLog - hears librdkafka's own log lines (connection failures among them), from the first attempt.
-   * @param within - the time limit, the abandoning signal and what ends the wait early; by default 30 s.
+   * @param within - the time limit, the abandoning signal and what ends the wait early.
    */
   static async connect(
     config: RdKafkaConfig,
     logger: Logger,
+    within: ConnectWithinOptions,
     create: NativeProducerFactory = createNativeProducer,
     onLog?: (line: ClientLogLine) => void,
-    within: ConnectWithinOptions = { timeoutMillis: 30_000, brokers: [] },
   ): Promise<DeliveryProducer> {
     const native = create({ ...config, dr_cb: true });
     if (onLog) native.on('event.log', onLog);

@@ -38,6 +38,11 @@ export class RepeatLimiter {
   }
 }
 
+/** A librdkafka log line without its thread tag (`[thrd:host:9092/bootstrap]: `), which repeats the broker it names. */
+export function withoutThreadTag(message: string): string {
+  return message.replace(/^\[thrd:[^\]]*\]: /, '');
+}
+
 /** A misconfigured secure connection no retry cures, recognised in librdkafka's connection log lines. */
 export interface ConnectionFailure {
   /** `KAFKA_AUTHENTICATION`, `KAFKA_TLS_VERIFICATION` or `KAFKA_SECURITY_PROTOCOL`. */

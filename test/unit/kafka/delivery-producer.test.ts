@@ -79,7 +79,12 @@ const messages = (n: number): ProducerMessage[] =>
 
 async function connected(): Promise<{ native: FakeNative; producer: DeliveryProducer }> {
   const native = new FakeNative();
-  const producer = await DeliveryProducer.connect({}, logger, (): NativeProducer => native);
+  const producer = await DeliveryProducer.connect(
+    {},
+    logger,
+    { timeoutMillis: 1_000, brokers: ['k:9092'] },
+    (): NativeProducer => native,
+  );
   return { native, producer };
 }
 
