@@ -608,6 +608,10 @@ export class KafkaSpanExporter implements SpanExporter {
   /**
    * Encodes the groups into `out` (messages and their span counts, in order), calling `onMessage` with each
    * message as soon as it is encoded. If encoding throws, `out` holds the messages encoded before.
+   *
+   * Without a spool, a message handed to `onMessage` (a live batch: produced at once, and librdkafka copies the
+   * value) is never read again, only its length: the built-in encoder then writes it in place, in its reused
+   * buffer, and the value in `out` is a view that the next message overwrites. No copy of each ~60 KB message.
    */
   #encode(
     spans: ReadableSpan[],
@@ -617,18 +621,20 @@ export class KafkaSpanExporter implements SpanExporter {
   ): void {
     const maxBytes = this.#maxValueBytes;
     const serializer = this.#serializer;
+    const inPlace = onMessage !== undefined && this.#spool === undefined;
     // One session per export: the built-in encoder writes each resource and scope once for all messages.
-    const encode = hasSessions(serializer) ? serializer.session() : (group: ReadableSpan[]) => this.#serialize(group);
+    const encode = hasSessions(serializer)
+      ? serializer.session(inPlace)
+      : (group: ReadableSpan[]) => this.#serialize(group);
     const oversizeSpans = [];
     for (const { key, partition, spans: group } of groups) {
-      const { chunks, oversize } = encodeWithinLimit(group, encode, maxBytes);
-      oversizeSpans.push(...oversize);
-      for (const chunk of chunks) {
+      const { oversize } = encodeWithinLimit(group, encode, maxBytes, (chunk) => {
         const message = this.#message(key, partition, chunk);
         out.messages.push(message);
         out.spanCounts.push(chunk.spans.length);
         onMessage?.(message);
-      }
+      });
+      oversizeSpans.push(...oversize);
     }
     if (oversizeSpans.length > 0) out.oversize = oversizeError(oversizeSpans, this.#options.maxMessageBytes);
     out.oversizeCount = oversizeSpans.length;

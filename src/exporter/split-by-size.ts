@@ -24,14 +24,19 @@ export interface SplitResult {
  * instrumentation scope, then into even runs of spans) and encodes each part, recursively, until every part
  * fits. A single span that alone exceeds the limit cannot be split: it is returned in `oversize`, never
  * silently dropped.
+ *
+ * `onChunk` hears each chunk as soon as it is encoded, before the next call of `encode`: with it, `encode` may
+ * return bytes valid only until its next call (a view of a reused buffer), as long as `onChunk` uses or copies
+ * them at once. The chunks returned then hold such views too: only their lengths still mean anything.
  */
 export function encodeWithinLimit(
   spans: ReadableSpan[],
   encode: (spans: ReadableSpan[]) => Uint8Array,
   maxBytes: number,
+  onChunk?: (chunk: EncodedChunk) => void,
 ): SplitResult {
   const result: SplitResult = { chunks: [], oversize: [] };
-  split(spans, encode, maxBytes, result);
+  split(spans, encode, maxBytes, result, onChunk);
   return result;
 }
 
@@ -40,10 +45,13 @@ function split(
   encode: (spans: ReadableSpan[]) => Uint8Array,
   maxBytes: number,
   out: SplitResult,
+  onChunk: ((chunk: EncodedChunk) => void) | undefined,
 ): void {
   const bytes = encode(spans);
   if (bytes.length <= maxBytes) {
-    out.chunks.push({ spans, bytes });
+    const chunk = { spans, bytes };
+    out.chunks.push(chunk);
+    onChunk?.(chunk);
     return;
   }
   const [first] = spans;
@@ -51,7 +59,7 @@ function split(
     out.oversize.push({ span: first, sizeBytes: bytes.length });
     return;
   }
-  for (const part of partition(spans, bytes.length, maxBytes)) split(part, encode, maxBytes, out);
+  for (const part of partition(spans, bytes.length, maxBytes)) split(part, encode, maxBytes, out, onChunk);
 }
 
 function partition(spans: ReadableSpan[], sizeBytes: number, maxBytes: number): ReadableSpan[][] {

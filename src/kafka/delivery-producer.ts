@@ -149,7 +149,10 @@ class PendingSend {
  * message added was acknowledged and rejects with the first failure.
  */
 export interface SendBatch {
-  /** Produces one message now; its index is the number of messages added before it. */
+  /**
+   * Produces one message now; its index is the number of messages added before it. librdkafka copies the value
+   * before this returns (the binding produces with `RK_MSG_COPY`): the caller may reuse its bytes afterwards.
+   */
   add(message: ProducerMessage): void;
   /** No more messages: resolves when every one added was acknowledged (at once when none was). */
   end(): Promise<void>;

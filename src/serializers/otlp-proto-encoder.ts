@@ -55,6 +55,15 @@ export class OtlpProtoEncodingSession {
 
   /** One request holding `spans`, grouped by resource, then by scope, in first-seen order. */
   encode(spans: readonly ReadableSpan[]): Buffer {
+    return Buffer.from(this.encodeInPlace(spans));
+  }
+
+  /**
+   * {@link OtlpProtoEncodingSession.encode} without the copy: the bytes are a view of the encoder's reused
+   * buffer, valid only until the next encoding of any session. For a caller that hands them on at once to
+   * something that copies them (librdkafka's produce does).
+   */
+  encodeInPlace(spans: readonly ReadableSpan[]): Buffer {
     const w = this.#writer;
     w.reset();
     for (const [resource, scopes] of groupByResourceAndScope(spans)) {
@@ -88,7 +97,7 @@ export class OtlpProtoEncodingSession {
       }
       w.end(resourceSpans, RESERVE_LARGE);
     }
-    return w.copy();
+    return w.view();
   }
 
   #resourceField(resource: ResourceLike): Buffer {

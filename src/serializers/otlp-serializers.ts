@@ -44,7 +44,12 @@ export interface OtlpProtoSerializerOptions {
  * scopes). Internal: the exporter asks for a session per export when the serializer offers one.
  */
 export interface SessionSerializer extends SpanSerializer {
-  session(): (spans: ReadableSpan[]) => Uint8Array;
+  /**
+   * An encoding function for one export. With `inPlace`, the bytes it returns are a view of a reused buffer,
+   * valid only until its next call (or any other encoding of the process): the caller hands them on at once to
+   * something that copies them, or copies them itself.
+   */
+  session(inPlace?: boolean): (spans: ReadableSpan[]) => Uint8Array;
 }
 
 /** Whether `serializer` offers per-export sessions. */
@@ -52,9 +57,9 @@ export function hasSessions(serializer: SpanSerializer): serializer is SessionSe
   return typeof (serializer as Partial<SessionSerializer>).session === 'function';
 }
 
-function encodeWith(session: OtlpProtoEncodingSession, spans: ReadableSpan[]): Uint8Array {
+function encodeWith(session: OtlpProtoEncodingSession, spans: ReadableSpan[], inPlace = false): Uint8Array {
   try {
-    return session.encode(spans);
+    return inPlace ? session.encodeInPlace(spans) : session.encode(spans);
   } catch (err) {
     throw new SerializationError(`otlp_proto: cannot encode ${spans.length} spans: ${(err as Error).message}`, err);
   }
@@ -88,9 +93,9 @@ export function otlpProtoSerializer(options: OtlpProtoSerializerOptions = {}): S
   const serializer: SessionSerializer = {
     contentType: OTLP_PROTO_CONTENT_TYPE,
     serialize: (spans) => encodeWith(new OtlpProtoEncodingSession(), spans),
-    session: () => {
+    session: (inPlace = false) => {
       const session = new OtlpProtoEncodingSession();
-      return (spans) => encodeWith(session, spans);
+      return (spans) => encodeWith(session, spans, inPlace);
     },
   };
   return serializer;

@@ -35,6 +35,11 @@ export class ProtoWriter {
     return out;
   }
 
+  /** What was written, as a view of the buffer: valid until the next write after a {@link ProtoWriter.reset}. */
+  view(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+
   ensure(bytes: number): void {
     const needed = this.pos + bytes;
     if (needed <= this.buf.length) return;

@@ -142,7 +142,8 @@ function fakeProducer(): FakeProducer {
         reject = rej;
       });
       fake.sends.push({ messages, onAck, resolve, reject });
-      return { add: (m) => void messages.push(m), end: () => done };
+      // As librdkafka's produce (RK_MSG_COPY): the value is copied during add(); the exporter may reuse its bytes.
+      return { add: (m) => void messages.push({ ...m, value: Buffer.from(m.value) }), end: () => done };
     },
     disconnect() {
       fake.disconnects += 1;

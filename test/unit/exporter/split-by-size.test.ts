@@ -54,6 +54,28 @@ describe('encodeWithinLimit', () => {
     for (const c of chunks) expect(new Set(c.spans.map((s) => s.instrumentationScope.name)).size).toBe(1);
   });
 
+  it("hands each chunk to onChunk before encoding the next, so an encoder's reused buffer can be copied in time", () => {
+    const spans = makeSpans({ spansPerTrace: 200, attributeBytes: 1_000 });
+    const limit = 20_000;
+    // An encoder writing every encoding into the same buffer, as the exporter's in-place session does.
+    const shared = new Uint8Array(encode(spans).length);
+    const inPlace = (group: ReadableSpan[]): Uint8Array => {
+      const bytes = encode(group);
+      shared.set(bytes);
+      return shared.subarray(0, bytes.length);
+    };
+    const heard: { spans: ReadableSpan[]; bytes: Uint8Array }[] = [];
+
+    const { chunks } = encodeWithinLimit(spans, inPlace, limit, (c) =>
+      heard.push({ spans: c.spans, bytes: c.bytes.slice() }),
+    );
+
+    expect(heard.length).toBeGreaterThan(5);
+    expect(heard.map((c) => c.spans)).toEqual(chunks.map((c) => c.spans));
+    for (const c of heard) expect(c.bytes).toEqual(encode(c.spans));
+    expect(ids(heard.flatMap((c) => c.spans))).toEqual(ids(spans));
+  });
+
   it('reports a single span above the limit as oversize and still encodes the others', () => {
     const small = makeSpans({ spansPerTrace: 3 });
     const [huge] = makeSpans({ spansPerTrace: 1, attributeBytes: 50_000 });
