@@ -66,6 +66,8 @@ export interface IntakeHandlers {
   revoking(partitions: TopicPartition[], lost: boolean): Promise<void>;
   /** A consume call or a rebalance step failed; the loop goes on. */
   error(message: string, err: unknown): void;
+  /** How many records the next consume call asks for (capped at the intake's batch size); all it may when absent. */
+  wanted?(): number;
 }
 
 /** An offset as the broker reports it: a number, or a logical offset (negative) when there is none. */
@@ -302,7 +304,8 @@ export class Intake {
       done();
       return;
     }
-    this.#consumer.consume(this.#batchSize, (err, messages) => {
+    const wanted = this.#handlers.wanted?.() ?? this.#batchSize;
+    this.#consumer.consume(Math.max(1, Math.min(this.#batchSize, wanted)), (err, messages) => {
       if (err) {
         this.#handlers.error('consume failed', err);
         setTimeout(() => this.#next(done), CONSUME_ERROR_BACKOFF_MILLIS);

@@ -230,16 +230,14 @@ export class KafkaToJaegerForwarder {
     if (this.#stopping) throw new ShutdownError('KafkaToJaegerForwarder was stopped');
     this.#state = 'starting';
     // intake → partitions (queues, ledgers) → dispatcher (batch, deliver, settle) → committer
-    const intake = new Intake(
-      groupConsumerConfig(this.#kafka, this.#options.groupId),
-      Math.max(MIN_FETCH_RECORDS, Math.min(this.#options.maxRecords, MAX_FETCH_RECORDS)),
-      {
-        records: (messages) => this.#onRecords(messages),
-        assigned: (partitions) => this.#partitions.assigned(partitions),
-        revoking: (partitions) => this.#onRevoking(partitions),
-        error: (message, err) => this.#clientLog.error(message, { error: String(err) }),
-      },
-    );
+    const fetchRecords = Math.max(MIN_FETCH_RECORDS, Math.min(this.#options.maxRecords, MAX_FETCH_RECORDS));
+    const intake = new Intake(groupConsumerConfig(this.#kafka, this.#options.groupId), fetchRecords, {
+      records: (messages) => this.#onRecords(messages),
+      wanted: () => this.#partitions.recordsWanted(fetchRecords),
+      assigned: (partitions) => this.#partitions.assigned(partitions),
+      revoking: (partitions) => this.#onRevoking(partitions),
+      error: (message, err) => this.#clientLog.error(message, { error: String(err) }),
+    });
     // This attempt's own view of librdkafka's log: the refusal it names, if any, is what a failed connect reports.
     // It ends the connect only between two of its attempts (connectWithin), never while one is pending: the
     // binding runs an attempt on a libuv worker thread it holds until the attempt's own timeout, and a caller

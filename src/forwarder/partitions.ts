@@ -8,6 +8,9 @@ import { newPartitionState } from './partition-state';
 import type { ForwardRecord, PartitionState } from './partition-state';
 import type { PauseController } from './pause-controller';
 
+/** Records the first consume call asks for, before any record size is known (60 KB records: 6 MB). */
+const FIRST_CALL_RECORDS = 100;
+
 /** Assigned partitions and their fetched records. */
 export class Partitions {
   readonly #byKey = new Map<string, PartitionState>();
@@ -19,6 +22,8 @@ export class Partitions {
   #full = false;
   /** {@link pauseAll} paused every partition for the forwarder's stop. */
   #stopping = false;
+  /** Value bytes per record fetched, averaged over the recent consume calls; undefined before the first. */
+  #averageRecordBytes: number | undefined;
 
   /** @param maxBufferedBytes - fetched bytes held at most (`forwarder.maxBufferedBytes`): above it, all pause. */
   constructor(pauses: PauseController, logger: Logger, maxBufferedBytes: number) {
@@ -35,6 +40,19 @@ export class Partitions {
   /** Assigned partitions, revoked ones excluded (they are removed when revoked). */
   values(): IterableIterator<PartitionState> {
     return this.#byKey.values();
+  }
+
+  /**
+   * How many records the next consume call should ask for, at most `max`: as many as fit in the buffer's free
+   * bytes at the average record size seen so far, and at least one. A call of large records (an exporter's
+   * partition messages of ~60 KB) then stops near the bound instead of far past it: the records past the bound
+   * are not kept but read again after the resume, and each such call fetched them for nothing.
+   */
+  recordsWanted(max: number): number {
+    const average = this.#averageRecordBytes;
+    if (average === undefined) return Math.min(max, FIRST_CALL_RECORDS);
+    const free = this.#maxBufferedBytes - this.#bufferedBytes;
+    return Math.max(1, Math.min(max, Math.ceil(free / average)));
   }
 
   /** Whether any partition has records waiting for a batch. */
@@ -101,8 +119,10 @@ export class Partitions {
   add(messages: readonly Message[], now: number, endOffsetOf: (s: PartitionState) => number | undefined): void {
     let state: PartitionState | undefined;
     let seen: PartitionState[] | undefined;
+    let callBytes = 0;
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i]!;
+      callBytes += m.value?.length ?? 0;
       if (state?.partition !== m.partition || state.topic !== m.topic) {
         state = this.#byKey.get(`${m.topic}:${m.partition}`);
         if (state) {
@@ -137,6 +157,11 @@ export class Partitions {
         this.#full = true;
         for (const s of this.#byKey.values()) this.#pauses.add(s, 'buffer-full');
       }
+    }
+    if (messages.length > 0) {
+      const callAverage = callBytes / messages.length;
+      const previous = this.#averageRecordBytes;
+      this.#averageRecordBytes = previous === undefined ? callAverage : (previous + callAverage) / 2;
     }
     for (const s of seen ?? []) {
       const high = endOffsetOf(s);

@@ -56,6 +56,24 @@ describe('Partitions', () => {
     expect(s.get(0)!.highWatermark).toBe(99);
   });
 
+  it('asks a consume call for the records that fit in the free buffer at the average record size', () => {
+    const { partitions } = setup(100_000);
+    // Nothing seen yet: a first call of moderate size, whatever the cap.
+    expect(partitions.recordsWanted(2_000)).toBe(100);
+    expect(partitions.recordsWanted(50)).toBe(50);
+    partitions.add([message(0, 0, Buffer.alloc(10_000)), message(1, 0, Buffer.alloc(10_000))], 0, () => undefined);
+    // 80,000 bytes free at 10,000 a record.
+    expect(partitions.recordsWanted(2_000)).toBe(8);
+    expect(partitions.recordsWanted(5)).toBe(5);
+    // The average follows the sizes: (10,000 + 2,000) / 2 = 6,000 a record; 78,000 bytes free → 13.
+    partitions.add([message(0, 1, Buffer.alloc(1_000)), message(1, 1, Buffer.alloc(3_000))], 0, () => undefined);
+    expect(partitions.recordsWanted(2_000)).toBe(13);
+    // Full: still one, so that the loop keeps polling (partitions paused for it return nothing).
+    partitions.add([message(0, 2, Buffer.alloc(90_000))], 0, () => undefined);
+    expect(partitions.bufferedBytes).toBeGreaterThan(100_000);
+    expect(partitions.recordsWanted(2_000)).toBe(1);
+  });
+
   it('pauses every partition past the bound, leaves the rest of the call for later, and resumes below half', async () => {
     const { partitions, consumer } = setup(25);
     partitions.add(
