@@ -14,7 +14,7 @@ import type {
   DecodedScopeSpans,
   DecodedSpan,
   DecodedTraceRequest,
-} from '../serializers/otlp-decoder';
+} from '../serializers/otlp/model';
 import { HttpTransport, describeValue, resolveHttpEndpoint, responseError } from './http-transport';
 import { ConversionPacer, convertRecord, decodeRecord, recordEncoding } from './record-conversion';
 import type { Sink, SinkRecord, SinkResult, SinkSendOptions } from './sink';

@@ -12,7 +12,7 @@ import protobuf from 'protobufjs/light.js';
 
 import { ConfigError, SinkError } from '../errors/errors';
 import { abortError } from '../retry/sleep';
-import { decodeExportTraceServiceResponse } from '../serializers/otlp-decoder';
+import { decodeExportTraceServiceResponse } from '../serializers/otlp/export-response';
 import { VERSION } from '../version';
 import { resolveEndpointErrors } from './http-transport';
 import type { EndpointErrors } from './http-transport';

@@ -4,8 +4,9 @@
 // Sinks convert one record at a time, so that a record's decoded model is garbage before the next is decoded.
 import { SinkError } from '../errors/errors';
 import { abortError } from '../retry/sleep';
-import { decodeTraceRequest, encodeTraceRequest } from '../serializers/otlp-decoder';
-import type { DecodedTraceRequest } from '../serializers/otlp-decoder';
+import { decodeTraceRequest } from '../serializers/otlp/decode';
+import { encodeTraceRequest } from '../serializers/otlp/model-encoder';
+import type { DecodedTraceRequest } from '../serializers/otlp/model';
 import type { SinkRecord } from './sink';
 
 /**

@@ -5,20 +5,18 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
-import { SerializationError } from '../../../src/errors/errors';
-import {
-  countSpans,
-  decodeExportTraceServiceResponse,
-  decodeTraceRequest,
-  encodeTraceRequest,
-} from '../../../src/serializers/otlp-decoder';
+import { SerializationError } from '../../../../src/errors/errors';
+import { countSpans } from '../../../../src/serializers/otlp/wire-walk';
+import { decodeExportTraceServiceResponse } from '../../../../src/serializers/otlp/export-response';
+import { decodeTraceRequest } from '../../../../src/serializers/otlp/decode';
+import { encodeTraceRequest } from '../../../../src/serializers/otlp/model-encoder';
 import type {
   AttrValue,
   DecodedAttributes,
   DecodedSpan,
   DecodedTraceRequest,
-} from '../../../src/serializers/otlp-decoder';
-import { ExportTraceServiceRequest, ExportTraceServiceResponse } from '../../../src/serializers/otlp-schema';
+} from '../../../../src/serializers/otlp/model';
+import { ExportTraceServiceRequest, ExportTraceServiceResponse } from '../../../../src/serializers/otlp-schema';
 
 // ---------------------------------------------------------------------------------------------------------
 // Fixtures: real SDK spans, and what the decoder must make of them
