@@ -1,9 +1,13 @@
 // The framing walk of protobuf requests: `countSpans` on the forwarder's hot path, and the structural check in
-// front of the full decode.
+// front of the full decode. The WireCursor is not protobufjs's Reader: the Reader bounds reads by the buffer,
+// not by the enclosing message, reads 10-byte varints without checking bytes 6 to 10, truncates tags and
+// lengths to 32 bits and throws `index out of range`; hostile records need the offset-naming errors below.
+// Well-formed records are first counted on the Reader, which is faster (quick-walk.ts).
 import protobuf from 'protobufjs/light.js';
 import type { Type } from 'protobufjs/light.js';
 
 import { guarded, Invalid, PROTO_PREFIX } from './invalid';
+import { quickCountSpans } from './quick-walk';
 import { ExportTraceServiceRequest } from '../otlp-schema';
 import { snake, UINT32_MAX } from './values';
 
@@ -198,9 +202,6 @@ function walkMessage(c: WireCursor, end: number, schema: WireMessage, depth: num
 }
 
 /**
- * The JSON objects in a parsed JSON value: in OTLP/JSON every message is an object and every object a
-
-/**
  * Counts the spans of a protobuf `ExportTraceServiceRequest` without decoding it.
  *
  * @remarks
@@ -216,5 +217,11 @@ function walkMessage(c: WireCursor, end: number, schema: WireMessage, depth: num
  * ```
  */
 export function countSpans(bytes: Uint8Array): number {
+  const spans = quickCountSpans(bytes);
+  return spans >= 0 ? spans : strictCountSpans(bytes);
+}
+
+/** {@link countSpans} on the WireCursor alone: what decides whenever `quickCountSpans` gives up. */
+export function strictCountSpans(bytes: Uint8Array): number {
   return guarded(PROTO_PREFIX, () => walkRequest(bytes));
 }
