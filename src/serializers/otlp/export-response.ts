@@ -1,4 +1,6 @@
 // The partial-success part of OTLP trace export responses, for the OTLP sinks.
+// Not otlp-transformer's deserializeResponse: its protobuf reader reads int64 as unsigned (a negative count turns
+// huge) and its JSON one answers invalid JSON with an empty response; protobufjs's schema decode does the reading.
 import { withMessage } from './field-reader';
 import { guarded, Invalid } from './invalid';
 import { jsonReader, parseJson } from './json-reader';
