@@ -15,7 +15,8 @@ import type {
   DecodedSpan,
   DecodedTraceRequest,
 } from '../serializers/otlp/model';
-import { HttpTransport, describeValue, resolveHttpEndpoint, responseError } from './http-transport';
+import { HttpTransport, resolveHttpEndpoint, responseError } from './http-transport';
+import { describeValue } from './message-text';
 import { ConversionPacer, convertRecord, decodeRecord, recordEncoding } from './record-conversion';
 import type { Sink, SinkRecord, SinkResult, SinkSendOptions } from './sink';
 import {

@@ -10,8 +10,10 @@ import { ConfigError, SinkError } from '../errors/errors';
 import { abortError } from '../retry/sleep';
 import { decodeExportTraceServiceResponse } from '../serializers/otlp/export-response';
 import { jsonResourceSpans } from '../serializers/otlp/json-writer';
-import { HttpTransport, describeValue, resolveHttpEndpoint, responseError } from './http-transport';
+import { OTLP_JSON_CONTENT_TYPE, OTLP_PROTO_CONTENT_TYPE } from '../serializers/otlp-serializers';
+import { HttpTransport, resolveHttpEndpoint, responseError } from './http-transport';
 import type { HttpEndpoint, HttpResponse } from './http-transport';
+import { describeValue } from './message-text';
 import {
   ConversionPacer,
   convertRecord,
@@ -76,8 +78,6 @@ export interface OtlpHttpSinkOptions {
 }
 
 const DEFAULT_URL = 'http://localhost:4318/v1/traces';
-const PROTOBUF_CONTENT_TYPE = 'application/x-protobuf';
-const JSON_CONTENT_TYPE = 'application/json';
 
 const gzipAsync = promisify(gzip);
 
@@ -145,7 +145,7 @@ class OtlpHttpSink implements Sink {
     const response = await this.#transport.post(
       body,
       {
-        contentType: s.encoding === 'json' ? JSON_CONTENT_TYPE : PROTOBUF_CONTENT_TYPE,
+        contentType: s.encoding === 'json' ? OTLP_JSON_CONTENT_TYPE : OTLP_PROTO_CONTENT_TYPE,
         contentEncoding: s.gzip ? 'gzip' : undefined,
       },
       signal,
