@@ -1,6 +1,7 @@
 // OTLP/JSON writer for the decoded model: proto3 JSON mapping with OTLP's rules (hex ids, enums as integers,
 // 64-bit integers as decimal strings). Fields holding their default value are left out, as protojson does.
 // otlp-transformer's JsonTraceSerializer writes only from SDK ReadableSpans, not from a decoded request.
+// protobufjs's toObject is no shortcut either: it writes ids as base64, where OTLP/JSON wants hex.
 import type { AttrValue, DecodedAttributes, DecodedResourceSpans, DecodedSpan } from './model';
 
 /** A JSON value as `JSON.stringify` writes it. */
