@@ -4,17 +4,8 @@ import type { DecodedSpan, DecodedTraceRequest } from '../../../../src/serialize
 import { quickCountSpans } from '../../../../src/serializers/otlp/quick-walk';
 import { countSpans, strictCountSpans } from '../../../../src/serializers/otlp/wire-walk';
 
-/** A small seeded PRNG (mulberry32), so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { concat, encodeProto, makeRandomTraces, makeRichSpans, prng, spanCountOf } from './fixtures';
+import { decodeTraceRequest } from '../../../../src/serializers/otlp/decode';
 
 function span(i: number, nameLength: number): DecodedSpan {
   return {
@@ -131,5 +122,52 @@ describe('countSpans', () => {
     expect(() => countSpans(fieldZero)).toThrow(
       'not an OTLP ExportTraceServiceRequest: invalid field number 0 at offset 0',
     );
+  });
+});
+
+describe('countSpans on SDK requests', () => {
+  it('agrees with a full decode on many random traces and their concatenations', () => {
+    const rand = prng(42);
+    const traces = makeRandomTraces(rand, 200);
+    const encoded = traces.map((spans) => (spans.length === 0 ? new Uint8Array(0) : encodeProto(spans)));
+
+    encoded.forEach((bytes, i) => {
+      expect(countSpans(bytes)).toBe(traces[i]?.length);
+      expect(countSpans(bytes)).toBe(spanCountOf(decodeTraceRequest(bytes)));
+    });
+    for (let i = 0; i < 50; i++) {
+      const picks = Array.from({ length: 2 + Math.floor(rand() * 3) }, () => Math.floor(rand() * encoded.length));
+      const bytes = concat(...picks.map((p) => encoded[p] as Uint8Array));
+      const total = picks.reduce((n, p) => n + (traces[p]?.length ?? 0), 0);
+
+      expect(countSpans(bytes)).toBe(total);
+      expect(spanCountOf(decodeTraceRequest(bytes))).toBe(total);
+    }
+  });
+
+  it('counts 0 in an empty request', () => {
+    expect(countSpans(new Uint8Array(0))).toBe(0);
+  });
+
+  it('skips unknown fields of every wire type', () => {
+    const spans = makeRandomTraces(prng(3), 1)[0] ?? [];
+    // Unknown top-level fields: 15 varint, 14 fixed64, 13 fixed32, 12 bytes, 11 group holding a varint.
+    const unknown = Uint8Array.of(0x78, 0x96, 0x01, 0x71, 1, 2, 3, 4, 5, 6, 7, 8, 0x6d, 1, 2, 3, 4, 0x62, 0x01, 0xff);
+    const group = Uint8Array.of(0x5b, 0x08, 0x01, 0x5c);
+
+    const bytes = concat(unknown, encodeProto(spans), group);
+
+    expect(countSpans(bytes)).toBe(spans.length);
+    expect(spanCountOf(decodeTraceRequest(bytes))).toBe(spans.length);
+  });
+
+  it('throws SerializationError on malformed framing', () => {
+    const bytes = encodeProto(makeRichSpans());
+
+    expect(() => countSpans(bytes.subarray(0, bytes.length - 1))).toThrow(SerializationError);
+    expect(() => countSpans(Uint8Array.of(0x10, 0x96, 0x01, 0x0f))).toThrow(
+      'not an OTLP ExportTraceServiceRequest: invalid wire type 7 at offset 3',
+    );
+    expect(() => countSpans(Uint8Array.of(0x0a, 0x02, 0x12, 0x05))).toThrow(/needs 5 bytes, 0 left/);
   });
 });
