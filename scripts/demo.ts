@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 
 import { KafkaJS } from '@confluentinc/kafka-javascript';
 
-import { decodeTraceRequest } from '../src/serializers/otlp-decoder';
+import { decodeTraceRequest } from '../src/serializers/otlp/decode';
 import { freeJaegerPorts, freePort, JaegerInstance, KafkaBroker } from './stack/stack';
 
 const ROOT = join(__dirname, '..');

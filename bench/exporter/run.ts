@@ -30,7 +30,7 @@ import { KafkaJS } from '@confluentinc/kafka-javascript';
 
 import { freePorts, KafkaBroker, stackEndpoints, stackUp } from '../../scripts/stack/stack';
 import type { Compression } from '../../src/config/types';
-import { countSpans } from '../../src/serializers/otlp-decoder';
+import { countSpans } from '../../src/serializers/otlp/wire-walk';
 import { RESULT_PREFIX, START_LINE } from './protocol';
 import type { ContenderKind, ContenderResult, ContenderSpec } from './protocol';
 

@@ -7,6 +7,7 @@ import { ENV } from '../config/env';
 import { DEFAULTS } from '../config/resolve-config';
 import type { OtelKafkaJaegerConfig } from '../config/types';
 import type { Logger } from '../logging/logger';
+import { MAX_TIMER_MILLIS } from '../retry/retry-policy';
 import { ConfigFileError, readConfigFile } from './config-file';
 
 /** A mistake in the command line (unknown flag, missing or malformed value): exit code 2. */
@@ -63,7 +64,7 @@ export const ADMIN_OPTIONS_HELP = `  --config <file>       JSON file of the conf
 
 /** `--timeout` of an admin-style command, in milliseconds. */
 export function timeoutFlag(flags: Flags, defaultMillis: number): number {
-  return integerFlag(flags, 'timeout', 1, 2 ** 31 - 1) ?? defaultMillis;
+  return integerFlag(flags, 'timeout', 1, MAX_TIMER_MILLIS) ?? defaultMillis;
 }
 
 const SINK_TYPES = ['otlp-http', 'otlp-grpc', 'jaeger-thrift-http'] as const;

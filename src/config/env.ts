@@ -1,6 +1,7 @@
 // Environment variables, read the OTEL_EXPORTER_OTLP_* way: a bad value is a warning and is ignored,
 // never an exception (environment is operator input, code is developer input).
 import type { Logger } from '../logging/logger';
+import { MAX_TIMER_MILLIS } from '../retry/retry-policy';
 
 /**
  * The environment variables this library reads (each used only when the field is not set in code).
@@ -222,14 +223,11 @@ export function headerList(
   };
 }
 
-/** The longest timer Node (and librdkafka's `message.timeout.ms`) accepts: 2^31 - 1 ms, about 24.8 days. */
-const MAX_ENV_MILLIS = 2 ** 31 - 1;
-
 export const positiveMillis: EnvParser<number> = (raw) => {
   const n = Number(raw);
-  return /^\d+(\.\d+)?$/.test(raw) && Number.isFinite(n) && n > 0 && n <= MAX_ENV_MILLIS
+  return /^\d+(\.\d+)?$/.test(raw) && Number.isFinite(n) && n > 0 && n <= MAX_TIMER_MILLIS
     ? { value: n }
-    : { error: `expected a positive number of milliseconds, at most ${MAX_ENV_MILLIS}` };
+    : { error: `expected a positive number of milliseconds, at most ${MAX_TIMER_MILLIS}` };
 };
 
 export const booleanValue: EnvParser<boolean> = (raw) => {

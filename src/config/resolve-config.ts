@@ -7,6 +7,7 @@ import { checkProducerOverrides } from '../kafka/producer-overrides';
 import { globalMeter } from '../metrics/global-meter';
 import { exponentialBackoff } from '../retry/exponential-backoff';
 import type { ExponentialBackoffOptions } from '../retry/exponential-backoff';
+import { MAX_TIMER_MILLIS } from '../retry/retry-policy';
 import type { RetryPolicy } from '../retry/retry-policy';
 import { otlpJsonSerializer, otlpProtoSerializer } from '../serializers/otlp-serializers';
 import type { SpanSerializer } from '../serializers/span-serializer';
@@ -45,7 +46,6 @@ import type {
  */
 export const MIN_MESSAGE_BYTES = 4096;
 const MAX_MESSAGE_BYTES = 1_000_000_000;
-const MAX_TIMER_MILLIS = 2 ** 31 - 1;
 
 /** Defaults of every option, in one place (the TSDoc `@defaultValue`s say the same). */
 export const DEFAULTS = {

@@ -5,7 +5,7 @@
 //
 // The descriptor carries no edition, so protobufjs treats it as proto2. That changes nothing here: no
 // field is a repeated scalar (the only place packing would differ), protobufjs decodes enums as plain
-// int32 either way, and the encoder in otlp-decoder.ts decides field presence itself.
+// int32 either way, and the encoder in otlp/model-encoder.ts decides field presence itself.
 // Default import with the file extension: protobufjs is CommonJS without an `exports` map, so an ESM build
 // can resolve only the full file name, and gets the API only as the default export (no named exports).
 import protobuf from 'protobufjs/light.js';

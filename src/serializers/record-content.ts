@@ -3,7 +3,8 @@
 // Collector's Kafka exporter) are thus read right whatever `serializer` says.
 import { boundedText } from '../errors/bounded-text';
 import { SerializationError } from '../errors/errors';
-import { countSpans, decodeTraceRequest } from './otlp-decoder';
+import { countSpans } from './otlp/wire-walk';
+import { decodeTraceRequest } from './otlp/decode';
 import { OTLP_JSON_CONTENT_TYPE, OTLP_PROTO_CONTENT_TYPE } from './otlp-serializers';
 
 /** Record headers as the Kafka client hands them over. */

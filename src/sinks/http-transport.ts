@@ -9,8 +9,11 @@ import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 
 import { ConfigError, SinkError } from '../errors/errors';
+import { MAX_TIMER_MILLIS } from '../retry/retry-policy';
 import { abortError } from '../retry/sleep';
 import { VERSION } from '../version';
+
+import { describeValue, excerpt, MIN_REDACTED_LENGTH, redact } from './message-text';
 
 /** The endpoint options every HTTP sink takes, as given (unchecked). */
 export interface HttpEndpointInput {
@@ -72,17 +75,9 @@ export type ErrorBodyReader = (body: Buffer, contentType: string | undefined) =>
 
 /** The default request timeout of the HTTP sinks. */
 export const DEFAULT_TIMEOUT_MILLIS = 10_000;
-/** Node timers overflow above this and fire at once. */
-const MAX_TIMER_MILLIS = 2 ** 31 - 1;
 const MAX_SOCKETS = 8;
 /** Bytes of a response body kept; the rest is read and dropped so the connection stays reusable. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
-const EXCERPT_CHARS = 300;
-/** Control characters and U+FFFD (undecodable bytes): noise in an excerpt of a binary or odd body. */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const UNPRINTABLE = /[\u0000-\u001f\u007f\ufffd]+/g;
-/** Shorter header values are not secrets worth redacting, and redacting them would garble messages. */
-const MIN_REDACTED_LENGTH = 4;
 const USER_AGENT = `otel-kafka-jaeger/${VERSION}`;
 /** Headers the sink owns: a user value would corrupt the framing or the keep-alive. */
 const RESERVED_HEADERS = new Set([
@@ -179,11 +174,6 @@ function safeDecode(text: string): string {
   } catch {
     return text;
   }
-}
-
-/** A short rendering of an option value for a config error: strings quoted and cut at 50 characters. */
-export function describeValue(value: unknown): string {
-  return typeof value === 'string' ? `'${value.slice(0, 50)}'` : String(value);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -389,9 +379,7 @@ function parseRetryAfter(headers: IncomingHttpHeaders): number | undefined {
 /** A readable, bounded summary of an error response body. */
 function errorExcerpt(body: Buffer, contentType: string | undefined, readMessage: ErrorBodyReader | undefined): string {
   if (body.length === 0) return '';
-  const text = readMessage?.(body, contentType) ?? body.toString('utf8');
-  const clean = text.replace(UNPRINTABLE, ' ').replace(/\s+/g, ' ').trim();
-  return clean.length > EXCERPT_CHARS ? `${clean.slice(0, EXCERPT_CHARS - 1)}…` : clean;
+  return excerpt(readMessage?.(body, contentType) ?? body.toString('utf8'));
 }
 
 /** A redirect target for messages: resolved against the request URL, without credentials or query. */
@@ -411,11 +399,4 @@ function safeLocation(location: string | undefined, base: URL): string | undefin
 function errnoCode(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
   return typeof error.code === 'string' ? error.code : undefined;
-}
-
-/** Blanks every configured secret (header values, URL password) out of `message`. */
-function redact(message: string, secrets: readonly string[]): string {
-  let out = message;
-  for (const secret of secrets) out = out.split(secret).join('[redacted]');
-  return out;
 }

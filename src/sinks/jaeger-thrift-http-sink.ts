@@ -14,8 +14,9 @@ import type {
   DecodedScopeSpans,
   DecodedSpan,
   DecodedTraceRequest,
-} from '../serializers/otlp-decoder';
-import { HttpTransport, describeValue, resolveHttpEndpoint, responseError } from './http-transport';
+} from '../serializers/otlp/model';
+import { HttpTransport, resolveHttpEndpoint, responseError } from './http-transport';
+import { describeValue } from './message-text';
 import { ConversionPacer, convertRecord, decodeRecord, recordEncoding } from './record-conversion';
 import type { Sink, SinkRecord, SinkResult, SinkSendOptions } from './sink';
 import {

@@ -11,11 +11,13 @@ import { suppressTracing } from '@opentelemetry/core';
 import protobuf from 'protobufjs/light.js';
 
 import { ConfigError, SinkError } from '../errors/errors';
+import { MAX_TIMER_MILLIS } from '../retry/retry-policy';
 import { abortError } from '../retry/sleep';
-import { decodeExportTraceServiceResponse } from '../serializers/otlp-decoder';
+import { decodeExportTraceServiceResponse } from '../serializers/otlp/export-response';
 import { VERSION } from '../version';
 import { resolveEndpointErrors } from './http-transport';
 import type { EndpointErrors } from './http-transport';
+import { describeValue, excerpt, MIN_REDACTED_LENGTH, redact } from './message-text';
 import { protobufRequest } from './record-conversion';
 import type { Sink, SinkRecord, SinkResult, SinkSendOptions } from './sink';
 
@@ -69,8 +71,6 @@ export interface OtlpGrpcSinkOptions {
 
 const DEFAULT_URL = 'http://localhost:4317';
 const DEFAULT_TIMEOUT_MILLIS = 10_000;
-/** Node timers overflow above this and fire at once. */
-const MAX_TIMER_MILLIS = 2 ** 31 - 1;
 const EXPORT_METHOD = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 /**
  * grpc-js backs off reconnecting up to 2 minutes by default, and fails calls at once meanwhile; after a long
@@ -78,12 +78,6 @@ const EXPORT_METHOD = '/opentelemetry.proto.collector.trace.v1.TraceService/Expo
  * paces its own retries, so the channel only needs to be ready when it asks.
  */
 const MAX_RECONNECT_BACKOFF_MILLIS = 5_000;
-const EXCERPT_CHARS = 300;
-/** Control characters and U+FFFD (undecodable bytes): noise in a message. */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const UNPRINTABLE = /[\u0000-\u001f\u007f\ufffd]+/g;
-/** Shorter header values are not secrets worth redacting, and redacting them would garble messages. */
-const MIN_REDACTED_LENGTH = 4;
 
 const USER_AGENT = `otel-kafka-jaeger/${VERSION}`;
 /** Valid gRPC metadata names once lowercased (the gRPC over HTTP/2 spec's `Header-Name`). */
@@ -416,10 +410,6 @@ export function resolveHeaders(value: unknown, field: string): Map<string, strin
   return headers;
 }
 
-function describeValue(value: unknown): string {
-  return typeof value === 'string' ? `'${value.slice(0, 50)}'` : String(value);
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // Request message
 
@@ -536,20 +526,5 @@ function lengthDelimitedFields(bytes: Uint8Array, field: number): Uint8Array[] {
     if (tag === ((field << 3) | 2)) out.push(reader.bytes());
     else reader.skipType(tag & 7);
   }
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Helpers
-
-function excerpt(text: string): string {
-  const clean = text.replace(UNPRINTABLE, ' ').replace(/\s+/g, ' ').trim();
-  return clean.length > EXCERPT_CHARS ? `${clean.slice(0, EXCERPT_CHARS - 1)}…` : clean;
-}
-
-/** Blanks every configured secret (metadata values) out of `message`. */
-function redact(message: string, secrets: readonly string[]): string {
-  let out = message;
-  for (const secret of secrets) out = out.split(secret).join('[redacted]');
   return out;
 }

@@ -8,10 +8,12 @@ import protobuf from 'protobufjs/light.js';
 
 import { ConfigError, SinkError } from '../errors/errors';
 import { abortError } from '../retry/sleep';
-import { decodeExportTraceServiceResponse } from '../serializers/otlp-decoder';
-import type { AttrValue, DecodedAttributes, DecodedResourceSpans, DecodedSpan } from '../serializers/otlp-decoder';
-import { HttpTransport, describeValue, resolveHttpEndpoint, responseError } from './http-transport';
+import { decodeExportTraceServiceResponse } from '../serializers/otlp/export-response';
+import { jsonResourceSpans } from '../serializers/otlp/json-writer';
+import { OTLP_JSON_CONTENT_TYPE, OTLP_PROTO_CONTENT_TYPE } from '../serializers/otlp-serializers';
+import { HttpTransport, resolveHttpEndpoint, responseError } from './http-transport';
 import type { HttpEndpoint, HttpResponse } from './http-transport';
+import { describeValue } from './message-text';
 import {
   ConversionPacer,
   convertRecord,
@@ -76,8 +78,6 @@ export interface OtlpHttpSinkOptions {
 }
 
 const DEFAULT_URL = 'http://localhost:4318/v1/traces';
-const PROTOBUF_CONTENT_TYPE = 'application/x-protobuf';
-const JSON_CONTENT_TYPE = 'application/json';
 
 const gzipAsync = promisify(gzip);
 
@@ -145,7 +145,7 @@ class OtlpHttpSink implements Sink {
     const response = await this.#transport.post(
       body,
       {
-        contentType: s.encoding === 'json' ? JSON_CONTENT_TYPE : PROTOBUF_CONTENT_TYPE,
+        contentType: s.encoding === 'json' ? OTLP_JSON_CONTENT_TYPE : OTLP_PROTO_CONTENT_TYPE,
         contentEncoding: s.gzip ? 'gzip' : undefined,
       },
       signal,
@@ -237,100 +237,6 @@ function parseJsonRecord(value: Buffer, index: number, count: number): unknown[]
   if (list === undefined || list === null) return [];
   if (!Array.isArray(list)) throw recordError(index, count, new Error('not OTLP/JSON: resourceSpans is not an array'));
   return list;
-}
-
-// OTLP/JSON writer for the decoded model: proto3 JSON mapping with OTLP's rules (hex ids, enums as integers,
-// 64-bit integers as decimal strings). Fields holding their default value are left out, as protojson does.
-
-type Json = string | number | boolean | Json[] | { [key: string]: Json };
-
-function jsonResourceSpans(rs: DecodedResourceSpans): Json {
-  const resource: Record<string, Json> = { attributes: jsonAttributes(rs.resource.attributes) };
-  putCount(resource, 'droppedAttributesCount', rs.resource.droppedAttributesCount);
-  const out: Record<string, Json> = {
-    resource,
-    scopeSpans: rs.scopeSpans.map((ss) => {
-      const scope: Record<string, Json> = { attributes: jsonAttributes(ss.scope.attributes) };
-      putString(scope, 'name', ss.scope.name);
-      putString(scope, 'version', ss.scope.version);
-      putCount(scope, 'droppedAttributesCount', ss.scope.droppedAttributesCount);
-      const scopeSpans: Record<string, Json> = { scope, spans: ss.spans.map(jsonSpan) };
-      putString(scopeSpans, 'schemaUrl', ss.schemaUrl);
-      return scopeSpans;
-    }),
-  };
-  putString(out, 'schemaUrl', rs.schemaUrl);
-  return out;
-}
-
-function jsonSpan(span: DecodedSpan): Json {
-  const out: Record<string, Json> = { traceId: span.traceId, spanId: span.spanId };
-  putString(out, 'parentSpanId', span.parentSpanId);
-  putString(out, 'traceState', span.traceState);
-  putCount(out, 'flags', span.flags);
-  out.name = span.name;
-  putCount(out, 'kind', span.kind);
-  out.startTimeUnixNano = span.startTimeUnixNano.toString();
-  out.endTimeUnixNano = span.endTimeUnixNano.toString();
-  out.attributes = jsonAttributes(span.attributes);
-  putCount(out, 'droppedAttributesCount', span.droppedAttributesCount);
-  out.events = span.events.map((event) => {
-    const e: Record<string, Json> = {
-      timeUnixNano: event.timeUnixNano.toString(),
-      name: event.name,
-      attributes: jsonAttributes(event.attributes),
-    };
-    putCount(e, 'droppedAttributesCount', event.droppedAttributesCount);
-    return e;
-  });
-  putCount(out, 'droppedEventsCount', span.droppedEventsCount);
-  out.links = span.links.map((link) => {
-    const l: Record<string, Json> = { traceId: link.traceId, spanId: link.spanId };
-    putString(l, 'traceState', link.traceState);
-    l.attributes = jsonAttributes(link.attributes);
-    putCount(l, 'droppedAttributesCount', link.droppedAttributesCount);
-    putCount(l, 'flags', link.flags);
-    return l;
-  });
-  putCount(out, 'droppedLinksCount', span.droppedLinksCount);
-  if (span.status.code !== 0 || span.status.message !== '') {
-    const status: Record<string, Json> = {};
-    putString(status, 'message', span.status.message);
-    putCount(status, 'code', span.status.code);
-    out.status = status;
-  }
-  return out;
-}
-
-function putString(o: Record<string, Json>, key: string, value: string): void {
-  if (value !== '') o[key] = value;
-}
-
-function putCount(o: Record<string, Json>, key: string, value: number): void {
-  if (value !== 0) o[key] = value;
-}
-
-function jsonAttributes(attributes: DecodedAttributes): Json[] {
-  return Object.entries(attributes).map(([key, value]) => ({ key, value: jsonAnyValue(value) }));
-}
-
-function jsonAnyValue(value: AttrValue): { [key: string]: Json } {
-  if (value === null) return {};
-  switch (typeof value) {
-    case 'string':
-      return { stringValue: value };
-    case 'boolean':
-      return { boolValue: value };
-    case 'bigint':
-      return { intValue: value.toString() };
-    case 'number':
-      // JSON has no NaN or infinities; proto3 JSON spells them as strings.
-      return { doubleValue: Number.isFinite(value) ? value : String(value) };
-    default:
-      if (value instanceof Uint8Array) return { bytesValue: Buffer.from(value).toString('base64') };
-      if (Array.isArray(value)) return { arrayValue: { values: value.map(jsonAnyValue) } };
-      return { kvlistValue: { values: jsonAttributes(value) } };
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------------

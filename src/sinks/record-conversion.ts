@@ -4,8 +4,10 @@
 // Sinks convert one record at a time, so that a record's decoded model is garbage before the next is decoded.
 import { SinkError } from '../errors/errors';
 import { abortError } from '../retry/sleep';
-import { decodeTraceRequest, encodeTraceRequest } from '../serializers/otlp-decoder';
-import type { DecodedTraceRequest } from '../serializers/otlp-decoder';
+import { decodeTraceRequest } from '../serializers/otlp/decode';
+import { encodeTraceRequest } from '../serializers/otlp/model-encoder';
+import type { DecodedTraceRequest } from '../serializers/otlp/model';
+import { OTLP_JSON_CONTENT_TYPE, OTLP_PROTO_CONTENT_TYPE } from '../serializers/otlp-serializers';
 import type { SinkRecord } from './sink';
 
 /**
@@ -38,20 +40,17 @@ export function maxDecodedObjects(bytes: number): number {
   return Math.max(MAX_DECODED_OBJECTS, Math.floor(bytes / MIN_BYTES_PER_OBJECT));
 }
 
-const PROTOBUF_CONTENT_TYPE = 'application/x-protobuf';
-const JSON_CONTENT_TYPE = 'application/json';
-
 /** The wire encoding of a record. */
 export type RecordEncoding = 'protobuf' | 'json';
 
 /** The encoding a record's content type names; anything else is a permanent error naming the record. */
 export function recordEncoding(record: SinkRecord, index: number, count: number): RecordEncoding {
   const mediaType = String(record.contentType).split(';', 1)[0]?.trim().toLowerCase();
-  if (mediaType === PROTOBUF_CONTENT_TYPE || mediaType === 'application/protobuf') return 'protobuf';
-  if (mediaType === JSON_CONTENT_TYPE) return 'json';
+  if (mediaType === OTLP_PROTO_CONTENT_TYPE || mediaType === 'application/protobuf') return 'protobuf';
+  if (mediaType === OTLP_JSON_CONTENT_TYPE) return 'json';
   throw new SinkError(
     `record ${index + 1} of ${count} has content type '${String(record.contentType).slice(0, 100)}', ` +
-      `expected '${PROTOBUF_CONTENT_TYPE}' or '${JSON_CONTENT_TYPE}'`,
+      `expected '${OTLP_PROTO_CONTENT_TYPE}' or '${OTLP_JSON_CONTENT_TYPE}'`,
     { retriable: false },
   );
 }
@@ -85,7 +84,7 @@ export function decodeRecord(
   count: number,
 ): DecodedTraceRequest {
   return convertRecord(index, count, () =>
-    decodeTraceRequest(record.value, encoding === 'json' ? JSON_CONTENT_TYPE : PROTOBUF_CONTENT_TYPE, {
+    decodeTraceRequest(record.value, encoding === 'json' ? OTLP_JSON_CONTENT_TYPE : OTLP_PROTO_CONTENT_TYPE, {
       maxObjects: maxDecodedObjects(record.value.length),
     }),
   );

@@ -4,7 +4,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
 import type { KafkaSpanExporter } from '../../../src/exporter/kafka-span-exporter';
 import type { OtelKafkaJaegerConfig } from '../../../src/config/types';
-import { decodeTraceRequest } from '../../../src/serializers/otlp-decoder';
+import { decodeTraceRequest } from '../../../src/serializers/otlp/decode';
 import { readToEnd } from '../harness/kafka';
 import type { ConsumedRecord } from '../harness/kafka';
 import { endpoints } from '../harness/stack';

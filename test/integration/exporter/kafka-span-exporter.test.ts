@@ -13,8 +13,8 @@ import { KafkaSpanExporter } from '../../../src/exporter/kafka-span-exporter';
 import { ConfigError, MessageTooLargeError } from '../../../src/errors/errors';
 import type { Compression, OtelKafkaJaegerConfig } from '../../../src/config/types';
 import { crc32 } from '../../../src/kafka/partitioner';
-import { decodeTraceRequest } from '../../../src/serializers/otlp-decoder';
-import type { DecodedSpan } from '../../../src/serializers/otlp-decoder';
+import { decodeTraceRequest } from '../../../src/serializers/otlp/decode';
+import type { DecodedSpan } from '../../../src/serializers/otlp/model';
 import { createTopic } from '../harness/kafka';
 import { FAILED, SUCCESS, exportSpans, idsOf, nanos, readToEnd, sortedIds, spanIdsOf, testConfig } from './helpers';
 

@@ -3,7 +3,7 @@ import { trace } from '@opentelemetry/api';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 
 import { KafkaSpanExporter } from '../../../src/exporter/kafka-span-exporter';
-import { decodeTraceRequest } from '../../../src/serializers/otlp-decoder';
+import { decodeTraceRequest } from '../../../src/serializers/otlp/decode';
 import { createTopic } from '../harness/kafka';
 import { readToEnd, testConfig } from './helpers';
 

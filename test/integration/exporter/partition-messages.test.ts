@@ -9,7 +9,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { freeJaegerPorts, JaegerInstance } from '../../../scripts/stack/stack';
 import { KafkaSpanExporter } from '../../../src/exporter/kafka-span-exporter';
 import { crc32 } from '../../../src/kafka/partitioner';
-import { decodeTraceRequest } from '../../../src/serializers/otlp-decoder';
+import { decodeTraceRequest } from '../../../src/serializers/otlp/decode';
 import { expectEachSpanOnce, forwarderConfig, startForwarder } from '../forwarder/helpers';
 import { addPartitions, createTopic, readToEnd } from '../harness/kafka';
 import type { ConsumedRecord } from '../harness/kafka';

@@ -4,7 +4,8 @@ import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
 import { SinkError } from '../../../src/errors/errors';
-import { decodeTraceRequest, encodeTraceRequest } from '../../../src/serializers/otlp-decoder';
+import { decodeTraceRequest } from '../../../src/serializers/otlp/decode';
+import { encodeTraceRequest } from '../../../src/serializers/otlp/model-encoder';
 import { otlpHttpSink } from '../../../src/sinks/otlp-http-sink';
 import type { OtlpHttpSinkOptions } from '../../../src/sinks/otlp-http-sink';
 import type { Sink, SinkRecord } from '../../../src/sinks/sink';

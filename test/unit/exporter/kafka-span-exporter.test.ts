@@ -12,7 +12,7 @@ import { KafkaSpanExporter } from '../../../src/exporter/kafka-span-exporter';
 import { DeliveryProducer } from '../../../src/kafka/delivery-producer';
 import type { ProducerMessage, SendBatch, TopicLayout } from '../../../src/kafka/delivery-producer';
 import { crc32, murmur2 } from '../../../src/kafka/partitioner';
-import { decodeTraceRequest } from '../../../src/serializers/otlp-decoder';
+import { decodeTraceRequest } from '../../../src/serializers/otlp/decode';
 import { otlpProtoSerializer } from '../../../src/serializers/otlp-serializers';
 import { makeSpans } from '../helpers/spans';
 

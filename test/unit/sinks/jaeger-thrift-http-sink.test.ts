@@ -12,8 +12,8 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '
 import type { IdGenerator, ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
 import { ConfigError, SinkError } from '../../../src/errors/errors';
-import { decodeTraceRequest } from '../../../src/serializers/otlp-decoder';
-import type { DecodedTraceRequest } from '../../../src/serializers/otlp-decoder';
+import { decodeTraceRequest } from '../../../src/serializers/otlp/decode';
+import type { DecodedTraceRequest } from '../../../src/serializers/otlp/model';
 import { jaegerThriftHttpSink, toJaegerBatches } from '../../../src/sinks/jaeger-thrift-http-sink';
 import type { JaegerThriftHttpSinkOptions } from '../../../src/sinks/jaeger-thrift-http-sink';
 import type { Sink, SinkRecord } from '../../../src/sinks/sink';

@@ -14,8 +14,8 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import protobuf from 'protobufjs/light';
 
 import { ConfigError, SinkError } from '../../../src/errors/errors';
-import { decodeTraceRequest } from '../../../src/serializers/otlp-decoder';
-import type { DecodedTraceRequest } from '../../../src/serializers/otlp-decoder';
+import { decodeTraceRequest } from '../../../src/serializers/otlp/decode';
+import type { DecodedTraceRequest } from '../../../src/serializers/otlp/model';
 import { ExportTraceServiceResponse } from '../../../src/serializers/otlp-schema';
 import { otlpGrpcSink } from '../../../src/sinks/otlp-grpc-sink';
 import type { OtlpGrpcSinkOptions } from '../../../src/sinks/otlp-grpc-sink';

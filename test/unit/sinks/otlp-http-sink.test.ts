@@ -10,8 +10,9 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import protobuf from 'protobufjs/light';
 
 import { ConfigError, SinkError } from '../../../src/errors/errors';
-import { decodeTraceRequest, encodeTraceRequest } from '../../../src/serializers/otlp-decoder';
-import type { DecodedSpan, DecodedTraceRequest } from '../../../src/serializers/otlp-decoder';
+import { decodeTraceRequest } from '../../../src/serializers/otlp/decode';
+import { encodeTraceRequest } from '../../../src/serializers/otlp/model-encoder';
+import type { DecodedSpan, DecodedTraceRequest } from '../../../src/serializers/otlp/model';
 import { ExportTraceServiceResponse } from '../../../src/serializers/otlp-schema';
 import { otlpHttpSink } from '../../../src/sinks/otlp-http-sink';
 import type { OtlpHttpSinkOptions } from '../../../src/sinks/otlp-http-sink';

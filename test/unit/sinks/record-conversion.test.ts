@@ -1,7 +1,7 @@
 // The conversion rules every built-in sink applies: a failure while converting a record is that record's
 // permanent fault, and a record that would decode to too many objects is refused before it is decoded.
 import { SinkError } from '../../../src/errors/errors';
-import { decodeTraceRequest } from '../../../src/serializers/otlp-decoder';
+import { decodeTraceRequest } from '../../../src/serializers/otlp/decode';
 import {
   MAX_DECODED_OBJECTS,
   convertRecord,
