@@ -19,11 +19,11 @@ export type { ReplayBound, ReplayOptions, ReplayProgress, ReplayRange, ReplayRes
 
 export type { Sink, SinkRecord, SinkResult, SinkSendOptions } from './sinks/sink';
 export { otlpHttpSink } from './sinks/otlp-http-sink';
-export type { OtlpHttpSinkOptions } from './sinks/otlp-http-sink';
+export type { OtlpHttpSinkOptions } from './sinks/otlp-http-sink-options';
 export { otlpGrpcSink } from './sinks/otlp-grpc-sink';
-export type { OtlpGrpcSinkOptions } from './sinks/otlp-grpc-sink';
+export type { OtlpGrpcSinkOptions } from './sinks/otlp-grpc-sink-options';
 export { jaegerThriftHttpSink } from './sinks/jaeger-thrift-http-sink';
-export type { JaegerThriftHttpSinkOptions } from './sinks/jaeger-thrift-http-sink';
+export type { JaegerThriftHttpSinkOptions } from './sinks/jaeger-thrift-http-sink-options';
 
 export type {
   Compression,
@@ -49,23 +49,19 @@ export type {
 } from './config/types';
 export { ENV } from './config/env';
 export { resolveConfig } from './config/resolve-config';
+export type { ResolvedConfig } from './config/resolve-config';
+export type { ResolvedKafkaConfig, ResolvedSasl, ResolvedTls } from './config/kafka';
+export type { ResolvedExporterConfig } from './config/exporter';
+export type { ResolvedSpoolConfig } from './config/spool';
+export type { ResolvedForwarderSettings } from './config/forwarder';
+export type { ResolvedBackoffConfig, ResolvedCustomRetryConfig, ResolvedRetryConfig } from './config/retry';
 export type {
-  ResolvedBackoffConfig,
-  ResolvedConfig,
-  ResolvedCustomRetryConfig,
   ResolvedCustomSinkConfig,
-  ResolvedExporterConfig,
-  ResolvedForwarderSettings,
   ResolvedJaegerThriftHttpSinkConfig,
-  ResolvedKafkaConfig,
   ResolvedOtlpGrpcSinkConfig,
   ResolvedOtlpHttpSinkConfig,
-  ResolvedRetryConfig,
-  ResolvedSasl,
   ResolvedSinkConfig,
-  ResolvedSpoolConfig,
-  ResolvedTls,
-} from './config/resolve-config';
+} from './sinks/create-sink';
 
 export {
   ConfigError,

@@ -4,6 +4,9 @@ import type { Logger } from '../logging/logger';
 import type { ExponentialBackoffOptions } from '../retry/exponential-backoff';
 import type { RetryPolicy } from '../retry/retry-policy';
 import type { SpanSerializer } from '../serializers/span-serializer';
+import type { JaegerThriftHttpSinkOptions } from '../sinks/jaeger-thrift-http-sink-options';
+import type { OtlpGrpcSinkOptions } from '../sinks/otlp-grpc-sink-options';
+import type { OtlpHttpSinkOptions } from '../sinks/otlp-http-sink-options';
 import type { Sink } from '../sinks/sink';
 
 /** Compression codec of produced messages (librdkafka `compression.codec`). */
@@ -257,117 +260,42 @@ export interface SpoolOptions {
 /** What the forwarder does with a record that can never be delivered (undecodable, HTTP 400, ...). */
 export type OnUndeliverable = 'dead-letter' | 'block' | 'drop';
 
-/** The built-in OTLP/HTTP sink: Jaeger v2's (or any OTLP receiver's) `/v1/traces`. */
-export interface OtlpHttpSinkConfig {
+/**
+ * The built-in OTLP/HTTP sink in `forwarder.sink`: Jaeger v2's (or any OTLP receiver's) `/v1/traces`. Its
+ * options are {@link OtlpHttpSinkOptions}; unset ones come from the `OTEL_KAFKA_FORWARDER_SINK_*` variables.
+ */
+export interface OtlpHttpSinkConfig extends OtlpHttpSinkOptions {
   /**
    * Selects this sink.
    * @defaultValue none: required (an absent `forwarder.sink` means this sink with its defaults)
    */
   type: 'otlp-http';
-  /**
-   * The OTLP/HTTP traces endpoint.
-   * @defaultValue env `OTEL_KAFKA_FORWARDER_SINK_URL`, else `http://localhost:4318/v1/traces`
-   */
-  url?: string;
-  /**
-   * Extra request headers, e.g. `{ authorization: 'Bearer ...' }`. Values are never logged.
-   * @defaultValue env `OTEL_KAFKA_FORWARDER_SINK_HEADERS` (`name=value,name2=value2`), else `{}`
-   */
-  headers?: Record<string, string>;
-  /**
-   * Timeout of one request.
-   * @defaultValue env `OTEL_KAFKA_FORWARDER_SINK_TIMEOUT` (milliseconds), else `10000`
-   */
-  timeoutMillis?: number;
-  /**
-   * Request body compression.
-   * @defaultValue env `OTEL_KAFKA_FORWARDER_SINK_COMPRESSION`, else `none`
-   */
-  compression?: 'none' | 'gzip';
-  /**
-   * What the sink sends: protobuf (records pass through undecoded) or OTLP JSON.
-   * @defaultValue `protobuf`
-   */
-  encoding?: 'protobuf' | 'json';
-  /**
-   * What a response saying the URL is wrong (3xx, 404, 405, 415) means: `retry` pauses and retries with
-   * backoff (the endpoint, not the data, is at fault: a wrong path, an ingress during a rollout), with an
-   * error naming the URL, the status and the likely cause; `permanent` dead-letters the records.
-   * @defaultValue `retry`
-   */
-  endpointErrors?: 'retry' | 'permanent';
 }
 
-/** The built-in OTLP/gRPC sink: `TraceService/Export` on Jaeger v2's (or any OTLP receiver's) gRPC port. */
-export interface OtlpGrpcSinkConfig {
+/**
+ * The built-in OTLP/gRPC sink in `forwarder.sink`: `TraceService/Export` on Jaeger v2's (or any OTLP
+ * receiver's) gRPC port. Its options are {@link OtlpGrpcSinkOptions}; unset ones come from the
+ * `OTEL_KAFKA_FORWARDER_SINK_*` variables.
+ */
+export interface OtlpGrpcSinkConfig extends OtlpGrpcSinkOptions {
   /**
    * Selects this sink.
    * @defaultValue none: required
    */
   type: 'otlp-grpc';
-  /**
-   * The endpoint: `http://host:port` (plaintext) or `https://host:port` (TLS).
-   * @defaultValue env `OTEL_KAFKA_FORWARDER_SINK_URL`, else `http://localhost:4317`
-   */
-  url?: string;
-  /**
-   * Extra request metadata, e.g. `{ authorization: 'Bearer ...' }`. Values are never logged.
-   * @defaultValue env `OTEL_KAFKA_FORWARDER_SINK_HEADERS` (`name=value,name2=value2`), else `{}`
-   */
-  headers?: Record<string, string>;
-  /**
-   * Deadline of one call.
-   * @defaultValue env `OTEL_KAFKA_FORWARDER_SINK_TIMEOUT` (milliseconds), else `10000`
-   */
-  timeoutMillis?: number;
-  /**
-   * Message compression.
-   * @defaultValue env `OTEL_KAFKA_FORWARDER_SINK_COMPRESSION`, else `none`
-   */
-  compression?: 'none' | 'gzip';
-  /**
-   * What UNIMPLEMENTED (a port that is not OTLP/gRPC, a proxy's 404) means: `retry` pauses and retries with
-   * backoff, with an error naming the endpoint and the likely cause; `permanent` dead-letters the records.
-   * @defaultValue `retry`
-   */
-  endpointErrors?: 'retry' | 'permanent';
 }
 
-/** The built-in Jaeger Thrift sink: a Jaeger collector's `/api/traces` (Thrift binary over HTTP). */
-export interface JaegerThriftHttpSinkConfig {
+/**
+ * The built-in Jaeger Thrift sink in `forwarder.sink`: a Jaeger collector's `/api/traces` (Thrift binary over
+ * HTTP). Its options are {@link JaegerThriftHttpSinkOptions}; unset ones come from the
+ * `OTEL_KAFKA_FORWARDER_SINK_*` variables (but compression, which it does not do).
+ */
+export interface JaegerThriftHttpSinkConfig extends JaegerThriftHttpSinkOptions {
   /**
    * Selects this sink.
    * @defaultValue none: required
    */
   type: 'jaeger-thrift-http';
-  /**
-   * The collector endpoint.
-   * @defaultValue env `OTEL_KAFKA_FORWARDER_SINK_URL`, else `http://localhost:14268/api/traces`
-   */
-  url?: string;
-  /**
-   * Extra request headers. Values are never logged.
-   * @defaultValue env `OTEL_KAFKA_FORWARDER_SINK_HEADERS` (`name=value,name2=value2`), else `{}`
-   */
-  headers?: Record<string, string>;
-  /**
-   * Timeout of one request.
-   * @defaultValue env `OTEL_KAFKA_FORWARDER_SINK_TIMEOUT` (milliseconds), else `10000`
-   */
-  timeoutMillis?: number;
-  /**
-   * Largest request body; a larger batch is split, and a record holding a span that alone encodes larger is
-   * dead-lettered.
-   * @defaultValue `8388608` (8 MiB)
-   */
-  maxRequestBytes?: number;
-  /**
-   * What a response saying the URL is wrong (3xx, 404, 405, 415) means: `retry` pauses and retries with
-   * backoff (the endpoint, not the data, is at fault: a wrong path, an ingress during a rollout), with an
-   * error naming the URL, the status and the likely cause; `permanent` dead-letters the records.
-   * @defaultValue `retry`
-   */
-  endpointErrors?: 'retry' | 'permanent';
 }
 
 /** The dead-letter topic for records that can never be delivered. */

@@ -6,7 +6,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { SinkError } from '../../../src/errors/errors';
 import { decodeTraceRequest, encodeTraceRequest } from '../../../src/serializers/otlp-decoder';
 import { otlpHttpSink } from '../../../src/sinks/otlp-http-sink';
-import type { OtlpHttpSinkOptions } from '../../../src/sinks/otlp-http-sink';
+import type { OtlpHttpSinkOptions } from '../../../src/sinks/otlp-http-sink-options';
 import type { Sink, SinkRecord } from '../../../src/sinks/sink';
 import { getTrace, waitForTrace } from '../harness/jaeger';
 import { encodeOtlpProto, makeTrace, traceIdOf } from '../harness/otlp';
