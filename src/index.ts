@@ -2,7 +2,12 @@
  * OpenTelemetry tracing that survives Jaeger outages: spans go through Apache Kafka, and a forwarder
  * commits an offset only after Jaeger accepted the data.
  *
+ * What the exporter, the forwarder, a custom sink and a custom retry policy need is here; `resolveConfig`, the
+ * resolved configuration types, the environment variable names (`ENV`) and the smaller option types are in
+ * `otel-kafka-jaeger/config`.
+ *
  * @packageDocumentation
+ * @module otel-kafka-jaeger
  */
 export { VERSION } from './version';
 
@@ -26,42 +31,16 @@ export { jaegerThriftHttpSink } from './sinks/jaeger-thrift-http-sink';
 export type { JaegerThriftHttpSinkOptions } from './sinks/jaeger-thrift-http-sink-options';
 
 export type {
-  Compression,
   DeadLetterOptions,
   ExporterOptions,
   ForwarderBatchOptions,
   ForwarderOptions,
-  OnUndeliverable,
-  JaegerThriftHttpSinkConfig,
-  OtlpGrpcSinkConfig,
-  OtlpHttpSinkConfig,
   KafkaOptions,
   KafkaSaslOptions,
   KafkaTlsOptions,
-  MessagePer,
   OtelKafkaJaegerConfig,
-  RdKafkaValue,
-  SaslMechanism,
-  SecurityProtocol,
-  SerializerName,
-  SpoolFsync,
   SpoolOptions,
 } from './config/types';
-export { ENV } from './config/env';
-export { resolveConfig } from './config/resolve-config';
-export type { ResolvedConfig } from './config/resolve-config';
-export type { ResolvedKafkaConfig, ResolvedSasl, ResolvedTls } from './config/kafka';
-export type { ResolvedExporterConfig } from './config/exporter';
-export type { ResolvedSpoolConfig } from './config/spool';
-export type { ResolvedForwarderSettings } from './config/forwarder';
-export type { ResolvedBackoffConfig, ResolvedCustomRetryConfig, ResolvedRetryConfig } from './config/retry';
-export type {
-  ResolvedCustomSinkConfig,
-  ResolvedJaegerThriftHttpSinkConfig,
-  ResolvedOtlpGrpcSinkConfig,
-  ResolvedOtlpHttpSinkConfig,
-  ResolvedSinkConfig,
-} from './sinks/create-sink';
 
 export {
   ConfigError,
@@ -79,22 +58,14 @@ export {
 export type { ErrorCode, OtelKafkaJaegerErrorOptions, ProduceErrorOptions, SinkErrorOptions } from './errors/errors';
 
 export type { SpanSerializer } from './serializers/span-serializer';
-export {
-  OTLP_JSON_CONTENT_TYPE,
-  OTLP_PROTO_CONTENT_TYPE,
-  otlpJsonSerializer,
-  otlpProtoSerializer,
-} from './serializers/otlp-serializers';
+export { otlpJsonSerializer, otlpProtoSerializer } from './serializers/otlp-serializers';
 export type { OtlpProtoEncoder, OtlpProtoSerializerOptions } from './serializers/otlp-serializers';
 
 export type { RetryDecision, RetryPolicy } from './retry/retry-policy';
 export type { ExponentialBackoffOptions } from './retry/exponential-backoff';
 export type { FixedDelayOptions } from './retry/fixed-delay';
-export type { RetryInfo, RetryOptions } from './retry/retry';
 export { exponentialBackoff } from './retry/exponential-backoff';
 export { fixedDelay } from './retry/fixed-delay';
 export { noRetry } from './retry/no-retry';
-export { retry } from './retry/retry';
-export { sleep } from './retry/sleep';
 
 export type { Logger } from './logging/logger';

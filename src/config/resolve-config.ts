@@ -31,7 +31,7 @@ export interface ResolvedConfig {
   forwarder: ResolvedForwarderSettings;
   /** The `retry` option (used by the forwarder). */
   retry: ResolvedRetryConfig;
-  /** The serializer: a built-in one's name, or `custom` for a {@link SpanSerializer} object. */
+  /** The serializer: a built-in one's name, or `custom` for a {@link otel-kafka-jaeger!SpanSerializer} object. */
   serializer: SerializerName | 'custom';
 }
 
@@ -41,7 +41,7 @@ export interface ResolvedConfig {
  * resolve their parts the same way.
  *
  * @remarks
- * A bad value in code throws a {@link ConfigError} naming the field and what is allowed; a bad environment
+ * A bad value in code throws a {@link otel-kafka-jaeger!ConfigError} naming the field and what is allowed; a bad environment
  * value is logged as a warning through `config.logger` (its value redacted when it may hold a secret) and
  * ignored. A built-in sink's options are checked by that sink's own rules (header names included), the same
  * check its factory makes. Checks that need the native Kafka client (unknown or invalid `kafka.rdkafka`
@@ -52,7 +52,7 @@ export interface ResolvedConfig {
  * @param config - The configuration object.
  * @param env - Where environment variables are read from.
  * @returns The resolved `kafka`, `exporter` and `forwarder` sections, the `retry` option and the serializer.
- * @throws {@link ConfigError} when a value in `config` is invalid.
+ * @throws {@link otel-kafka-jaeger!ConfigError} when a value in `config` is invalid.
  *
  * @example
  * ```ts

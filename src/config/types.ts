@@ -21,7 +21,7 @@ export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
 /** The name of a built-in serializer. */
 export type SerializerName = 'otlp_proto' | 'otlp_json';
 
-/** What one message of {@link KafkaSpanExporter} holds; see {@link ExporterOptions.messagePer}. */
+/** What one message of {@link otel-kafka-jaeger!KafkaSpanExporter} holds; see {@link otel-kafka-jaeger!ExporterOptions.messagePer}. */
 export type MessagePer = 'partition' | 'trace' | 'batch';
 
 /** A librdkafka property value passed through unchanged. */

@@ -2,8 +2,8 @@
 // wrapped to prove no sink is made, and sockets are watched to prove nothing connects.
 import net from 'node:net';
 
-import { resolveConfig } from '../../../src/index';
-import type { ResolvedConfig } from '../../../src/index';
+import { resolveConfig } from '../../../src/config/index';
+import type { ResolvedConfig } from '../../../src/config/index';
 import { createForwarderConfig } from '../../../src/forwarder/forwarder-config';
 import { ConfigError } from '../../../src/errors/errors';
 import type { Sink } from '../../../src/sinks/sink';
