@@ -5,7 +5,9 @@ const external = ['@confluentinc/kafka-javascript', '@opentelemetry/api', '@open
 
 export default defineConfig([
   {
-    entry: ['src/index.ts'],
+    // `otel-kafka-jaeger/config` is a second entry; shared code goes into chunks both import, so there is one
+    // copy of each class (a ConfigError thrown by resolveConfig is an instance of the root's ConfigError).
+    entry: { index: 'src/index.ts', config: 'src/config/index.ts' },
     format: ['esm', 'cjs'],
     dts: true,
     sourcemap: true,
@@ -13,7 +15,7 @@ export default defineConfig([
     clean: ['!cli.js', '!cli.js.map'],
     target: 'node20',
     platform: 'node',
-    splitting: false,
+    splitting: true,
     treeshake: true,
     external,
   },

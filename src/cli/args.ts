@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 
 import { ENV } from '../config/env';
-import { DEFAULTS } from '../config/resolve-config';
+import { DEFAULTS } from '../config/defaults';
 import type { OtelKafkaJaegerConfig } from '../config/types';
 import type { Logger } from '../logging/logger';
 import { MAX_TIMER_MILLIS } from '../retry/retry-policy';

@@ -4,7 +4,7 @@ import type { Message, MessageHeader } from '@confluentinc/kafka-javascript';
 
 import { ENV } from '../config/env';
 import { boundedText } from '../errors/bounded-text';
-import { resolveKafkaConfig } from '../config/resolve-config';
+import { resolveKafkaConfig } from '../config/kafka';
 import type { OtelKafkaJaegerConfig } from '../config/types';
 import { DEAD_LETTER_HEADERS } from '../forwarder/dead-letter';
 import {

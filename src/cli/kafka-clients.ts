@@ -3,7 +3,7 @@
 import { KafkaJS } from '@confluentinc/kafka-javascript';
 import type { Message } from '@confluentinc/kafka-javascript';
 
-import type { ResolvedKafkaConfig } from '../config/resolve-config';
+import type { ResolvedKafkaConfig } from '../config/kafka';
 import { readRanges } from '../forwarder/range-reader';
 import { adminRdKafkaConfig, deadLetterProducerRdKafkaConfig } from '../kafka/client-config';
 import { ENV } from '../config/env';

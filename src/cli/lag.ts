@@ -1,6 +1,7 @@
 // `lag`: how far a forwarder group is behind, per partition, from the group's committed offsets.
 import { ENV } from '../config/env';
-import { DEFAULTS, resolveKafkaConfig } from '../config/resolve-config';
+import { DEFAULTS } from '../config/defaults';
+import { resolveKafkaConfig } from '../config/kafka';
 import { ADMIN_OPTIONS, ADMIN_OPTIONS_HELP, buildConfig, parseCommand, stringFlag, timeoutFlag } from './args';
 import { consumerRdKafkaConfig } from '../kafka/client-config';
 import { readCommittedOffsets } from '../kafka/committed-offsets';

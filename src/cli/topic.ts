@@ -1,5 +1,5 @@
 // `topic create`: the spans topic with the settings the exporter and forwarder expect to be tuned.
-import { resolveKafkaConfig } from '../config/resolve-config';
+import { resolveKafkaConfig } from '../config/kafka';
 import {
   ADMIN_OPTIONS,
   ADMIN_OPTIONS_HELP,

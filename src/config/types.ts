@@ -1,139 +1,43 @@
+// The configuration object and the exporter's option types; the `kafka` and `forwarder` sections' types are in
+// kafka-options.ts and forwarder-options.ts (re-exported here).
 import type { MeterProvider } from '@opentelemetry/api';
 
 import type { Logger } from '../logging/logger';
 import type { ExponentialBackoffOptions } from '../retry/exponential-backoff';
 import type { RetryPolicy } from '../retry/retry-policy';
 import type { SpanSerializer } from '../serializers/span-serializer';
-import type { Sink } from '../sinks/sink';
+import type { ForwarderOptions } from './forwarder-options';
+import type { KafkaOptions } from './kafka-options';
+
+export type {
+  DeadLetterOptions,
+  ForwarderBatchOptions,
+  ForwarderOptions,
+  JaegerThriftHttpSinkConfig,
+  OnUndeliverable,
+  OtlpGrpcSinkConfig,
+  OtlpHttpSinkConfig,
+} from './forwarder-options';
+export type {
+  KafkaOptions,
+  KafkaSaslOptions,
+  KafkaTlsOptions,
+  RdKafkaValue,
+  SaslMechanism,
+  SecurityProtocol,
+} from './kafka-options';
 
 /** Compression codec of produced messages (librdkafka `compression.codec`). */
 export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 
-/** Kafka security protocol (librdkafka `security.protocol`). */
-export type SecurityProtocol = 'plaintext' | 'ssl' | 'sasl_plaintext' | 'sasl_ssl';
-
-/** SASL mechanism (librdkafka `sasl.mechanisms`). */
-export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
-
 /** The name of a built-in serializer. */
 export type SerializerName = 'otlp_proto' | 'otlp_json';
 
-/** What one message of {@link KafkaSpanExporter} holds; see {@link ExporterOptions.messagePer}. */
+/**
+ * What one message of {@link otel-kafka-jaeger!KafkaSpanExporter} holds; see
+ * {@link otel-kafka-jaeger!ExporterOptions.messagePer}.
+ */
 export type MessagePer = 'partition' | 'trace' | 'batch';
-
-/** A librdkafka property value passed through unchanged. */
-export type RdKafkaValue = string | number | boolean;
-
-/** TLS settings for the Kafka connection. */
-export interface KafkaTlsOptions {
-  /**
-   * Path of a PEM file of CA certificates to trust (librdkafka `ssl.ca.location`).
-   * @defaultValue env `OTEL_KAFKA_CERTIFICATE` (or `OTEL_EXPORTER_KAFKA_CERTIFICATE`), else the system's trust store
-   */
-  caFile?: string;
-  /**
-   * Path of the client certificate (PEM) for mutual TLS (librdkafka `ssl.certificate.location`).
-   * @defaultValue env `OTEL_KAFKA_CLIENT_CERTIFICATE` (or `OTEL_EXPORTER_KAFKA_CLIENT_CERTIFICATE`), else none
-   */
-  certFile?: string;
-  /**
-   * Path of the client private key (PEM) for mutual TLS (librdkafka `ssl.key.location`).
-   * @defaultValue env `OTEL_KAFKA_CLIENT_KEY` (or `OTEL_EXPORTER_KAFKA_CLIENT_KEY`), else none
-   */
-  keyFile?: string;
-  /**
-   * Password of the client private key. Never logged.
-   * @defaultValue none
-   */
-  keyPassword?: string;
-  /**
-   * Verify the broker's certificate (librdkafka `enable.ssl.certificate.verification`).
-   * @defaultValue `true`
-   */
-  rejectUnauthorized?: boolean;
-}
-
-/** SASL authentication. */
-export interface KafkaSaslOptions {
-  /**
-   * The mechanism, in any case (`'SCRAM-SHA-512'` as librdkafka and KafkaJS users write it).
-   * @defaultValue env `OTEL_KAFKA_SASL_MECHANISM` (or `OTEL_EXPORTER_KAFKA_SASL_MECHANISM`), else `plain`
-   */
-  mechanism?: SaslMechanism | Uppercase<SaslMechanism>;
-  /**
-   * User name.
-   * @defaultValue env `OTEL_KAFKA_SASL_USERNAME` (or `OTEL_EXPORTER_KAFKA_SASL_USERNAME`)
-   */
-  username?: string;
-  /**
-   * Password. Never logged or put into an error message.
-   * @defaultValue env `OTEL_KAFKA_SASL_PASSWORD` (or `OTEL_EXPORTER_KAFKA_SASL_PASSWORD`)
-   */
-  password?: string;
-}
-
-/** How to reach Kafka; shared by the exporter and the forwarder. */
-export interface KafkaOptions {
-  /**
-   * Bootstrap brokers, `host:port` each. Required: in code or in the environment.
-   * @defaultValue env `OTEL_KAFKA_BROKERS` (or `OTEL_EXPORTER_KAFKA_BROKERS`), comma-separated; no default
-   */
-  brokers?: string[];
-  /**
-   * The topic spans are written to and read from.
-   * @defaultValue env `OTEL_KAFKA_TOPIC` (or `OTEL_EXPORTER_KAFKA_TOPIC`), else `otlp_spans` (the OTel
-   * Collector's default)
-   */
-  topic?: string;
-  /**
-   * Client id reported to the brokers.
-   * @defaultValue env `OTEL_KAFKA_CLIENT_ID` (or `OTEL_EXPORTER_KAFKA_CLIENT_ID`), else `otel-kafka-jaeger`
-   */
-  clientId?: string;
-  /**
-   * How long connecting to Kafka may take before it fails: the exporter's producer (its exports time out by
-   * `exporter.timeoutMillis` meanwhile, and the next export tries again), the forwarder's `start()`, and the
-   * consumers of `replay` and the CLI. The wait is made of attempts of 1, 2 and then 4 s at most, so a
-   * `shutdown()` / `stop()` abandons a pending connect and the process can exit within 4 s.
-   * @defaultValue env `OTEL_KAFKA_CONNECT_TIMEOUT` (milliseconds), else `10000`
-   */
-  connectTimeoutMillis?: number;
-  /**
-   * Security protocol.
-   * @defaultValue env `OTEL_KAFKA_SECURITY_PROTOCOL` (or `OTEL_EXPORTER_KAFKA_SECURITY_PROTOCOL`), else
-   * derived: `sasl_ssl` with `sasl` and `ssl`, `sasl_plaintext` with `sasl` only, `ssl` with `ssl` only,
-   * otherwise `plaintext`
-   */
-  securityProtocol?: SecurityProtocol;
-  /**
-   * TLS: `true` for TLS with the system's trust store, or the details.
-   * @defaultValue `false` (unless the TLS environment variables are set)
-   */
-  ssl?: boolean | KafkaTlsOptions;
-  /** Another name for {@link KafkaOptions.ssl} (set one of them, not both). */
-  tls?: boolean | KafkaTlsOptions;
-  /**
-   * SASL authentication. Set in code, it needs a username and a password (in code or in the environment).
-   * From the environment alone, SASL is used only when both `OTEL_KAFKA_SASL_USERNAME` and
-   * `OTEL_KAFKA_SASL_PASSWORD` (or their earlier names `OTEL_EXPORTER_KAFKA_SASL_*`) are set (and the
-   * mechanism, if set, is valid); an incomplete set is logged as a warning and ignored.
-   * @defaultValue none (unless the SASL environment variables are set)
-   */
-  sasl?: KafkaSaslOptions;
-  /**
-   * Any librdkafka property, passed through as is and applied last, e.g. `{ 'socket.keepalive.enable': true }`.
-   * Values of properties whose name mentions a password or secret are never logged.
-   *
-   * The exporter checks them when it is constructed: an unknown property or invalid value throws a
-   * {@link ConfigError} naming `kafka.rdkafka['<property>']`, and so does an override librdkafka would refuse
-   * with the idempotent producer (`acks` other than `all`/`-1`, `max.in.flight` above 5, `retries` 0,
-   * unless `enable.idempotence` is `false` too). Overrides that weaken delivery (`enable.idempotence: false`,
-   * `acks` 0 or 1, a `message.timeout.ms` beyond the export timeout) are logged as warnings.
-   * `message.max.bytes` must be at least 4096; a value below `exporter.maxMessageBytes` lowers the split limit.
-   * @defaultValue `{}`
-   */
-  rdkafka?: Record<string, RdKafkaValue>;
-}
 
 /** Options of {@link KafkaSpanExporter}. */
 export interface ExporterOptions {
@@ -252,207 +156,6 @@ export interface SpoolOptions {
    * @defaultValue `8388608` (8 MiB/s)
    */
   drainBytesPerSecond?: number;
-}
-
-/** What the forwarder does with a record that can never be delivered (undecodable, HTTP 400, ...). */
-export type OnUndeliverable = 'dead-letter' | 'block' | 'drop';
-
-/** The built-in OTLP/HTTP sink: Jaeger v2's (or any OTLP receiver's) `/v1/traces`. */
-export interface OtlpHttpSinkConfig {
-  /**
-   * Selects this sink.
-   * @defaultValue none: required (an absent `forwarder.sink` means this sink with its defaults)
-   */
-  type: 'otlp-http';
-  /**
-   * The OTLP/HTTP traces endpoint.
-   * @defaultValue env `OTEL_KAFKA_FORWARDER_SINK_URL`, else `http://localhost:4318/v1/traces`
-   */
-  url?: string;
-  /**
-   * Extra request headers, e.g. `{ authorization: 'Bearer ...' }`. Values are never logged.
-   * @defaultValue env `OTEL_KAFKA_FORWARDER_SINK_HEADERS` (`name=value,name2=value2`), else `{}`
-   */
-  headers?: Record<string, string>;
-  /**
-   * Timeout of one request.
-   * @defaultValue env `OTEL_KAFKA_FORWARDER_SINK_TIMEOUT` (milliseconds), else `10000`
-   */
-  timeoutMillis?: number;
-  /**
-   * Request body compression.
-   * @defaultValue env `OTEL_KAFKA_FORWARDER_SINK_COMPRESSION`, else `none`
-   */
-  compression?: 'none' | 'gzip';
-  /**
-   * What the sink sends: protobuf (records pass through undecoded) or OTLP JSON.
-   * @defaultValue `protobuf`
-   */
-  encoding?: 'protobuf' | 'json';
-  /**
-   * What a response saying the URL is wrong (3xx, 404, 405, 415) means: `retry` pauses and retries with
-   * backoff (the endpoint, not the data, is at fault: a wrong path, an ingress during a rollout), with an
-   * error naming the URL, the status and the likely cause; `permanent` dead-letters the records.
-   * @defaultValue `retry`
-   */
-  endpointErrors?: 'retry' | 'permanent';
-}
-
-/** The built-in OTLP/gRPC sink: `TraceService/Export` on Jaeger v2's (or any OTLP receiver's) gRPC port. */
-export interface OtlpGrpcSinkConfig {
-  /**
-   * Selects this sink.
-   * @defaultValue none: required
-   */
-  type: 'otlp-grpc';
-  /**
-   * The endpoint: `http://host:port` (plaintext) or `https://host:port` (TLS).
-   * @defaultValue env `OTEL_KAFKA_FORWARDER_SINK_URL`, else `http://localhost:4317`
-   */
-  url?: string;
-  /**
-   * Extra request metadata, e.g. `{ authorization: 'Bearer ...' }`. Values are never logged.
-   * @defaultValue env `OTEL_KAFKA_FORWARDER_SINK_HEADERS` (`name=value,name2=value2`), else `{}`
-   */
-  headers?: Record<string, string>;
-  /**
-   * Deadline of one call.
-   * @defaultValue env `OTEL_KAFKA_FORWARDER_SINK_TIMEOUT` (milliseconds), else `10000`
-   */
-  timeoutMillis?: number;
-  /**
-   * Message compression.
-   * @defaultValue env `OTEL_KAFKA_FORWARDER_SINK_COMPRESSION`, else `none`
-   */
-  compression?: 'none' | 'gzip';
-  /**
-   * What UNIMPLEMENTED (a port that is not OTLP/gRPC, a proxy's 404) means: `retry` pauses and retries with
-   * backoff, with an error naming the endpoint and the likely cause; `permanent` dead-letters the records.
-   * @defaultValue `retry`
-   */
-  endpointErrors?: 'retry' | 'permanent';
-}
-
-/** The built-in Jaeger Thrift sink: a Jaeger collector's `/api/traces` (Thrift binary over HTTP). */
-export interface JaegerThriftHttpSinkConfig {
-  /**
-   * Selects this sink.
-   * @defaultValue none: required
-   */
-  type: 'jaeger-thrift-http';
-  /**
-   * The collector endpoint.
-   * @defaultValue env `OTEL_KAFKA_FORWARDER_SINK_URL`, else `http://localhost:14268/api/traces`
-   */
-  url?: string;
-  /**
-   * Extra request headers. Values are never logged.
-   * @defaultValue env `OTEL_KAFKA_FORWARDER_SINK_HEADERS` (`name=value,name2=value2`), else `{}`
-   */
-  headers?: Record<string, string>;
-  /**
-   * Timeout of one request.
-   * @defaultValue env `OTEL_KAFKA_FORWARDER_SINK_TIMEOUT` (milliseconds), else `10000`
-   */
-  timeoutMillis?: number;
-  /**
-   * Largest request body; a larger batch is split, and a record holding a span that alone encodes larger is
-   * dead-lettered.
-   * @defaultValue `8388608` (8 MiB)
-   */
-  maxRequestBytes?: number;
-  /**
-   * What a response saying the URL is wrong (3xx, 404, 405, 415) means: `retry` pauses and retries with
-   * backoff (the endpoint, not the data, is at fault: a wrong path, an ingress during a rollout), with an
-   * error naming the URL, the status and the likely cause; `permanent` dead-letters the records.
-   * @defaultValue `retry`
-   */
-  endpointErrors?: 'retry' | 'permanent';
-}
-
-/** The dead-letter topic for records that can never be delivered. */
-export interface DeadLetterOptions {
-  /**
-   * The topic. Dead letters keep their original key, value and headers, plus provenance headers.
-   * @defaultValue env `OTEL_KAFKA_FORWARDER_DEAD_LETTER_TOPIC`, else `<kafka.topic>.dlq`
-   */
-  topic?: string;
-  /**
-   * Same as {@link ForwarderOptions.onUndeliverable}; either place may set it.
-   * @defaultValue `dead-letter`
-   */
-  onUndeliverable?: OnUndeliverable;
-}
-
-/** How records are batched into sink requests. */
-export interface ForwarderBatchOptions {
-  /**
-   * Most records in one sink request.
-   * @defaultValue `2000`
-   */
-  maxRecords?: number;
-  /**
-   * Most value bytes in one sink request.
-   * @defaultValue `4194304` (4 MiB)
-   */
-  maxBytes?: number;
-  /**
-   * How long a record may wait for more to fill its batch.
-   * @defaultValue `20`
-   */
-  lingerMillis?: number;
-}
-
-/** Options of {@link KafkaToJaegerForwarder}. */
-export interface ForwarderOptions {
-  /**
-   * Consumer group id. A new group starts from the earliest offset.
-   * @defaultValue env `OTEL_KAFKA_FORWARDER_GROUP_ID`, else `otel-kafka-jaeger`
-   */
-  groupId?: string;
-  /**
-   * Where spans go: a built-in sink's config or your own {@link Sink}.
-   * @defaultValue the built-in sink env `OTEL_KAFKA_FORWARDER_SINK_TYPE` names, else
-   * `{ type: 'otlp-http', url: 'http://localhost:4318/v1/traces' }`
-   */
-  sink?: OtlpHttpSinkConfig | OtlpGrpcSinkConfig | JaegerThriftHttpSinkConfig | Sink;
-  /**
-   * The dead-letter topic.
-   * @defaultValue `{ topic: '<kafka.topic>.dlq' }`
-   */
-  deadLetter?: DeadLetterOptions;
-  /**
-   * What happens to a record that can never be delivered: written to the dead-letter topic (then
-   * committed past), `block` (its partition stops and retries it until an operator steps in), or `drop`
-   * (committed past, counted, logged; must be chosen explicitly).
-   * @defaultValue `dead-letter`
-   */
-  onUndeliverable?: OnUndeliverable;
-  /**
-   * Batching of records into sink requests.
-   * @defaultValue `{ maxRecords: 2000, maxBytes: 4194304, lingerMillis: 20 }`
-   */
-  batch?: ForwarderBatchOptions;
-  /**
-   * Sink requests in flight at once.
-   * @defaultValue `2`
-   */
-  maxInFlightRequests?: number;
-  /**
-   * Bound on record bytes fetched and not yet delivered; above it, partitions are paused.
-   * @defaultValue `67108864` (64 MiB)
-   */
-  maxBufferedBytes?: number;
-  /**
-   * How often accepted offsets are committed (also on revoke and on stop).
-   * @defaultValue `1000`
-   */
-  commitIntervalMillis?: number;
-  /**
-   * How long `stop()` drains in-flight work before it gives up, commits what was accepted, and leaves.
-   * @defaultValue `10000`
-   */
-  stopTimeoutMillis?: number;
 }
 
 /**

@@ -3,8 +3,11 @@ import { ExportResultCode, suppressTracing } from '@opentelemetry/core';
 import type { ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 
-import { resolveCommon, resolveExporterConfig, resolveKafkaConfig } from '../config/resolve-config';
-import type { ResolvedExporterConfig, ResolvedKafkaConfig } from '../config/resolve-config';
+import { resolveCommon } from '../config/common';
+import { resolveExporterConfig } from '../config/exporter';
+import { resolveKafkaConfig } from '../config/kafka';
+import type { ResolvedExporterConfig } from '../config/exporter';
+import type { ResolvedKafkaConfig } from '../config/kafka';
 import type { OtelKafkaJaegerConfig } from '../config/types';
 import {
   ConfigError,

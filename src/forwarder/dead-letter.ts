@@ -3,7 +3,7 @@
 // when missing.
 import { KafkaJS } from '@confluentinc/kafka-javascript';
 
-import type { ResolvedKafkaConfig } from '../config/resolve-config';
+import type { ResolvedKafkaConfig } from '../config/kafka';
 import { ProduceError, SinkError } from '../errors/errors';
 import type { OtelKafkaJaegerError } from '../errors/errors';
 import { deadLetterProducerRdKafkaConfig } from '../kafka/client-config';

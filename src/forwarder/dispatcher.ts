@@ -1,7 +1,7 @@
 // Batch → deliver: takes batches of fetched records while request slots are free and a batch is due, sends
 // each to the sink (retrying, bisecting), and settles what it returns: accepted records complete their offsets,
 // undeliverable ones are settled on the side, and a delivery that threw puts its records back.
-import type { ResolvedForwarderConfig } from '../config/resolve-config';
+import type { ResolvedForwarderConfig } from './forwarder-config';
 import type { Logger } from '../logging/logger';
 import { spansIn } from '../serializers/record-content';
 import type { Sink, SinkResult } from '../sinks/sink';

@@ -12,7 +12,7 @@ import type {
   TopicPartitionOffset,
 } from '@confluentinc/kafka-javascript';
 
-import type { ResolvedKafkaConfig } from '../config/resolve-config';
+import type { ResolvedKafkaConfig } from '../config/kafka';
 import { OtelKafkaJaegerError, ShutdownError } from '../errors/errors';
 import { connectWithin } from '../kafka/bounded-connect';
 import type { ConnectWithinOptions } from '../kafka/bounded-connect';

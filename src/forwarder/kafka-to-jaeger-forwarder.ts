@@ -1,7 +1,10 @@
 import type { KafkaJS, LibrdKafkaError, Message, TopicPartition } from '@confluentinc/kafka-javascript';
 
-import { resolveCommon, resolveForwarderConfig, resolveKafkaConfig } from '../config/resolve-config';
-import type { ResolvedForwarderConfig, ResolvedKafkaConfig } from '../config/resolve-config';
+import { resolveCommon } from '../config/common';
+import { resolveKafkaConfig } from '../config/kafka';
+import { createForwarderConfig } from './forwarder-config';
+import type { ResolvedKafkaConfig } from '../config/kafka';
+import type { ResolvedForwarderConfig } from './forwarder-config';
 import type { OtelKafkaJaegerConfig } from '../config/types';
 import { OtelKafkaJaegerError, ShutdownError } from '../errors/errors';
 import { ConnectProblems } from '../kafka/bounded-connect';
@@ -112,7 +115,7 @@ export class KafkaToJaegerForwarder {
     this.#logger = boundedLogger(common.logger);
     this.#clientLog = kafkaLogger(this.#logger, 'kafka.consumer', this.#clientLogLimiter);
     this.#kafka = resolveKafkaConfig(config, env, common.logger);
-    this.#options = resolveForwarderConfig(config, this.#kafka.topic, env, common.logger);
+    this.#options = createForwarderConfig(config, this.#kafka.topic, env, common.logger);
     this.#sink = this.#options.sink;
     this.#metrics = new ForwarderMetrics(common.meter, () => this.#gaugeValues());
     this.#deadLetters = new DeadLetterWriter({

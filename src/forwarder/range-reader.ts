@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type { KafkaConsumer, Message } from '@confluentinc/kafka-javascript';
 
-import type { ResolvedKafkaConfig } from '../config/resolve-config';
+import type { ResolvedKafkaConfig } from '../config/kafka';
 import { connectWithin } from '../kafka/bounded-connect';
 import { consumerRdKafkaConfig } from '../kafka/client-config';
 

@@ -4,7 +4,8 @@
 import { KafkaJS } from '@confluentinc/kafka-javascript';
 import type { Message } from '@confluentinc/kafka-javascript';
 
-import type { ResolvedForwarderConfig, ResolvedKafkaConfig } from '../config/resolve-config';
+import type { ResolvedKafkaConfig } from '../config/kafka';
+import type { ResolvedForwarderConfig } from './forwarder-config';
 import { ConfigError, OtelKafkaJaegerError, ShutdownError } from '../errors/errors';
 import { adminRdKafkaConfig } from '../kafka/client-config';
 import { kafkaLogger } from '../kafka/kafka-logger';

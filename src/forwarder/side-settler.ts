@@ -1,7 +1,7 @@
 // The live forwarder's undeliverable records, settled on the side of the request that found them: a record
 // waiting for the dead-letter topic, or blocked on with `onUndeliverable: 'block'`, holds its own partition's
 // commit position, not the rest of its batch (other partitions) nor a request slot.
-import type { ResolvedForwarderConfig } from '../config/resolve-config';
+import type { ResolvedForwarderConfig } from './forwarder-config';
 import { SinkError } from '../errors/errors';
 import type { OtelKafkaJaegerError } from '../errors/errors';
 import type { Logger } from '../logging/logger';

@@ -1,6 +1,7 @@
 // Maps the resolved config onto librdkafka properties. Only librdkafka names are used (no `kafkaJS`
 // block), so the passthrough `rdkafka` section can override anything, applied last.
-import type { ResolvedExporterConfig, ResolvedKafkaConfig } from '../config/resolve-config';
+import type { ResolvedExporterConfig } from '../config/exporter';
+import type { ResolvedKafkaConfig } from '../config/kafka';
 import type { RdKafkaValue } from '../config/types';
 
 export type RdKafkaConfig = Record<string, RdKafkaValue>;

@@ -1,7 +1,8 @@
 // Passthrough properties can undo what the exporter promises (acks from all replicas, an idempotent
 // producer, a message timeout inside the export timeout). Those librdkafka would refuse anyway are
 // configuration errors now rather than at the first export; those that merely weaken delivery are logged.
-import type { ResolvedExporterConfig, ResolvedKafkaConfig } from '../config/resolve-config';
+import type { ResolvedExporterConfig } from '../config/exporter';
+import type { ResolvedKafkaConfig } from '../config/kafka';
 import type { RdKafkaValue } from '../config/types';
 import { ConfigError } from '../errors/errors';
 import type { Logger } from '../logging/logger';

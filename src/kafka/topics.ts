@@ -3,7 +3,7 @@
 // of provenance headers can then never be dead-lettered (ERR_MSG_SIZE_TOO_LARGE on every attempt).
 import { KafkaJS } from '@confluentinc/kafka-javascript';
 
-import type { ResolvedKafkaConfig } from '../config/resolve-config';
+import type { ResolvedKafkaConfig } from '../config/kafka';
 import type { Logger } from '../logging/logger';
 import { adminRdKafkaConfig } from './client-config';
 import { kafkaLogger } from './kafka-logger';

@@ -1,46 +1,18 @@
 // The HTTP side every HTTP sink shares: endpoint options (URL, headers, timeout) checked into settings, a
 // keep-alive POST that is timed, abortable and never traced, and the classification of a response status
 // into the SinkError the forwarder acts on. Sinks own their bodies and what a 2xx body means.
-import { Agent as HttpAgent, request as httpRequest, validateHeaderName, validateHeaderValue } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import type { ClientRequest, IncomingHttpHeaders, IncomingMessage, RequestOptions } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 
-import { ConfigError, SinkError } from '../errors/errors';
-import { MAX_TIMER_MILLIS } from '../retry/retry-policy';
+import { SinkError } from '../errors/errors';
 import { abortError } from '../retry/sleep';
 import { VERSION } from '../version';
-
-import { describeValue, excerpt, MIN_REDACTED_LENGTH, redact } from './message-text';
-
-/** The endpoint options every HTTP sink takes, as given (unchecked). */
-export interface HttpEndpointInput {
-  readonly url?: unknown;
-  readonly headers?: unknown;
-  readonly timeoutMillis?: unknown;
-  readonly endpointErrors?: unknown;
-}
-
-/**
- * What a response that says the URL is wrong (3xx, 404, 405, 415; gRPC UNIMPLEMENTED) means: `retry`, the
- * endpoint is at fault (a wrong URL, an ingress during a rollout) and the forwarder pauses and retries; or
- * `permanent`, the records are refused for good and dead-lettered.
- */
-export type EndpointErrors = 'retry' | 'permanent';
-
-/** The default of the sinks' `endpointErrors` option. */
-export const DEFAULT_ENDPOINT_ERRORS: EndpointErrors = 'retry';
-
-/** Checks a sink's `endpointErrors` option, throwing a {@link ConfigError} that names `field`. */
-export function resolveEndpointErrors(value: unknown, field: string): EndpointErrors {
-  const endpointErrors = value ?? DEFAULT_ENDPOINT_ERRORS;
-  if (endpointErrors !== 'retry' && endpointErrors !== 'permanent') {
-    throw new ConfigError(field, `expected 'retry' or 'permanent', got ${describeValue(endpointErrors)}`);
-  }
-  return endpointErrors;
-}
+import type { EndpointErrors, ResolvedHttpEndpointOptions } from './http-endpoint-options';
+import { excerpt, MIN_REDACTED_LENGTH, redact } from './message-text';
 
 /** Checked endpoint settings. */
 export interface HttpEndpoint {
@@ -73,20 +45,10 @@ export interface HttpPostHeaders {
 /** Extracts the server's own message from an error body, or undefined to show the body as text. */
 export type ErrorBodyReader = (body: Buffer, contentType: string | undefined) => string | undefined;
 
-/** The default request timeout of the HTTP sinks. */
-export const DEFAULT_TIMEOUT_MILLIS = 10_000;
 const MAX_SOCKETS = 8;
 /** Bytes of a response body kept; the rest is read and dropped so the connection stays reusable. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
 const USER_AGENT = `otel-kafka-jaeger/${VERSION}`;
-/** Headers the sink owns: a user value would corrupt the framing or the keep-alive. */
-const RESERVED_HEADERS = new Set([
-  'content-type',
-  'content-length',
-  'content-encoding',
-  'transfer-encoding',
-  'connection',
-]);
 /** Connection errors worth one immediate retry on a fresh socket when they hit a reused keep-alive socket. */
 const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE']);
 
@@ -94,78 +56,23 @@ const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE']);
 // Options
 
 /**
- * Checks `url`, `headers`, `timeoutMillis` and `endpointErrors`, throwing a {@link ConfigError} that names
- * `${prefix}.<option>`. Neither the URL nor header values are ever echoed in an error: they may hold
- * credentials. `protocol` names what the sink speaks in messages about a wrong URL, e.g. `OTLP/HTTP traces`.
+ * The endpoint of checked options (see {@link resolveHttpEndpointOptions}): the parsed URL, what messages may
+ * show of it, and the secrets to blank out of them. `protocol` names what the sink speaks in messages about a
+ * wrong URL, e.g. `OTLP/HTTP traces`.
  */
-export function resolveHttpEndpoint(
-  o: HttpEndpointInput,
-  prefix: string,
-  defaultUrl: string,
-  protocol: string,
-): HttpEndpoint {
-  const urlText = o.url ?? defaultUrl;
-  if (typeof urlText !== 'string') throw new ConfigError(`${prefix}.url`, `expected a string, got ${typeof urlText}`);
-  let url: URL;
-  try {
-    url = new URL(urlText);
-  } catch {
-    throw new ConfigError(`${prefix}.url`, 'expected an http: or https: URL, got a string that is not a URL');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(`${prefix}.url`, `expected an http: or https: URL, got protocol '${url.protocol}'`);
-  }
-
-  const timeoutMillis = o.timeoutMillis ?? DEFAULT_TIMEOUT_MILLIS;
-  if (typeof timeoutMillis !== 'number' || !(timeoutMillis > 0 && timeoutMillis <= MAX_TIMER_MILLIS)) {
-    throw new ConfigError(
-      `${prefix}.timeoutMillis`,
-      `expected a number greater than 0 and at most ${MAX_TIMER_MILLIS}, got ${describeValue(timeoutMillis)}`,
-    );
-  }
-
-  const headers = resolveHeaders(o.headers, `${prefix}.headers`);
-  const secrets = Object.values(headers).filter((v) => v.length >= MIN_REDACTED_LENGTH);
+export function httpEndpoint(o: ResolvedHttpEndpointOptions, defaultUrl: string, protocol: string): HttpEndpoint {
+  const url = new URL(o.url);
+  const secrets = Object.values(o.headers).filter((v) => v.length >= MIN_REDACTED_LENGTH);
   if (url.password !== '') secrets.push(url.password, safeDecode(url.password));
-
   return {
     url,
     displayUrl: `${url.protocol}//${url.host}${url.pathname}`,
-    headers,
-    timeoutMillis,
+    headers: o.headers,
+    timeoutMillis: o.timeoutMillis,
     secrets,
-    endpointErrors: resolveEndpointErrors(o.endpointErrors, `${prefix}.endpointErrors`),
+    endpointErrors: o.endpointErrors,
     urlHint: `the ${protocol} path is ${new URL(defaultUrl).pathname}`,
   };
-}
-
-/** Checks `headers` as the sink does (a {@link ConfigError} naming `${field}.<name>`); values are never shown. */
-export function resolveHeaders(value: unknown, field: string): Record<string, string> {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ConfigError(field, `expected an object of header names to string values, got ${describeValue(value)}`);
-  }
-  const headers: Record<string, string> = {};
-  for (const [name, headerValue] of Object.entries(value)) {
-    // Header values never go into messages; only their type does.
-    if (typeof headerValue !== 'string')
-      throw new ConfigError(`${field}.${name}`, `expected a string, got ${typeof headerValue}`);
-    try {
-      validateHeaderName(name);
-    } catch {
-      throw new ConfigError(`${field}.${name}`, 'not a valid HTTP header name');
-    }
-    try {
-      validateHeaderValue(name, headerValue);
-    } catch {
-      throw new ConfigError(`${field}.${name}`, 'the value has characters not allowed in an HTTP header');
-    }
-    if (RESERVED_HEADERS.has(name.toLowerCase())) {
-      throw new ConfigError(`${field}.${name}`, 'this header is set by the sink and cannot be overridden');
-    }
-    headers[name] = headerValue;
-  }
-  return headers;
 }
 
 function safeDecode(text: string): string {

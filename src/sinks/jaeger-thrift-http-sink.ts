@@ -2,7 +2,7 @@
 // Jaeger v2 or an OTel Collector with the jaeger receiver's `thrift_http` protocol). Records are decoded and
 // converted the way the OTel Collector's Jaeger translator (`pkg/translator/jaeger`, ProtoFromTraces) does,
 // so that spans sent this way read back from Jaeger as close as the Jaeger model allows to spans sent as OTLP.
-import { ConfigError, SinkError } from '../errors/errors';
+import { SinkError } from '../errors/errors';
 import { abortError } from '../retry/sleep';
 import type {
   AttrValue,
@@ -15,8 +15,9 @@ import type {
   DecodedSpan,
   DecodedTraceRequest,
 } from '../serializers/otlp/model';
-import { HttpTransport, resolveHttpEndpoint, responseError } from './http-transport';
-import { describeValue } from './message-text';
+import { HttpTransport, httpEndpoint, responseError } from './http-transport';
+import { JAEGER_THRIFT_HTTP_DEFAULT_URL, resolveJaegerThriftHttpSinkOptions } from './jaeger-thrift-http-sink-options';
+import type { JaegerThriftHttpSinkOptions } from './jaeger-thrift-http-sink-options';
 import { ConversionPacer, convertRecord, decodeRecord, recordEncoding } from './record-conversion';
 import type { Sink, SinkRecord, SinkResult, SinkSendOptions } from './sink';
 import {
@@ -30,56 +31,6 @@ import {
 } from './thrift-binary';
 import type { JaegerBatch, JaegerLog, JaegerProcess, JaegerSpan, JaegerSpanRef, JaegerTag } from './thrift-binary';
 
-/**
- * Options of {@link jaegerThriftHttpSink}.
- *
- * @example
- * ```ts
- * const options: JaegerThriftHttpSinkOptions = {
- *   url: 'http://jaeger-collector:14268/api/traces',
- *   headers: { authorization: `Bearer ${process.env.JAEGER_TOKEN}` },
- * };
- * ```
- */
-export interface JaegerThriftHttpSinkOptions {
-  /**
-   * The collector's Thrift/HTTP endpoint, `http:` or `https:`. Credentials in the URL
-   * (`https://user:pass@host/...`) are sent as basic auth; error messages show only scheme, host and path.
-   * @defaultValue `http://localhost:14268/api/traces`
-   */
-  url?: string;
-  /**
-   * Extra request headers, e.g. `{ authorization: 'Bearer ...' }`. Their values never appear in logs or
-   * error messages. `content-type`, `content-length`, `content-encoding`, `transfer-encoding` and
-   * `connection` are set by the sink and cannot be given here.
-   * @defaultValue `{}`
-   */
-  headers?: Record<string, string>;
-  /**
-   * Time limit of one request (one batch), from sending it to having read the whole response.
-   * @defaultValue `10000`
-   */
-  timeoutMillis?: number;
-  /**
-   * Largest request body. A batch whose encoding is larger is split into several requests, because a
-   * collector answers an oversized body with an error that retrying cannot fix: Jaeger v2 and the OTel
-   * Collector refuse bodies over 20 MiB (`max_request_body_size`) with HTTP 500. A span that alone (with its
-   * process) encodes larger fails its record permanently, before any request of the send.
-   * @defaultValue `8388608` (8 MiB)
-   */
-  maxRequestBytes?: number;
-  /**
-   * What a response that says the URL is wrong means: 3xx (redirects are not followed), 404, 405 or 415.
-   * `retry`: the endpoint, not the data, is at fault (a wrong path, an ingress answering 404 during a
-   * rollout), so the forwarder pauses and retries with backoff, logging an error that names the URL, the
-   * status and the likely cause. `permanent`: the records are undeliverable and dead-lettered.
-   * @defaultValue `retry`
-   */
-  endpointErrors?: 'retry' | 'permanent';
-}
-
-const DEFAULT_URL = 'http://localhost:14268/api/traces';
-const DEFAULT_MAX_REQUEST_BYTES = 8 * 1024 * 1024;
 const THRIFT_CONTENT_TYPE = 'application/x-thrift';
 /** The OTel SDK's fallback service name when a resource has none. */
 const UNKNOWN_SERVICE = 'unknown_service';
@@ -140,17 +91,9 @@ const EVENT_FIELD = 'event';
  * ```
  */
 export function jaegerThriftHttpSink(options?: JaegerThriftHttpSinkOptions, fieldPrefix = 'forwarder.sink'): Sink {
-  const o: Partial<Record<keyof JaegerThriftHttpSinkOptions, unknown>> = options ?? {};
-  if (typeof o !== 'object' || o === null) throw new ConfigError(fieldPrefix, `expected an object, got ${typeof o}`);
-  const endpoint = resolveHttpEndpoint(o, fieldPrefix, DEFAULT_URL, 'Jaeger Thrift/HTTP');
-  const maxRequestBytes = o.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
-  if (typeof maxRequestBytes !== 'number' || !Number.isSafeInteger(maxRequestBytes) || maxRequestBytes <= 0) {
-    throw new ConfigError(
-      `${fieldPrefix}.maxRequestBytes`,
-      `expected a whole number greater than 0, got ${describeValue(maxRequestBytes)}`,
-    );
-  }
-  return new JaegerThriftHttpSink(new HttpTransport(endpoint), maxRequestBytes);
+  const o = resolveJaegerThriftHttpSinkOptions(options, fieldPrefix);
+  const endpoint = httpEndpoint(o, JAEGER_THRIFT_HTTP_DEFAULT_URL, 'Jaeger Thrift/HTTP');
+  return new JaegerThriftHttpSink(new HttpTransport(endpoint), o.maxRequestBytes);
 }
 
 class JaegerThriftHttpSink implements Sink {

@@ -10,67 +10,18 @@ import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import protobuf from 'protobufjs/light.js';
 
-import { ConfigError, SinkError } from '../errors/errors';
+import { SinkError } from '../errors/errors';
 import { MAX_TIMER_MILLIS } from '../retry/retry-policy';
 import { abortError } from '../retry/sleep';
 import { decodeExportTraceServiceResponse } from '../serializers/otlp/export-response';
 import { VERSION } from '../version';
-import { resolveEndpointErrors } from './http-transport';
-import type { EndpointErrors } from './http-transport';
-import { describeValue, excerpt, MIN_REDACTED_LENGTH, redact } from './message-text';
+import type { EndpointErrors } from './http-endpoint-options';
+import { grpcTarget, resolveGrpcMetadata, resolveOtlpGrpcSinkOptions } from './otlp-grpc-sink-options';
+import type { OtlpGrpcSinkOptions, ResolvedOtlpGrpcSinkOptions } from './otlp-grpc-sink-options';
+import { excerpt, MIN_REDACTED_LENGTH, redact } from './message-text';
 import { protobufRequest } from './record-conversion';
 import type { Sink, SinkRecord, SinkResult, SinkSendOptions } from './sink';
 
-/**
- * Options of {@link otlpGrpcSink}.
- *
- * @example
- * ```ts
- * const options: OtlpGrpcSinkOptions = {
- *   url: 'https://jaeger.example.com:4317',
- *   headers: { authorization: `Bearer ${process.env.JAEGER_TOKEN}` },
- *   compression: 'gzip',
- * };
- * ```
- */
-export interface OtlpGrpcSinkOptions {
-  /**
-   * The OTLP/gRPC endpoint: `http://host:port` (plaintext), `https://host:port` (TLS, verified against the
-   * system's root certificates) or `host:port` (TLS, as in the OpenTelemetry exporters). A missing port is
-   * 80 for `http://` and 443 otherwise. No path, query or credentials: authenticate with `headers`.
-   * @defaultValue `http://localhost:4317`
-   */
-  url?: string;
-  /**
-   * gRPC metadata sent with every call, e.g. `{ authorization: 'Bearer ...' }`. Names are ASCII letters,
-   * digits, `-`, `_` and `.` (case-insensitive); values printable ASCII. Their values never appear in logs or
-   * error messages. `grpc-*`, `content-type`, `te`, `user-agent` and HTTP/1 connection headers are set by
-   * the transport and cannot be given here, nor can binary (`-bin`) metadata.
-   * @defaultValue `{}`
-   */
-  headers?: Record<string, string>;
-  /**
-   * Deadline of one call, from starting it (connecting included) to having its status.
-   * @defaultValue `10000`
-   */
-  timeoutMillis?: number;
-  /**
-   * Compression of the request message (`grpc-encoding: gzip`).
-   * @defaultValue `none`
-   */
-  compression?: 'none' | 'gzip';
-  /**
-   * What UNIMPLEMENTED means (the server has no `TraceService/Export`, or a proxy answered HTTP 404): `retry`,
-   * the endpoint, not the data, is at fault (a wrong port, an ingress during a rollout), so the forwarder
-   * pauses and retries with backoff, logging an error that names the endpoint and the likely cause;
-   * `permanent`: the records are undeliverable and dead-lettered.
-   * @defaultValue `retry`
-   */
-  endpointErrors?: 'retry' | 'permanent';
-}
-
-const DEFAULT_URL = 'http://localhost:4317';
-const DEFAULT_TIMEOUT_MILLIS = 10_000;
 const EXPORT_METHOD = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 /**
  * grpc-js backs off reconnecting up to 2 minutes by default, and fails calls at once meanwhile; after a long
@@ -80,22 +31,6 @@ const EXPORT_METHOD = '/opentelemetry.proto.collector.trace.v1.TraceService/Expo
 const MAX_RECONNECT_BACKOFF_MILLIS = 5_000;
 
 const USER_AGENT = `otel-kafka-jaeger/${VERSION}`;
-/** Valid gRPC metadata names once lowercased (the gRPC over HTTP/2 spec's `Header-Name`). */
-const METADATA_NAME = /^[0-9a-z_.-]+$/;
-/** gRPC ASCII metadata values: printable ASCII. */
-const METADATA_VALUE = /^[ -~]*$/;
-/** Headers the transport owns, or that HTTP/2 forbids (a request carrying one fails to start). */
-const RESERVED_HEADERS = new Set([
-  'content-type',
-  'te',
-  'user-agent',
-  'host',
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-]);
 const RETRY_INFO_TYPE = 'google.rpc.RetryInfo';
 
 /** The gRPC status codes (fixed by the gRPC spec), here so that classifying needs no grpc-js. */
@@ -220,7 +155,7 @@ const identity = (bytes: Buffer): Buffer => bytes;
  * ```
  */
 export function otlpGrpcSink(options?: OtlpGrpcSinkOptions, fieldPrefix = 'forwarder.sink'): Sink {
-  return new OtlpGrpcSink(resolveSettings(options, fieldPrefix));
+  return new OtlpGrpcSink(settingsOf(resolveOtlpGrpcSinkOptions(options, fieldPrefix)));
 }
 
 class OtlpGrpcSink implements Sink {
@@ -321,93 +256,16 @@ function openChannel(grpc: GrpcModule, settings: Settings): Channel {
 // ---------------------------------------------------------------------------------------------------------
 // Options
 
-function resolveSettings(options: OtlpGrpcSinkOptions | undefined, prefix: string): Settings {
-  const o: Partial<Record<keyof OtlpGrpcSinkOptions, unknown>> = options ?? {};
-  if (typeof o !== 'object' || o === null) throw new ConfigError(prefix, `expected an object, got ${typeof o}`);
-
-  const { target, tls, displayUrl } = resolveUrl(o.url ?? DEFAULT_URL, `${prefix}.url`);
-
-  const timeoutMillis = o.timeoutMillis ?? DEFAULT_TIMEOUT_MILLIS;
-  if (typeof timeoutMillis !== 'number' || !(timeoutMillis > 0 && timeoutMillis <= MAX_TIMER_MILLIS)) {
-    throw new ConfigError(
-      `${prefix}.timeoutMillis`,
-      `expected a number greater than 0 and at most ${MAX_TIMER_MILLIS}, got ${describeValue(timeoutMillis)}`,
-    );
-  }
-
-  const compression = o.compression ?? 'none';
-  if (compression !== 'none' && compression !== 'gzip') {
-    throw new ConfigError(`${prefix}.compression`, `expected 'none' or 'gzip', got ${describeValue(compression)}`);
-  }
-
-  const headers = resolveHeaders(o.headers, `${prefix}.headers`);
-
+function settingsOf(o: ResolvedOtlpGrpcSinkOptions): Settings {
+  const headers = resolveGrpcMetadata(o.headers, 'headers');
   return {
-    target,
-    tls,
-    displayUrl,
+    ...grpcTarget(o.url, 'url'),
     headers,
-    timeoutMillis,
-    gzip: compression === 'gzip',
+    timeoutMillis: o.timeoutMillis,
+    gzip: o.compression === 'gzip',
     secrets: [...headers.values()].filter((v) => v.length >= MIN_REDACTED_LENGTH),
-    endpointErrors: resolveEndpointErrors(o.endpointErrors, `${prefix}.endpointErrors`),
+    endpointErrors: o.endpointErrors,
   };
-}
-
-function resolveUrl(value: unknown, field: string): { target: string; tls: boolean; displayUrl: string } {
-  if (typeof value !== 'string') throw new ConfigError(field, `expected a string, got ${typeof value}`);
-  const expected = 'expected http://host:port, https://host:port or host:port';
-  const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value);
-  let url: URL;
-  try {
-    url = new URL(hasScheme ? value : `https://${value}`);
-  } catch {
-    // The value itself is not echoed: it may hold credentials.
-    throw new ConfigError(field, `${expected}, got a string that is not one`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(field, `${expected}, got protocol '${url.protocol}'`);
-  }
-  if (url.username !== '' || url.password !== '') {
-    throw new ConfigError(field, 'credentials in the URL are not supported; send them in headers');
-  }
-  if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
-    // A common slip is the OTLP/HTTP URL (`.../v1/traces`); a gRPC endpoint is host and port only.
-    throw new ConfigError(field, `${expected} without a path or query (is this the OTLP/HTTP URL?)`);
-  }
-  const tls = url.protocol === 'https:';
-  const port = url.port === '' ? (tls ? '443' : '80') : url.port;
-  // `hostname` keeps the brackets of an IPv6 address, as the target needs.
-  const hostPort = `${url.hostname}:${port}`;
-  return { target: hostPort, tls, displayUrl: `${url.protocol}//${hostPort}` };
-}
-
-/** Checks `headers` as the sink does (a {@link ConfigError} naming `${field}.<name>`); values are never shown. */
-export function resolveHeaders(value: unknown, field: string): Map<string, string> {
-  const headers = new Map<string, string>();
-  if (value === undefined) return headers;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ConfigError(field, `expected an object of metadata names to string values, got ${describeValue(value)}`);
-  }
-  for (const [name, headerValue] of Object.entries(value)) {
-    // Values never go into messages; only their type does.
-    if (typeof headerValue !== 'string')
-      throw new ConfigError(`${field}.${name}`, `expected a string, got ${typeof headerValue}`);
-    const key = name.toLowerCase();
-    if (!METADATA_NAME.test(key)) {
-      throw new ConfigError(`${field}.${name}`, 'not a valid gRPC metadata name (letters, digits, -, _ and .)');
-    }
-    if (key.endsWith('-bin')) throw new ConfigError(`${field}.${name}`, 'binary (-bin) metadata is not supported');
-    if (key.startsWith('grpc-') || RESERVED_HEADERS.has(key)) {
-      throw new ConfigError(`${field}.${name}`, 'this header is set by the transport and cannot be given');
-    }
-    if (!METADATA_VALUE.test(headerValue)) {
-      throw new ConfigError(`${field}.${name}`, 'the value has characters not allowed in gRPC metadata');
-    }
-    if (headers.has(key)) throw new ConfigError(`${field}.${name}`, 'given twice (names are case-insensitive)');
-    headers.set(key, headerValue);
-  }
-  return headers;
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -6,14 +6,15 @@ import { gzip } from 'node:zlib';
 
 import protobuf from 'protobufjs/light.js';
 
-import { ConfigError, SinkError } from '../errors/errors';
+import { SinkError } from '../errors/errors';
 import { abortError } from '../retry/sleep';
 import { decodeExportTraceServiceResponse } from '../serializers/otlp/export-response';
 import { jsonResourceSpans } from '../serializers/otlp/json-writer';
 import { OTLP_JSON_CONTENT_TYPE, OTLP_PROTO_CONTENT_TYPE } from '../serializers/otlp-serializers';
-import { HttpTransport, resolveHttpEndpoint, responseError } from './http-transport';
+import { HttpTransport, httpEndpoint, responseError } from './http-transport';
 import type { HttpEndpoint, HttpResponse } from './http-transport';
-import { describeValue } from './message-text';
+import { OTLP_HTTP_DEFAULT_URL, resolveOtlpHttpSinkOptions } from './otlp-http-sink-options';
+import type { OtlpHttpSinkOptions, ResolvedOtlpHttpSinkOptions } from './otlp-http-sink-options';
 import {
   ConversionPacer,
   convertRecord,
@@ -24,60 +25,6 @@ import {
 } from './record-conversion';
 import type { RecordEncoding } from './record-conversion';
 import type { Sink, SinkRecord, SinkResult, SinkSendOptions } from './sink';
-
-/**
- * Options of {@link otlpHttpSink}.
- *
- * @example
- * ```ts
- * const options: OtlpHttpSinkOptions = {
- *   url: 'https://jaeger.example.com/v1/traces',
- *   headers: { authorization: `Bearer ${process.env.JAEGER_TOKEN}` },
- *   compression: 'gzip',
- * };
- * ```
- */
-export interface OtlpHttpSinkOptions {
-  /**
-   * The OTLP/HTTP traces endpoint, `http:` or `https:`. Credentials in the URL (`https://user:pass@host/...`)
-   * are sent as basic auth; error messages show only scheme, host and path.
-   * @defaultValue `http://localhost:4318/v1/traces`
-   */
-  url?: string;
-  /**
-   * Extra request headers, e.g. `{ authorization: 'Bearer ...' }`. Their values never appear in logs or
-   * error messages. `content-type`, `content-length`, `content-encoding`, `transfer-encoding` and
-   * `connection` are set by the sink and cannot be given here.
-   * @defaultValue `{}`
-   */
-  headers?: Record<string, string>;
-  /**
-   * Time limit of one request, from sending it to having read the whole response.
-   * @defaultValue `10000`
-   */
-  timeoutMillis?: number;
-  /**
-   * Compression of the request body (`Content-Encoding: gzip`).
-   * @defaultValue `none`
-   */
-  compression?: 'none' | 'gzip';
-  /**
-   * What the sink sends. With `protobuf`, protobuf records pass through undecoded; with `json`, JSON records
-   * are merged without decoding. Records in the other encoding are converted (decoded and re-encoded).
-   * @defaultValue `protobuf`
-   */
-  encoding?: 'protobuf' | 'json';
-  /**
-   * What a response that says the URL is wrong means: 3xx (redirects are not followed), 404, 405 or 415.
-   * `retry`: the endpoint, not the data, is at fault (a wrong path, an ingress answering 404 during a
-   * rollout), so the forwarder pauses and retries with backoff, logging an error that names the URL, the
-   * status and the likely cause. `permanent`: the records are undeliverable and dead-lettered.
-   * @defaultValue `retry`
-   */
-  endpointErrors?: 'retry' | 'permanent';
-}
-
-const DEFAULT_URL = 'http://localhost:4318/v1/traces';
 
 const gzipAsync = promisify(gzip);
 
@@ -120,7 +67,7 @@ interface Settings {
  * ```
  */
 export function otlpHttpSink(options?: OtlpHttpSinkOptions, fieldPrefix = 'forwarder.sink'): Sink {
-  return new OtlpHttpSink(resolveSettings(options, fieldPrefix));
+  return new OtlpHttpSink(settingsOf(resolveOtlpHttpSinkOptions(options, fieldPrefix)));
 }
 
 class OtlpHttpSink implements Sink {
@@ -165,21 +112,12 @@ class OtlpHttpSink implements Sink {
 // ---------------------------------------------------------------------------------------------------------
 // Options
 
-function resolveSettings(options: OtlpHttpSinkOptions | undefined, prefix: string): Settings {
-  const o: Partial<Record<keyof OtlpHttpSinkOptions, unknown>> = options ?? {};
-  if (typeof o !== 'object' || o === null) throw new ConfigError(prefix, `expected an object, got ${typeof o}`);
-  const endpoint = resolveHttpEndpoint(o, prefix, DEFAULT_URL, 'OTLP/HTTP traces');
-
-  const compression = o.compression ?? 'none';
-  if (compression !== 'none' && compression !== 'gzip') {
-    throw new ConfigError(`${prefix}.compression`, `expected 'none' or 'gzip', got ${describeValue(compression)}`);
-  }
-  const encoding = o.encoding ?? 'protobuf';
-  if (encoding !== 'protobuf' && encoding !== 'json') {
-    throw new ConfigError(`${prefix}.encoding`, `expected 'protobuf' or 'json', got ${describeValue(encoding)}`);
-  }
-
-  return { endpoint, gzip: compression === 'gzip', encoding };
+function settingsOf(o: ResolvedOtlpHttpSinkOptions): Settings {
+  return {
+    endpoint: httpEndpoint(o, OTLP_HTTP_DEFAULT_URL, 'OTLP/HTTP traces'),
+    gzip: o.compression === 'gzip',
+    encoding: o.encoding,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------

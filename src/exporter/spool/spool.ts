@@ -6,7 +6,7 @@ import { open, readFile, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import type { ResolvedSpoolConfig } from '../../config/resolve-config';
+import type { ResolvedSpoolConfig } from '../../config/spool';
 import { SpoolError } from '../../errors/errors';
 import { encodeRecords, parseSegment } from './segment-format';
 import type { SegmentDamage, SpoolRecord } from './segment-format';

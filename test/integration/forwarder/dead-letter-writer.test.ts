@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 
 import { KafkaJS } from '@confluentinc/kafka-javascript';
 
-import { resolveKafkaConfig } from '../../../src/config/resolve-config';
+import { resolveKafkaConfig } from '../../../src/config/kafka';
 import { SinkError } from '../../../src/errors/errors';
 import type { OtelKafkaJaegerError } from '../../../src/errors/errors';
 import { DEAD_LETTER_HEADERS, DeadLetterWriter } from '../../../src/forwarder/dead-letter';

@@ -9,7 +9,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { KafkaToJaegerForwarder } from '../../../src/forwarder/kafka-to-jaeger-forwarder';
 import type { OtelKafkaJaegerConfig } from '../../../src/config/types';
 import { otlpHttpSink } from '../../../src/sinks/otlp-http-sink';
-import type { OtlpHttpSinkOptions } from '../../../src/sinks/otlp-http-sink';
+import type { OtlpHttpSinkOptions } from '../../../src/sinks/otlp-http-sink-options';
 import type { Sink } from '../../../src/sinks/sink';
 
 const config = JSON.parse(process.env.OKJ_FORWARDER_CONFIG ?? '{}') as OtelKafkaJaegerConfig;

@@ -9,7 +9,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { freePort } from '../../../scripts/stack/stack';
 import { SinkError } from '../../../src/errors/errors';
 import { otlpGrpcSink } from '../../../src/sinks/otlp-grpc-sink';
-import type { OtlpGrpcSinkOptions } from '../../../src/sinks/otlp-grpc-sink';
+import type { OtlpGrpcSinkOptions } from '../../../src/sinks/otlp-grpc-sink-options';
 import type { Sink, SinkRecord } from '../../../src/sinks/sink';
 import { waitForTrace } from '../harness/jaeger';
 import { endpoints } from '../harness/stack';

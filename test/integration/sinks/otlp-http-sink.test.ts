@@ -7,7 +7,7 @@ import { SinkError } from '../../../src/errors/errors';
 import { decodeTraceRequest } from '../../../src/serializers/otlp/decode';
 import { encodeTraceRequest } from '../../../src/serializers/otlp/model-encoder';
 import { otlpHttpSink } from '../../../src/sinks/otlp-http-sink';
-import type { OtlpHttpSinkOptions } from '../../../src/sinks/otlp-http-sink';
+import type { OtlpHttpSinkOptions } from '../../../src/sinks/otlp-http-sink-options';
 import type { Sink, SinkRecord } from '../../../src/sinks/sink';
 import { getTrace, waitForTrace } from '../harness/jaeger';
 import { encodeOtlpProto, makeTrace, traceIdOf } from '../harness/otlp';

@@ -1,7 +1,9 @@
 // The environment variables: the forwarder's sink type, headers, timeout and compression, the serializer, the
 // Kafka connection's `OTEL_KAFKA_*` names and their earlier `OTEL_EXPORTER_KAFKA_*` names, and precedence.
 import { ENV, ENV_OLD_NAMES, EnvReader, headerList } from '../../../src/config/env';
-import { resolveCommon, resolveConfig, resolveForwarderSettings } from '../../../src/config/resolve-config';
+import { resolveCommon } from '../../../src/config/common';
+import { resolveForwarderSettings } from '../../../src/config/forwarder';
+import { resolveConfig } from '../../../src/config/resolve-config';
 import type { OtelKafkaJaegerConfig } from '../../../src/config/types';
 import { recordingLogger } from '../helpers/config';
 

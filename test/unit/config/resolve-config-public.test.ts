@@ -2,9 +2,9 @@
 // wrapped to prove no sink is made, and sockets are watched to prove nothing connects.
 import net from 'node:net';
 
-import { resolveConfig } from '../../../src/index';
-import type { ResolvedConfig } from '../../../src/index';
-import { resolveForwarderConfig } from '../../../src/config/resolve-config';
+import { resolveConfig } from '../../../src/config/index';
+import type { ResolvedConfig } from '../../../src/config/index';
+import { createForwarderConfig } from '../../../src/forwarder/forwarder-config';
 import { ConfigError } from '../../../src/errors/errors';
 import type { Sink } from '../../../src/sinks/sink';
 import { otlpGrpcSink } from '../../../src/sinks/otlp-grpc-sink';
@@ -92,7 +92,7 @@ describe('resolveConfig', () => {
     expect(otlpHttpSink).not.toHaveBeenCalled();
     expect(connect).not.toHaveBeenCalled();
     // The control: the forwarder's own resolution does create its sink through the wrapped factory.
-    resolveForwarderConfig({ forwarder: { sink: { type: 'otlp-grpc' } } }, 't', {});
+    createForwarderConfig({ forwarder: { sink: { type: 'otlp-grpc' } } }, 't', {});
     expect(otlpGrpcSink).toHaveBeenCalledTimes(1);
   });
 

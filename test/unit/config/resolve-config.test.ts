@@ -1,11 +1,9 @@
 import { ConfigError } from '../../../src/errors/errors';
-import {
-  DEFAULTS,
-  resolveCommon,
-  resolveExporterConfig,
-  resolveKafkaConfig,
-  resolveRetryPolicy,
-} from '../../../src/config/resolve-config';
+import { resolveCommon } from '../../../src/config/common';
+import { DEFAULTS } from '../../../src/config/defaults';
+import { resolveExporterConfig } from '../../../src/config/exporter';
+import { resolveKafkaConfig } from '../../../src/config/kafka';
+import { resolveRetryPolicy } from '../../../src/config/retry';
 import { recordingLogger } from '../helpers/config';
 
 function configError(fn: () => unknown): ConfigError {

@@ -1,5 +1,5 @@
 import { ConfigError } from '../../../src/errors/errors';
-import { resolveExporterConfig } from '../../../src/config/resolve-config';
+import { resolveExporterConfig } from '../../../src/config/exporter';
 import { unknownConfigFields } from '../../../src/config/unknown-keys';
 
 const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };

@@ -1,4 +1,4 @@
-import { resolveCommon } from '../../../src/config/resolve-config';
+import { resolveCommon } from '../../../src/config/common';
 import { unknownConfigFields } from '../../../src/config/unknown-keys';
 import { noRetry } from '../../../src/retry/no-retry';
 

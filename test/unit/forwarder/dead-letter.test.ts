@@ -1,4 +1,4 @@
-import { resolveKafkaConfig } from '../../../src/config/resolve-config';
+import { resolveKafkaConfig } from '../../../src/config/kafka';
 import { ProduceError, SinkError } from '../../../src/errors/errors';
 import type { OtelKafkaJaegerError } from '../../../src/errors/errors';
 import { DEAD_LETTER_HEADERS, DeadLetterWriter, deadLetterMessage } from '../../../src/forwarder/dead-letter';

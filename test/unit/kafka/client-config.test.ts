@@ -1,4 +1,5 @@
-import { resolveExporterConfig, resolveKafkaConfig } from '../../../src/config/resolve-config';
+import { resolveExporterConfig } from '../../../src/config/exporter';
+import { resolveKafkaConfig } from '../../../src/config/kafka';
 import {
   adminRdKafkaConfig,
   consumerPassthrough,

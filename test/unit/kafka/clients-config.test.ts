@@ -7,7 +7,7 @@ import { KafkaSpanExporter } from '../../../src/exporter/kafka-span-exporter';
 import { KafkaToJaegerForwarder } from '../../../src/forwarder/kafka-to-jaeger-forwarder';
 import { DeadLetterWriter } from '../../../src/forwarder/dead-letter';
 import type { ForwarderMetrics } from '../../../src/forwarder/forwarder-metrics';
-import { resolveKafkaConfig } from '../../../src/config/resolve-config';
+import { resolveKafkaConfig } from '../../../src/config/kafka';
 import { adminTopicCreator } from '../../../src/kafka/topics';
 import { connectedRedriveProducer, partitionBounds, readTopic, withAdmin } from '../../../src/cli/kafka-clients';
 import { fixedDelay } from '../../../src/retry/fixed-delay';

@@ -1,4 +1,5 @@
-import { resolveExporterConfig, resolveKafkaConfig } from '../../../src/config/resolve-config';
+import { resolveExporterConfig } from '../../../src/config/exporter';
+import { resolveKafkaConfig } from '../../../src/config/kafka';
 import type { RdKafkaValue } from '../../../src/config/types';
 import { checkProducerOverrides } from '../../../src/kafka/producer-overrides';
 import { fieldOf } from '../helpers/config';

@@ -1,7 +1,7 @@
 // The admin-client adapters behind the dead-letter writer's topic seams, against a recording admin.
 import type * as KafkaModule from '@confluentinc/kafka-javascript';
 
-import { resolveKafkaConfig } from '../../../src/config/resolve-config';
+import { resolveKafkaConfig } from '../../../src/config/kafka';
 import type { Logger } from '../../../src/logging/logger';
 import { adminReplicationFactorReader, adminTopicCreator } from '../../../src/kafka/topics';
 

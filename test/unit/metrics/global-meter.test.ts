@@ -3,7 +3,7 @@
 import { metrics } from '@opentelemetry/api';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 
-import { resolveCommon } from '../../../src/config/resolve-config';
+import { resolveCommon } from '../../../src/config/common';
 import { ExporterMetrics } from '../../../src/exporter/exporter-metrics';
 import { ForwarderMetrics } from '../../../src/forwarder/forwarder-metrics';
 import { globalMeter } from '../../../src/metrics/global-meter';

@@ -15,7 +15,7 @@ import { ConfigError, SinkError } from '../../../src/errors/errors';
 import { decodeTraceRequest } from '../../../src/serializers/otlp/decode';
 import type { DecodedTraceRequest } from '../../../src/serializers/otlp/model';
 import { jaegerThriftHttpSink, toJaegerBatches } from '../../../src/sinks/jaeger-thrift-http-sink';
-import type { JaegerThriftHttpSinkOptions } from '../../../src/sinks/jaeger-thrift-http-sink';
+import type { JaegerThriftHttpSinkOptions } from '../../../src/sinks/jaeger-thrift-http-sink-options';
 import type { Sink, SinkRecord } from '../../../src/sinks/sink';
 import { JaegerSpanRefType, JaegerTagType, encodeJaegerBatch } from '../../../src/sinks/thrift-binary';
 import type { JaegerBatch, JaegerSpan, JaegerTag } from '../../../src/sinks/thrift-binary';

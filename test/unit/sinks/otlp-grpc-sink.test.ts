@@ -18,7 +18,7 @@ import { decodeTraceRequest } from '../../../src/serializers/otlp/decode';
 import type { DecodedTraceRequest } from '../../../src/serializers/otlp/model';
 import { ExportTraceServiceResponse } from '../../../src/serializers/otlp-schema';
 import { otlpGrpcSink } from '../../../src/sinks/otlp-grpc-sink';
-import type { OtlpGrpcSinkOptions } from '../../../src/sinks/otlp-grpc-sink';
+import type { OtlpGrpcSinkOptions } from '../../../src/sinks/otlp-grpc-sink-options';
 import type { Sink, SinkRecord } from '../../../src/sinks/sink';
 import { VERSION } from '../../../src/version';
 import { makeSpans } from '../helpers/spans';

@@ -15,7 +15,7 @@ import { encodeTraceRequest } from '../../../src/serializers/otlp/model-encoder'
 import type { DecodedSpan, DecodedTraceRequest } from '../../../src/serializers/otlp/model';
 import { ExportTraceServiceResponse } from '../../../src/serializers/otlp-schema';
 import { otlpHttpSink } from '../../../src/sinks/otlp-http-sink';
-import type { OtlpHttpSinkOptions } from '../../../src/sinks/otlp-http-sink';
+import type { OtlpHttpSinkOptions } from '../../../src/sinks/otlp-http-sink-options';
 import type { Sink, SinkRecord } from '../../../src/sinks/sink';
 import { VERSION } from '../../../src/version';
 import { makeSpans } from '../helpers/spans';

@@ -1,10 +1,11 @@
-import { DEFAULTS, resolveForwarderConfig } from '../../../src/config/resolve-config';
+import { DEFAULTS } from '../../../src/config/defaults';
+import { createForwarderConfig } from '../../../src/forwarder/forwarder-config';
 import type { Sink } from '../../../src/sinks/sink';
 import { fieldOf } from '../helpers/config';
 
-describe('resolveForwarderConfig', () => {
+describe('createForwarderConfig', () => {
   it('applies defaults: group, OTLP/HTTP sink, <topic>.dlq, dead-letter mode', () => {
-    const f = resolveForwarderConfig({}, 'otlp_spans', {});
+    const f = createForwarderConfig({}, 'otlp_spans', {});
     expect(f.groupId).toBe('otel-kafka-jaeger');
     expect(f.sink.name).toBe('otlp-http');
     expect(f.deadLetterTopic).toBe('otlp_spans.dlq');
@@ -19,21 +20,21 @@ describe('resolveForwarderConfig', () => {
       OTEL_KAFKA_FORWARDER_SINK_URL: 'http://jaeger:4318/v1/traces',
       OTEL_KAFKA_FORWARDER_DEAD_LETTER_TOPIC: 'env.dlq',
     };
-    const f = resolveForwarderConfig({}, 't', env);
+    const f = createForwarderConfig({}, 't', env);
     expect(f.groupId).toBe('env-group');
     expect(f.deadLetterTopic).toBe('env.dlq');
-    expect(resolveForwarderConfig({ forwarder: { groupId: 'code' } }, 't', env).groupId).toBe('code');
+    expect(createForwarderConfig({ forwarder: { groupId: 'code' } }, 't', env).groupId).toBe('code');
   });
 
   it('accepts onUndeliverable in either place, and a custom sink', () => {
     const sink: Sink = { name: 'mine', send: () => Promise.resolve(), close: () => Promise.resolve() };
-    expect(resolveForwarderConfig({ forwarder: { onUndeliverable: 'drop', sink } }, 't', {}).onUndeliverable).toBe(
+    expect(createForwarderConfig({ forwarder: { onUndeliverable: 'drop', sink } }, 't', {}).onUndeliverable).toBe(
       'drop',
     );
     expect(
-      resolveForwarderConfig({ forwarder: { deadLetter: { onUndeliverable: 'block' } } }, 't', {}).onUndeliverable,
+      createForwarderConfig({ forwarder: { deadLetter: { onUndeliverable: 'block' } } }, 't', {}).onUndeliverable,
     ).toBe('block');
-    expect(resolveForwarderConfig({ forwarder: { sink } }, 't', {}).sink).toBe(sink);
+    expect(createForwarderConfig({ forwarder: { sink } }, 't', {}).sink).toBe(sink);
   });
 
   it.each([
@@ -54,14 +55,14 @@ describe('resolveForwarderConfig', () => {
     [{ forwarder: { stopTimeoutMillis: -1 } }, 'forwarder.stopTimeoutMillis'],
     [{ retry: { maxDelayMillis: -1 } }, 'retry.maxDelayMillis'],
   ])('%j → ConfigError naming %s', (config, field) => {
-    expect(fieldOf(() => resolveForwarderConfig(config, 't', {}))).toBe(field);
+    expect(fieldOf(() => createForwarderConfig(config, 't', {}))).toBe(field);
   });
 });
 
-describe('resolveForwarderConfig sinks', () => {
+describe('createForwarderConfig sinks', () => {
   it('creates the configured built-in sink', () => {
-    expect(resolveForwarderConfig({ forwarder: { sink: { type: 'otlp-grpc' } } }, 't', {}).sink.name).toBe('otlp-grpc');
-    expect(resolveForwarderConfig({ forwarder: { sink: { type: 'jaeger-thrift-http' } } }, 't', {}).sink.name).toBe(
+    expect(createForwarderConfig({ forwarder: { sink: { type: 'otlp-grpc' } } }, 't', {}).sink.name).toBe('otlp-grpc');
+    expect(createForwarderConfig({ forwarder: { sink: { type: 'jaeger-thrift-http' } } }, 't', {}).sink.name).toBe(
       'jaeger-thrift-http',
     );
   });
@@ -74,7 +75,7 @@ describe('resolveForwarderConfig sinks', () => {
       warn: (m: string) => warnings.push(m),
       error: () => undefined,
     };
-    const f = resolveForwarderConfig({}, 't', { OTEL_KAFKA_FORWARDER_SINK_URL: '::nonsense::' }, logger);
+    const f = createForwarderConfig({}, 't', { OTEL_KAFKA_FORWARDER_SINK_URL: '::nonsense::' }, logger);
     expect(f.sink.name).toBe('otlp-http');
     expect(warnings.join('\n')).toMatch(/ignoring OTEL_KAFKA_FORWARDER_SINK_URL=\(redacted\)/);
   });
@@ -82,7 +83,7 @@ describe('resolveForwarderConfig sinks', () => {
   it('still lets the sink check header names in detail', () => {
     expect(
       fieldOf(() =>
-        resolveForwarderConfig(
+        createForwarderConfig(
           { forwarder: { sink: { type: 'otlp-http', headers: { 'content-type': 'x' } } } },
           't',
           {},
