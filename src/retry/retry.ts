@@ -1,23 +1,9 @@
-import { RetriesExhaustedError, isRetriable } from '../errors/errors';
+import { RetriesExhaustedError } from '../errors/errors';
+import type { RetryInfo } from './retry-engine';
+import { runRetries } from './retry-engine';
 import type { RetryPolicy } from './retry-policy';
-import { abortError, sleep } from './sleep';
 
-/**
- * What {@link RetryOptions.onRetry} is told before each wait.
- *
- * @example
- * ```ts
- * const log = (info: RetryInfo) => console.warn(`attempt ${info.attempt} failed, retrying in ${info.delayMillis} ms`);
- * ```
- */
-export interface RetryInfo {
-  /** How many attempts failed so far: 1 after the first failure. */
-  attempt: number;
-  /** How long the next wait lasts, in milliseconds. */
-  delayMillis: number;
-  /** The error of the attempt that just failed. */
-  error: unknown;
-}
+export type { RetryInfo } from './retry-engine';
 
 /**
  * Options of {@link retry}.
@@ -42,23 +28,32 @@ export interface RetryOptions {
    * @defaultValue none
    */
   onRetry?: (info: RetryInfo) => void;
+  /**
+   * Classification: whether a failed attempt is worth another one. The policy is asked only about failures this
+   * accepts, and decides only when and how often.
+   *
+   * @defaultValue {@link isRetriable}: an {@link OtelKafkaJaegerError} by its `retriable` flag, anything else yes
+   */
+  retriable?: (error: unknown) => boolean;
 }
 
 /**
- * Calls `fn` until it resolves, asking `policy` after each failure whether and when to try again.
+ * Calls `fn` until it resolves: an error that is retriable (see {@link RetryOptions.retriable}) is tried again
+ * when and as long as `policy` says.
  *
  * @remarks
- * When the policy stops, the promise rejects with:
+ * Classification is the error's business, scheduling the policy's: a failure that is not retriable ends the
+ * retries without asking the policy. When the retries end, the promise rejects with:
  * - the error itself, when the first attempt failed with a non-retriable error (nothing was retried);
- * - otherwise a {@link RetriesExhaustedError} that keeps every attempt's error, oldest first, and says how many
- *   attempts were made and the last error's message.
+ * - otherwise a {@link RetriesExhaustedError} that says how many attempts were made, keeps the last error as its
+ *   `cause` and in its message, and the errors of the last attempts (at most 10), oldest first.
  *
  * When `signal` is aborted (before the first attempt or during a wait) it rejects with the signal's reason
- * when that is an `Error`, else with a {@link ShutdownError}, and makes no further attempt. With a policy that retries for ever, every error is kept until
- * the promise settles.
+ * when that is an `Error`, else with a {@link ShutdownError}, and makes no further attempt. However long it
+ * retries, it holds at most 10 errors.
  *
  * @param fn - The operation; receives the attempt number, 1 for the first call.
- * @param policy - Decides whether and when to retry, e.g. {@link exponentialBackoff}.
+ * @param policy - Decides when to retry and when to give up, e.g. {@link exponentialBackoff}.
  * @param options - See {@link RetryOptions}.
  * @returns The value of the first attempt that succeeds.
  *
@@ -75,27 +70,23 @@ export async function retry<T>(
   policy: RetryPolicy,
   options: RetryOptions = {},
 ): Promise<T> {
-  const { signal, onRetry } = options;
-  const errors: unknown[] = [];
-  for (let attempt = 1; ; attempt++) {
-    if (signal?.aborted) throw abortError(signal);
-    try {
-      return await fn(attempt);
-    } catch (error) {
-      errors.push(error);
-      const decision = policy.nextDelay(attempt, error);
-      if (!decision.retry) throw giveUp(errors);
-      onRetry?.({ attempt, delayMillis: decision.delayMillis, error });
-      await sleep(decision.delayMillis, signal);
-    }
+  const result = await runRetries(fn, policy, options);
+  switch (result.outcome) {
+    case 'succeeded':
+      return result.value;
+    case 'aborted':
+      throw result.error;
+    case 'not-retriable':
+      if (result.attempts === 1) throw result.error;
+      throw exhausted(result.error, result.errors, result.attempts);
+    case 'exhausted':
+      throw exhausted(result.error, result.errors, result.attempts);
   }
 }
 
-function giveUp(errors: readonly unknown[]): unknown {
-  const last = errors.at(-1);
-  if (errors.length === 1 && !isRetriable(last)) return last;
-  const attempts = errors.length === 1 ? '1 attempt' : `${errors.length} attempts`;
-  return new RetriesExhaustedError(`gave up after ${attempts}: ${messageOf(last)}`, errors);
+function exhausted(last: unknown, errors: readonly unknown[], attempts: number): RetriesExhaustedError {
+  const made = attempts === 1 ? '1 attempt' : `${attempts} attempts`;
+  return new RetriesExhaustedError(`gave up after ${made}: ${messageOf(last)}`, errors, attempts);
 }
 
 function messageOf(error: unknown): string {
