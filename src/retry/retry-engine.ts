@@ -40,6 +40,11 @@ export interface RetryRun {
    * @defaultValue {@link isRetriable}: the error's own flag
    */
   retriable?: (error: unknown) => boolean;
+  /**
+   * Told of each failed attempt (unless the run was aborted meanwhile), before it is classified; an exception it
+   * throws rejects the run.
+   */
+  onFailure?: (error: unknown, attempt: number) => void;
   /** Called before each wait; an exception it throws rejects the run. */
   onRetry?: (info: RetryInfo) => void;
   /**
@@ -73,8 +78,8 @@ export type RetryOutcome<T> =
   | { outcome: 'aborted'; error: Error; attempts: number };
 
 /**
- * Calls `fn` until it resolves, the failure is classified not retriable, the policy gives up or the run is
- * aborted, and says which. `errors` holds the last {@link MAX_KEPT_ERRORS} failures, oldest first; `attempts`
+ * Calls `fn` until it resolves, a failure is classified not retriable, the policy gives up or the run is
+ * aborted (once aborted, whatever the last attempt did), and says which. `errors` holds the last {@link MAX_KEPT_ERRORS} failures, oldest first; `attempts`
  * counts them all. An exception of the policy or of `onRetry` rejects.
  *
  * @internal
@@ -84,7 +89,7 @@ export async function runRetries<T>(
   policy: RetryPolicy,
   run: RetryRun = {},
 ): Promise<RetryOutcome<T>> {
-  const { signal, onRetry, persistMillis, stopped } = run;
+  const { signal, onFailure, onRetry, persistMillis, stopped } = run;
   const retriable = run.retriable ?? isRetriable;
   const schedule = scheduleOf(policy);
   const maxDelayMillis = run.maxDelayMillis ?? Infinity;
@@ -121,8 +126,12 @@ export async function runRetries<T>(
     } catch (err) {
       error = err;
     }
+    // A failure after the abort is most likely caused by it: the run ends as aborted, whatever the error.
+    const endedBy = aborted(attempt);
+    if (endedBy) return endedBy;
     if (errors.length === MAX_KEPT_ERRORS) errors.shift();
     errors.push(error);
+    onFailure?.(error, attempt);
     if (!retriable(error)) return { outcome: 'not-retriable', error, errors, attempts: attempt };
   }
 }
