@@ -165,13 +165,12 @@ describe('deliverBatch', () => {
     const failures = [1, 2, 3].map((n) => new SinkError(`HTTP 503 #${n}`, { retriable: true, httpStatus: 503 }));
     let calls = 0;
     const { ctx, sent, undeliverable } = context(() => Promise.reject(failures[calls++]!));
-    ctx.retry = fixedDelay(0, { maxAttempts: 3 });
     const blocked: number[] = [];
-    ctx.block = (records) => {
+    const block = (records: TestRecord[]): (() => void) => {
       blocked.push(records.length);
       return () => blocked.push(-1);
     };
-    await deliverBatch([proto('a', 1), proto('b', 1)], ctx);
+    await deliverBatch([proto('a', 1), proto('b', 1)], { ...ctx, retry: fixedDelay(0, { maxAttempts: 3 }), block });
     expect(sent).toHaveLength(3);
     expect(blocked).toEqual([2, -1]);
     expect(undeliverable.map((u) => [u.record.id, u.attempts])).toEqual([
