@@ -91,7 +91,7 @@ export {
 } from './serializers/otlp-serializers';
 export type { OtlpProtoEncoder, OtlpProtoSerializerOptions } from './serializers/otlp-serializers';
 
-export type { RetryDecision, RetryPolicy } from './retry/retry-policy';
+export type { RetryDecision, RetryPolicy, RetryState } from './retry/retry-policy';
 export type { ExponentialBackoffOptions } from './retry/exponential-backoff';
 export type { FixedDelayOptions } from './retry/fixed-delay';
 export type { RetryInfo, RetryOptions } from './retry/retry';

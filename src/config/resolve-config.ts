@@ -5,7 +5,7 @@ import { configLogger, diagLogger } from '../logging/logger';
 import type { Logger } from '../logging/logger';
 import { checkProducerOverrides } from '../kafka/producer-overrides';
 import { globalMeter } from '../metrics/global-meter';
-import { exponentialBackoff } from '../retry/exponential-backoff';
+import { EXPONENTIAL_BACKOFF_DEFAULTS, exponentialBackoff } from '../retry/exponential-backoff';
 import type { ExponentialBackoffOptions } from '../retry/exponential-backoff';
 import type { RetryPolicy } from '../retry/retry-policy';
 import { otlpJsonSerializer, otlpProtoSerializer } from '../serializers/otlp-serializers';
@@ -91,8 +91,8 @@ export const DEFAULTS = {
     maxRequestBytes: 8 * 1024 * 1024,
     endpointErrors: 'retry' as const,
   },
-  /** `exponentialBackoff()`'s defaults. */
-  retry: { initialDelayMillis: 100, maxDelayMillis: 30_000, multiplier: 2, jitter: 0.2, maxAttempts: Infinity },
+  /** `exponentialBackoff()`'s defaults (written there). */
+  retry: EXPONENTIAL_BACKOFF_DEFAULTS,
 } as const;
 
 const COMPRESSIONS: readonly Compression[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];

@@ -192,11 +192,14 @@ export class DeadLetterWriter {
     if (result.outcome !== 'succeeded') return false;
     metrics.deadLettered.add(1, { 'error.type': errorType(error) });
     if (result.value !== 'full') {
-      logger.warn(`dead letter written with shortened provenance headers: ${topic} refused the full ones as too large`, {
-        partition: source.partition,
-        offset: source.offset,
-        provenance: result.value,
-      });
+      logger.warn(
+        `dead letter written with shortened provenance headers: ${topic} refused the full ones as too large`,
+        {
+          partition: source.partition,
+          offset: source.offset,
+          provenance: result.value,
+        },
+      );
     }
     return true;
   }
