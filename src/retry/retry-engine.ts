@@ -4,7 +4,7 @@
 // policy's. The loop keeps a bounded number of errors, so that one retrying for days holds no more memory than
 // one retrying for seconds.
 import { isRetriable } from '../errors/errors';
-import type { RetryPolicy } from './retry-policy';
+import type { RetryPolicy, SchedulingPolicy } from './retry-policy';
 import { retryState, scheduleOf } from './retry-policy';
 import { abortError, sleep } from './sleep';
 
@@ -86,7 +86,7 @@ export type RetryOutcome<T> =
  */
 export async function runRetries<T>(
   fn: (attempt: number) => Promise<T>,
-  policy: RetryPolicy,
+  policy: RetryPolicy | SchedulingPolicy,
   run: RetryRun = {},
 ): Promise<RetryOutcome<T>> {
   const { signal, onFailure, onRetry, persistMillis, stopped } = run;

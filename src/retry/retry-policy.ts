@@ -98,6 +98,15 @@ export interface RetryPolicy {
 }
 
 /**
+ * A policy that only schedules, for the library's own loops (users' policies are {@link RetryPolicy}s).
+ *
+ * @internal
+ */
+export interface SchedulingPolicy {
+  delayAfter(state: RetryState): number | undefined;
+}
+
+/**
  * The scheduling of `policy` as one function: its {@link RetryPolicy.delayAfter}, else its
  * {@link RetryPolicy.nextDelay}. A delay is capped at {@link MAX_TIMER_MILLIS} (a longer timer would fire at once);
  * one that is not a number `>= 0` throws a `RangeError`, so that a broken policy cannot spin a loop of immediate
@@ -105,12 +114,12 @@ export interface RetryPolicy {
  *
  * @internal
  */
-export function scheduleOf(policy: RetryPolicy): (state: RetryState) => number | undefined {
+export function scheduleOf(policy: RetryPolicy | SchedulingPolicy): (state: RetryState) => number | undefined {
   const schedule =
     typeof policy.delayAfter === 'function'
       ? (state: RetryState): number | undefined => policy.delayAfter?.(state)
       : (state: RetryState): number | undefined => {
-          const decision = policy.nextDelay(state.attempt, state.error);
+          const decision = (policy as RetryPolicy).nextDelay(state.attempt, state.error);
           return decision.retry ? decision.delayMillis : undefined;
         };
   return (state) => {
