@@ -73,9 +73,10 @@ export interface ExponentialBackoffOptions {
  *
  * @remarks
  * With the defaults it retries for ever, waiting about 100, 200, 400, ... ms, then about 30 s between
- * attempts: what the forwarder needs while Jaeger is down. It gives up after `maxAttempts` attempts
- * (whether an error is worth retrying is the engine's question, see {@link RetryPolicy}). A delay the server asked for (`retryAfterMillis` on the error, e.g. from HTTP
- * `Retry-After`) replaces the computed delay, without jitter, capped at `maxDelayMillis`.
+ * attempts: what the forwarder needs while Jaeger is down. It gives up after `maxAttempts` attempts (whether
+ * an error is worth retrying is the engine's question, see {@link RetryPolicy}). A delay the server asked for
+ * (`retryAfterMillis` on the error, e.g. from HTTP `Retry-After`) replaces the computed delay, without jitter,
+ * capped at `maxDelayMillis`.
  *
  * @param options - See {@link ExponentialBackoffOptions}.
  * @param fieldPrefix - Prefix of the field names in the {@link ConfigError}s thrown for invalid options, e.g.

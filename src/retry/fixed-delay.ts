@@ -30,10 +30,9 @@ export interface FixedDelayOptions {
  *
  * @remarks
  * It gives up after `maxAttempts` attempts (whether an error is worth retrying is the engine's question, see
- * {@link RetryPolicy}). A delay the server asked for
- * (`retryAfterMillis` on the error, e.g. from HTTP `Retry-After`) replaces `delayMillis`, capped at the larger
- * of `delayMillis` and 30 s: this policy has no maximum delay of its own, and a server must not be able to park
- * the caller for hours.
+ * {@link RetryPolicy}). A delay the server asked for (`retryAfterMillis` on the error, e.g. from HTTP
+ * `Retry-After`) replaces `delayMillis`, capped at the larger of `delayMillis` and 30 s: this policy has no
+ * maximum delay of its own, and a server must not be able to park the caller for hours.
  *
  * @param delayMillis - The delay before each retry, in milliseconds, from 0 to 2147483647.
  * @param options - See {@link FixedDelayOptions}.
