@@ -61,7 +61,7 @@ export type { SpanSerializer } from './serializers/span-serializer';
 export { otlpJsonSerializer, otlpProtoSerializer } from './serializers/otlp-serializers';
 export type { OtlpProtoEncoder, OtlpProtoSerializerOptions } from './serializers/otlp-serializers';
 
-export type { RetryDecision, RetryPolicy } from './retry/retry-policy';
+export type { RetryDecision, RetryPolicy, RetryState } from './retry/retry-policy';
 export type { ExponentialBackoffOptions } from './retry/exponential-backoff';
 export type { FixedDelayOptions } from './retry/fixed-delay';
 export { exponentialBackoff } from './retry/exponential-backoff';

@@ -4,9 +4,9 @@
 import { exponentialBackoff } from '../retry/exponential-backoff';
 import type { ExponentialBackoffOptions } from '../retry/exponential-backoff';
 import { noRetry } from '../retry/no-retry';
-import type { RetryInfo } from '../retry/retry';
+import type { RetryInfo } from '../retry/retry-engine';
+import { runRetries } from '../retry/retry-engine';
 import type { RetryPolicy } from '../retry/retry-policy';
-import { abortError, sleep } from '../retry/sleep';
 
 /** Waits between start attempts: 1 s doubling to 30 s, ±20 % jitter, for ever. */
 export const START_BACKOFF = {
@@ -37,18 +37,14 @@ export interface StartRetryOptions {
  */
 export async function startWithRetry(start: () => Promise<void>, options: StartRetryOptions): Promise<void> {
   const policy = options.retry ? (options.policy ?? exponentialBackoff(START_BACKOFF)) : noRetry();
-  // Not retry(): it keeps every attempt's error until it settles, and this may go on for days.
-  for (let attempt = 1; ; attempt++) {
-    if (options.signal.aborted) throw abortError(options.signal);
-    options.onAttempt?.(attempt);
-    try {
-      await start();
-      return;
-    } catch (error) {
-      const decision = policy.nextDelay(attempt, error);
-      if (!decision.retry) throw error;
-      options.onRetry({ attempt, delayMillis: decision.delayMillis, error });
-      await sleep(decision.delayMillis, options.signal);
-    }
-  }
+  // The engine keeps a bounded number of errors, so retrying for days holds no more than retrying for seconds.
+  const result = await runRetries(
+    (attempt) => {
+      options.onAttempt?.(attempt);
+      return start();
+    },
+    policy,
+    { signal: options.signal, onRetry: options.onRetry },
+  );
+  if (result.outcome !== 'succeeded') throw result.error;
 }

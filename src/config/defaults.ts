@@ -1,3 +1,4 @@
+import { EXPONENTIAL_BACKOFF_DEFAULTS } from '../retry/exponential-backoff';
 import type { Compression, MessagePer, OnUndeliverable, SpoolFsync } from './types';
 
 /**
@@ -43,5 +44,5 @@ export const DEFAULTS = {
     stopTimeoutMillis: 10_000,
   },
   /** `exponentialBackoff()`'s defaults. */
-  retry: { initialDelayMillis: 100, maxDelayMillis: 30_000, multiplier: 2, jitter: 0.2, maxAttempts: Infinity },
+  retry: EXPONENTIAL_BACKOFF_DEFAULTS,
 } as const;

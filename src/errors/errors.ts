@@ -252,7 +252,8 @@ export class SinkError extends OtelKafkaJaegerError {
 }
 
 /**
- * The retry policy gave up. Keeps every attempt's error, oldest first.
+ * The retry policy gave up. Says how many attempts were made and keeps their errors (the last ones, when there
+ * were many), oldest first.
  *
  * @example
  * ```ts
@@ -262,12 +263,20 @@ export class SinkError extends OtelKafkaJaegerError {
 export class RetriesExhaustedError extends OtelKafkaJaegerError {
   /** How many attempts were made. */
   readonly attempts: number;
-  /** The error of each attempt, oldest first. */
+  /**
+   * The errors of the attempts, oldest first: of every attempt, or of the last ones when there were many (the
+   * retry loops keep at most 10); the last one is also the `cause`.
+   */
   readonly errors: readonly unknown[];
 
-  constructor(message: string, errors: readonly unknown[]) {
+  /**
+   * @param message - What was retried, how often, and the last error.
+   * @param errors - The errors of the attempts, oldest first (the last ones, when not all were kept).
+   * @param attempts - How many attempts were made. @defaultValue `errors.length`
+   */
+  constructor(message: string, errors: readonly unknown[], attempts: number = errors.length) {
     super(message, { code: 'RETRIES_EXHAUSTED', cause: errors.at(-1) });
-    this.attempts = errors.length;
+    this.attempts = attempts;
     this.errors = errors;
   }
 }

@@ -4,7 +4,7 @@
 import { KafkaJS } from '@confluentinc/kafka-javascript';
 
 import type { ResolvedKafkaConfig } from '../config/kafka';
-import { ProduceError, SinkError } from '../errors/errors';
+import { ProduceError } from '../errors/errors';
 import type { OtelKafkaJaegerError } from '../errors/errors';
 import { deadLetterProducerRdKafkaConfig } from '../kafka/client-config';
 import type { RdKafkaConfig } from '../kafka/client-config';
@@ -29,7 +29,7 @@ import {
 import type { NewTopicSettings, ReplicationFactorReader, TopicCreator } from '../kafka/topics';
 import type { Logger } from '../logging/logger';
 import type { RetryPolicy } from '../retry/retry-policy';
-import { sleep } from '../retry/sleep';
+import { runRetries } from '../retry/retry-engine';
 import { PROVENANCE_LEVELS, deadLetterMessage } from './dead-letter-message';
 import type { DeadLetterMessage, DeadLetterSource, ProvenanceLevel } from './dead-letter-message';
 import { errorType } from './delivery';
@@ -160,40 +160,48 @@ export class DeadLetterWriter {
     onFailure: (failure: OtelKafkaJaegerError) => void,
   ): Promise<boolean> {
     const { topic, retry, logger, metrics } = this.#opts;
-    for (let attempt = 1; ; attempt++) {
-      if (signal.aborted) return false;
-      await this.#ensureTopic();
-      const used = this.#connect();
-      try {
-        const level = await this.#send(await used, source, error, attempts);
-        metrics.deadLettered.add(1, { 'error.type': errorType(error) });
-        if (level !== 'full') {
-          logger.warn(
-            `dead letter written with shortened provenance headers: ${topic} refused the full ones as too large`,
-            {
-              partition: source.partition,
-              offset: source.offset,
-              provenance: level,
-            },
-          );
+    const result = await runRetries(
+      async () => {
+        let used: Promise<DeadLetterProducer> | undefined;
+        try {
+          await this.#ensureTopic();
+          used = this.#connect();
+          return await this.#send(await used, source, error, attempts);
+        } catch (err) {
+          // A producer in a fatal state (e.g. the idempotent producer lost its sequence) never recovers: the
+          // next attempt gets a new one (unless another write replaced it already).
+          const fatal = isFatal(err);
+          if (fatal && used !== undefined && this.#producer === used) void this.close();
+          throw this.#failure(err, source, fatal);
         }
-        return true;
-      } catch (err) {
-        // A producer in a fatal state (e.g. the idempotent producer lost its sequence) never recovers: the
-        // next attempt gets a new one (unless another write replaced it already).
-        const fatal = isFatal(err);
-        if (fatal && this.#producer === used) void this.close();
-        const failure = this.#failure(err, source, fatal);
-        onFailure(failure);
-        this.#log(failure, source);
-        const decision = retry.nextDelay(attempt, new SinkError(failure.message, { retriable: true }));
-        metrics.retries.add(1, { target: 'dead-letter' });
-        const delay = decision.retry
-          ? Math.min(decision.delayMillis, MAX_DEAD_LETTER_RETRY_MILLIS)
-          : MAX_DEAD_LETTER_RETRY_MILLIS;
-        await sleep(delay, signal).catch(() => undefined);
-      }
+      },
+      retry,
+      {
+        signal,
+        // A dead letter is never given up on: a permanent failure too is retried, until an operator fixes it.
+        retriable: () => true,
+        persistMillis: MAX_DEAD_LETTER_RETRY_MILLIS,
+        maxDelayMillis: MAX_DEAD_LETTER_RETRY_MILLIS,
+        onFailure: (failure) => {
+          onFailure(failure as OtelKafkaJaegerError);
+          this.#log(failure as OtelKafkaJaegerError, source);
+        },
+        onRetry: () => metrics.retries.add(1, { target: 'dead-letter' }),
+      },
+    );
+    if (result.outcome !== 'succeeded') return false;
+    metrics.deadLettered.add(1, { 'error.type': errorType(error) });
+    if (result.value !== 'full') {
+      logger.warn(
+        `dead letter written with shortened provenance headers: ${topic} refused the full ones as too large`,
+        {
+          partition: source.partition,
+          offset: source.offset,
+          provenance: result.value,
+        },
+      );
     }
+    return true;
   }
 
   async close(): Promise<void> {

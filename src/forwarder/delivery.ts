@@ -4,7 +4,7 @@
 import { OtelKafkaJaegerError, RetriesExhaustedError, SerializationError, SinkError } from '../errors/errors';
 import type { Logger } from '../logging/logger';
 import type { RetryPolicy } from '../retry/retry-policy';
-import { sleep } from '../retry/sleep';
+import { runRetries } from '../retry/retry-engine';
 import { findDuplicateKey } from '../serializers/json-duplicate-keys';
 import { countSpans } from '../serializers/otlp/wire-walk';
 import { decodeTraceRequest } from '../serializers/otlp/decode';
@@ -139,61 +139,68 @@ export async function deliverRecords<R extends DeliverableRecord>(
   ctx: DeliveryContext<R>,
 ): Promise<void> {
   let release: (() => void) | undefined;
-  let attempt = 0;
   try {
-    for (;;) {
-      records = records.filter((r) => ctx.isLive(r));
-      if (records.length === 0 || ctx.signal.aborted) return;
-      attempt++;
-      const started = performance.now();
-      let error: OtelKafkaJaegerError;
-      try {
-        const result = await ctx.sink.send(
-          records.map((r) => ({ value: r.value, contentType: r.contentType })),
-          { signal: ctx.signal },
-        );
-        ctx.metrics.sinkDuration.record((performance.now() - started) / 1000, { outcome: 'success' });
-        ctx.accepted(records, result ?? undefined);
-        return;
-      } catch (err) {
-        ctx.metrics.sinkDuration.record((performance.now() - started) / 1000, { outcome: 'failure' });
-        if (ctx.signal.aborted) return;
-        error = asSinkError(err);
-      }
-      ctx.metrics.sinkErrors.add(1, {
-        'error.class': error.retriable ? 'retriable' : 'permanent',
-        'error.type': errorType(error),
-      });
-      if (!error.retriable) {
-        if (records.length > 1) {
-          const mid = Math.ceil(records.length / 2);
-          await deliverRecords(records.slice(0, mid), ctx);
-          await deliverRecords(records.slice(mid), ctx);
-        } else {
-          await ctx.undeliverable(records[0]!, error, attempt);
+    const result = await runRetries(
+      async () => {
+        records = records.filter((r) => ctx.isLive(r));
+        if (records.length === 0) return;
+        const started = performance.now();
+        try {
+          const result = await ctx.sink.send(
+            records.map((r) => ({ value: r.value, contentType: r.contentType })),
+            { signal: ctx.signal },
+          );
+          ctx.metrics.sinkDuration.record((performance.now() - started) / 1000, { outcome: 'success' });
+          ctx.accepted(records, result ?? undefined);
+          return;
+        } catch (err) {
+          ctx.metrics.sinkDuration.record((performance.now() - started) / 1000, { outcome: 'failure' });
+          // Aborted meanwhile: the engine ends the run without looking at the error.
+          throw ctx.signal.aborted ? err : asSinkError(err);
         }
-        return;
+      },
+      ctx.retry,
+      {
+        signal: ctx.signal,
+        onFailure: (err) => {
+          const error = err as OtelKafkaJaegerError;
+          ctx.metrics.sinkErrors.add(1, {
+            'error.class': error.retriable ? 'retriable' : 'permanent',
+            'error.type': errorType(error),
+          });
+          if (!error.retriable) return;
+          if (release) ctx.stillFailing(records, error);
+          else release = ctx.block(records, error);
+        },
+        onRetry: ({ attempt, delayMillis, error }) => {
+          ctx.metrics.retries.add(1, { target: 'sink' });
+          ctx.logger.warn('sink request failed; retrying', {
+            sink: ctx.sink.name,
+            attempt,
+            delayMillis: Math.round(delayMillis),
+            records: records.length,
+            error: (error as OtelKafkaJaegerError).message,
+          });
+        },
+      },
+    );
+    if (result.outcome === 'not-retriable') {
+      const error = result.error as OtelKafkaJaegerError;
+      if (records.length > 1) {
+        const mid = Math.ceil(records.length / 2);
+        await deliverRecords(records.slice(0, mid), ctx);
+        await deliverRecords(records.slice(mid), ctx);
+      } else {
+        await ctx.undeliverable(records[0]!, error, result.attempts);
       }
-      if (release) ctx.stillFailing(records, error);
-      else release = ctx.block(records, error);
-      const decision = ctx.retry.nextDelay(attempt, error);
-      if (!decision.retry) {
-        const exhausted = new RetriesExhaustedError(
-          `sink ${ctx.sink.name} still failing after ${attempt} attempts: ${error.message}`,
-          [error],
-        );
-        for (const r of records) await ctx.undeliverable(r, exhausted, attempt);
-        return;
-      }
-      ctx.metrics.retries.add(1, { target: 'sink' });
-      ctx.logger.warn('sink request failed; retrying', {
-        sink: ctx.sink.name,
-        attempt,
-        delayMillis: Math.round(decision.delayMillis),
-        records: records.length,
-        error: error.message,
-      });
-      await sleep(decision.delayMillis, ctx.signal).catch(() => undefined);
+    } else if (result.outcome === 'exhausted') {
+      const last = result.error as OtelKafkaJaegerError;
+      const exhausted = new RetriesExhaustedError(
+        `sink ${ctx.sink.name} still failing after ${result.attempts} attempts: ${last.message}`,
+        result.errors,
+        result.attempts,
+      );
+      for (const r of records) await ctx.undeliverable(r, exhausted, result.attempts);
     }
   } finally {
     release?.();

@@ -2,10 +2,9 @@
 // waiting for the dead-letter topic, or blocked on with `onUndeliverable: 'block'`, holds its own partition's
 // commit position, not the rest of its batch (other partitions) nor a request slot.
 import type { ResolvedForwarderConfig } from './forwarder-config';
-import { SinkError } from '../errors/errors';
 import type { OtelKafkaJaegerError } from '../errors/errors';
 import type { Logger } from '../logging/logger';
-import { sleep } from '../retry/sleep';
+import { runRetries } from '../retry/retry-engine';
 import { nativeRecordHeaders } from '../serializers/record-content';
 import type { Sink, SinkResult } from '../sinks/sink';
 import type { DeadLetterSource, DeadLetterWriter } from './dead-letter';
@@ -118,21 +117,29 @@ export class SideSettler {
     const s = record.state;
     pauses.block(s, error);
     try {
-      for (let attempt = attempts; ;) {
-        if (signal.aborted || s.revoked) return;
-        const decision = retry.nextDelay(attempt, new SinkError(error.message, { retriable: true }));
-        await sleep(decision.retry ? decision.delayMillis : BLOCKED_RETRY_MILLIS, signal).catch(() => undefined);
-        if (signal.aborted || s.revoked) return;
-        attempt++;
-        metrics.retries.add(1, { target: 'sink' });
-        try {
-          const result = await sink.send([{ value: record.value, contentType: record.contentType }], { signal });
-          this.#o.accepted([record], result ?? undefined);
-          return;
-        } catch (err) {
-          s.lastError = errorInfo(asSinkError(err));
-        }
-      }
+      await runRetries(
+        async () => {
+          metrics.retries.add(1, { target: 'sink' });
+          try {
+            const result = await sink.send([{ value: record.value, contentType: record.contentType }], { signal });
+            this.#o.accepted([record], result ?? undefined);
+          } catch (err) {
+            throw asSinkError(err);
+          }
+        },
+        retry,
+        {
+          signal,
+          stopped: () => s.revoked,
+          // The record is retried until accepted, whatever the error says: blocking is what was asked for.
+          retriable: () => true,
+          resume: { attempts, error },
+          persistMillis: BLOCKED_RETRY_MILLIS,
+          onFailure: (err) => {
+            s.lastError = errorInfo(err as OtelKafkaJaegerError);
+          },
+        },
+      );
     } finally {
       pauses.unblock(s);
     }

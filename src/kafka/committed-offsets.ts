@@ -10,6 +10,8 @@
 import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type { KafkaConsumer, Metadata, TopicPartitionOffset } from '@confluentinc/kafka-javascript';
 
+import { runRetries } from '../retry/retry-engine';
+import type { SchedulingPolicy } from '../retry/retry-policy';
 import type { RdKafkaConfig } from './client-config';
 
 /**
@@ -43,24 +45,24 @@ export async function readCommittedOffsets(
     if (partitions.length === 0) throw new Error(`topic ${topic} does not exist (no partitions in the metadata)`);
     const request = partitions.map((p) => ({ topic, partition: p.id }));
     const deadline = Date.now() + timeoutMillis;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await committedOnce(consumer, request, Math.max(1, deadline - Date.now()));
-      } catch (err) {
-        // A coordinator still loading or just created (the first group of a fresh cluster) answers with an
-        // error librdkafka gives up on after its own retries; within the caller's timeout, ask again.
+    // A coordinator still loading or just created (the first group of a fresh cluster) answers with an error
+    // librdkafka gives up on after its own retries; within the caller's timeout, ask again.
+    const withinDeadline: SchedulingPolicy = {
+      delayAfter: ({ attempt }) => {
         const wait = Math.min(200 * attempt, 1_000);
-        if (!isRetriable(err) || Date.now() + wait >= deadline) {
-          throw new Error(
-            `reading the offsets group ${groupId} committed on ${topic} failed: ${asError(err).message}`,
-            {
-              cause: err,
-            },
-          );
-        }
-        await new Promise((resolve) => setTimeout(resolve, wait));
-      }
-    }
+        return Date.now() + wait >= deadline ? undefined : wait;
+      },
+    };
+    const result = await runRetries(
+      () => committedOnce(consumer, request, Math.max(1, deadline - Date.now())),
+      withinDeadline,
+      { retriable: isRetriable },
+    );
+    if (result.outcome === 'succeeded') return result.value;
+    throw new Error(
+      `reading the offsets group ${groupId} committed on ${topic} failed: ${asError(result.error).message}`,
+      { cause: result.error },
+    );
   } finally {
     // Only once the read above has answered: the binding reads committed offsets without its connection lock.
     await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));

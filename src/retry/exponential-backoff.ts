@@ -1,6 +1,20 @@
-import { ConfigError, isRetriable } from '../errors/errors';
-import type { RetryDecision, RetryPolicy } from './retry-policy';
-import { retryAfterMillisOf, show, validateDelayMillis, validateMaxAttempts } from './retry-policy';
+import { ConfigError } from '../errors/errors';
+import type { RetryPolicy, RetryState } from './retry-policy';
+import { decide, show, validateDelayMillis, validateMaxAttempts } from './retry-policy';
+
+/**
+ * The defaults of {@link exponentialBackoff}: the forwarder's retry policy unless configured. The one place they
+ * are written; the configuration's defaults and the documentation of its options are these.
+ *
+ * @internal
+ */
+export const EXPONENTIAL_BACKOFF_DEFAULTS = {
+  initialDelayMillis: 100,
+  maxDelayMillis: 30_000,
+  multiplier: 2,
+  jitter: 0.2,
+  maxAttempts: Infinity,
+} as const;
 
 /**
  * Options of {@link exponentialBackoff}.
@@ -59,9 +73,10 @@ export interface ExponentialBackoffOptions {
  *
  * @remarks
  * With the defaults it retries for ever, waiting about 100, 200, 400, ... ms, then about 30 s between
- * attempts: what the forwarder needs while Jaeger is down. It stops at once on a non-retriable error, and after
- * `maxAttempts` attempts. A delay the server asked for (`retryAfterMillis` on the error, e.g. from HTTP
- * `Retry-After`) replaces the computed delay, without jitter, capped at `maxDelayMillis`.
+ * attempts: what the forwarder needs while Jaeger is down. It gives up after `maxAttempts` attempts (whether
+ * an error is worth retrying is the engine's question, see {@link RetryPolicy}). A delay the server asked for
+ * (`retryAfterMillis` on the error, e.g. from HTTP `Retry-After`) replaces the computed delay, without jitter,
+ * capped at `maxDelayMillis`.
  *
  * @param options - See {@link ExponentialBackoffOptions}.
  * @param fieldPrefix - Prefix of the field names in the {@link ConfigError}s thrown for invalid options, e.g.
@@ -75,38 +90,38 @@ export interface ExponentialBackoffOptions {
  * ```
  */
 export function exponentialBackoff(options: ExponentialBackoffOptions = {}, fieldPrefix = 'retry'): RetryPolicy {
+  const d = EXPONENTIAL_BACKOFF_DEFAULTS;
   const initialDelayMillis = validateDelayMillis(
     `${fieldPrefix}.initialDelayMillis`,
-    options.initialDelayMillis ?? 100,
+    options.initialDelayMillis ?? d.initialDelayMillis,
   );
-  const maxDelayMillis = validateDelayMillis(`${fieldPrefix}.maxDelayMillis`, options.maxDelayMillis ?? 30_000);
-  const multiplier = options.multiplier ?? 2;
+  const maxDelayMillis = validateDelayMillis(
+    `${fieldPrefix}.maxDelayMillis`,
+    options.maxDelayMillis ?? d.maxDelayMillis,
+  );
+  const multiplier = options.multiplier ?? d.multiplier;
   if (typeof multiplier !== 'number' || !(multiplier >= 1 && multiplier < Infinity)) {
     throw new ConfigError(`${fieldPrefix}.multiplier`, `must be a finite number >= 1, got ${show(multiplier)}`);
   }
-  const jitter = options.jitter ?? 0.2;
+  const jitter = options.jitter ?? d.jitter;
   if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) {
     throw new ConfigError(`${fieldPrefix}.jitter`, `must be a number from 0 to 1, got ${show(jitter)}`);
   }
-  const maxAttempts = validateMaxAttempts(`${fieldPrefix}.maxAttempts`, options.maxAttempts ?? Infinity);
+  const maxAttempts = validateMaxAttempts(`${fieldPrefix}.maxAttempts`, options.maxAttempts ?? d.maxAttempts);
   const random = options.random ?? Math.random;
   if (typeof random !== 'function') {
     throw new ConfigError(`${fieldPrefix}.random`, 'must be a function returning a number in [0, 1)');
   }
 
-  return {
-    nextDelay(attempt: number, error: unknown): RetryDecision {
-      if (!isRetriable(error) || attempt >= maxAttempts) return { retry: false };
-      const retryAfterMillis = retryAfterMillisOf(error);
-      if (retryAfterMillis !== undefined) {
-        return { retry: true, delayMillis: Math.min(retryAfterMillis, maxDelayMillis) };
-      }
-      // `multiplier ** n` reaches Infinity for large n: capping before the jitter keeps the delay finite, and
-      // the zero guard avoids 0 * Infinity, which is NaN.
-      const growth = multiplier ** (attempt > 1 ? attempt - 1 : 0);
-      const base = initialDelayMillis === 0 ? 0 : Math.min(initialDelayMillis * growth, maxDelayMillis);
-      const factor = 1 - jitter + 2 * jitter * random();
-      return { retry: true, delayMillis: Math.min(Math.round(base * factor), maxDelayMillis) };
-    },
+  const delayAfter = ({ attempt, retryAfterMillis }: RetryState): number | undefined => {
+    if (attempt >= maxAttempts) return undefined;
+    if (retryAfterMillis !== undefined) return Math.min(retryAfterMillis, maxDelayMillis);
+    // `multiplier ** n` reaches Infinity for large n: capping before the jitter keeps the delay finite, and
+    // the zero guard avoids 0 * Infinity, which is NaN.
+    const growth = multiplier ** (attempt > 1 ? attempt - 1 : 0);
+    const base = initialDelayMillis === 0 ? 0 : Math.min(initialDelayMillis * growth, maxDelayMillis);
+    const factor = 1 - jitter + 2 * jitter * random();
+    return Math.min(Math.round(base * factor), maxDelayMillis);
   };
+  return { delayAfter, nextDelay: decide(delayAfter) };
 }

@@ -1,12 +1,12 @@
-import { isRetriable } from '../errors/errors';
-import type { RetryDecision, RetryPolicy } from './retry-policy';
-import { retryAfterMillisOf, validateDelayMillis, validateMaxAttempts } from './retry-policy';
+import { EXPONENTIAL_BACKOFF_DEFAULTS } from './exponential-backoff';
+import type { RetryPolicy, RetryState } from './retry-policy';
+import { decide, validateDelayMillis, validateMaxAttempts } from './retry-policy';
 
 /**
  * Longest server-suggested delay {@link fixedDelay} honours when its own delay is shorter; the same as the
  * default `maxDelayMillis` of {@link exponentialBackoff}.
  */
-const RETRY_AFTER_CAP_MILLIS = 30_000;
+const RETRY_AFTER_CAP_MILLIS = EXPONENTIAL_BACKOFF_DEFAULTS.maxDelayMillis;
 
 /**
  * Options of {@link fixedDelay}.
@@ -29,10 +29,10 @@ export interface FixedDelayOptions {
  * A {@link RetryPolicy} that waits the same delay before every retry, without jitter.
  *
  * @remarks
- * It stops at once on a non-retriable error, and after `maxAttempts` attempts. A delay the server asked for
- * (`retryAfterMillis` on the error, e.g. from HTTP `Retry-After`) replaces `delayMillis`, capped at the larger
- * of `delayMillis` and 30 s: this policy has no maximum delay of its own, and a server must not be able to park
- * the caller for hours.
+ * It gives up after `maxAttempts` attempts (whether an error is worth retrying is the engine's question, see
+ * {@link RetryPolicy}). A delay the server asked for (`retryAfterMillis` on the error, e.g. from HTTP
+ * `Retry-After`) replaces `delayMillis`, capped at the larger of `delayMillis` and 30 s: this policy has no
+ * maximum delay of its own, and a server must not be able to park the caller for hours.
  *
  * @param delayMillis - The delay before each retry, in milliseconds, from 0 to 2147483647.
  * @param options - See {@link FixedDelayOptions}.
@@ -50,14 +50,9 @@ export function fixedDelay(delayMillis: number, options: FixedDelayOptions = {},
   const maxAttempts = validateMaxAttempts(`${fieldPrefix}.maxAttempts`, options.maxAttempts ?? Infinity);
   const retryAfterCapMillis = Math.max(delay, RETRY_AFTER_CAP_MILLIS);
 
-  return {
-    nextDelay(attempt: number, error: unknown): RetryDecision {
-      if (!isRetriable(error) || attempt >= maxAttempts) return { retry: false };
-      const retryAfterMillis = retryAfterMillisOf(error);
-      return {
-        retry: true,
-        delayMillis: retryAfterMillis === undefined ? delay : Math.min(retryAfterMillis, retryAfterCapMillis),
-      };
-    },
+  const delayAfter = ({ attempt, retryAfterMillis }: RetryState): number | undefined => {
+    if (attempt >= maxAttempts) return undefined;
+    return retryAfterMillis === undefined ? delay : Math.min(retryAfterMillis, retryAfterCapMillis);
   };
+  return { delayAfter, nextDelay: decide(delayAfter) };
 }

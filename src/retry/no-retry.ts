@@ -10,8 +10,7 @@ import type { RetryDecision, RetryPolicy } from './retry-policy';
  */
 export function noRetry(): RetryPolicy {
   return {
-    nextDelay(): RetryDecision {
-      return { retry: false };
-    },
+    nextDelay: (): RetryDecision => ({ retry: false }),
+    delayAfter: () => undefined,
   };
 }

@@ -1,6 +1,6 @@
 import { OtelKafkaJaegerError, ShutdownError } from '../../../src/errors/errors';
 import { exponentialBackoff } from '../../../src/retry/exponential-backoff';
-import type { RetryInfo } from '../../../src/retry/retry';
+import type { RetryInfo } from '../../../src/retry/retry-engine';
 import { START_BACKOFF, startWithRetry } from '../../../src/cli/start-retry';
 
 const unavailable = (): OtelKafkaJaegerError =>

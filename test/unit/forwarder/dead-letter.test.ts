@@ -9,6 +9,7 @@ import { DEAD_LETTER_TOPIC_MAX_MESSAGE_BYTES } from '../../../src/kafka/topics';
 import type { NewTopicSettings, TopicCreator } from '../../../src/kafka/topics';
 import type { Logger } from '../../../src/logging/logger';
 import { fixedDelay } from '../../../src/retry/fixed-delay';
+import type { RetryPolicy, RetryState } from '../../../src/retry/retry-policy';
 
 const TOPIC_AUTHORIZATION_FAILED = 29;
 const MSG_SIZE_TOO_LARGE = 10;
@@ -79,13 +80,14 @@ function writer(
     rdkafka?: Record<string, string>;
     createTopic?: TopicCreator;
     readReplicationFactor?: (topic: string) => Promise<number>;
+    retry?: RetryPolicy;
   } = {},
 ): DeadLetterWriter {
   return new DeadLetterWriter({
     kafka: resolveKafkaConfig({ kafka: { brokers: ['b:9092'], topic: 'spans', rdkafka: opts.rdkafka ?? {} } }, {}),
     topic: 'spans.dlq',
     group: 'g',
-    retry: fixedDelay(0),
+    retry: opts.retry ?? fixedDelay(0),
     logger: opts.logger ?? logs(),
     metrics,
     now: opts.now,
@@ -141,6 +143,39 @@ describe('deadLetterMessage', () => {
 });
 
 describe('DeadLetterWriter', () => {
+  it("retries a permanent failure on the policy's schedule, told the real failure, and never gives up", async () => {
+    jest.useFakeTimers();
+    try {
+      const seen: RetryState[] = [];
+      // Gives up after its first delay: the writer then waits its longest delay and goes on.
+      const retry: RetryPolicy = {
+        nextDelay: () => ({ retry: false }),
+        delayAfter: (state) => (seen.push(state) === 1 ? 70_000 : undefined),
+      };
+      const denied = (): never => {
+        throw kafkaError(TOPIC_AUTHORIZATION_FAILED, 'Broker: Topic authorization failed');
+      };
+      const producer = scripted([denied, denied, () => undefined]);
+      const failures: OtelKafkaJaegerError[] = [];
+      const written = writer(producer, { retry }).write(source, cause, 1, never, (f) => failures.push(f));
+      await jest.advanceTimersByTimeAsync(29_999);
+      expect(producer.sent).toHaveLength(1);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(producer.sent).toHaveLength(2);
+      await jest.advanceTimersByTimeAsync(30_000);
+      await expect(written).resolves.toBe(true);
+      expect(producer.sent).toHaveLength(3);
+      expect(seen.map((s) => s.attempt)).toEqual([1, 2]);
+      expect(seen.map((s) => s.error)).toEqual(failures);
+      expect(failures.map((f) => [f.constructor, f.retriable])).toEqual([
+        [ProduceError, false],
+        [ProduceError, false],
+      ]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('produces with the passthrough (security, SASL, TLS), no codec of its own and no local size limit', async () => {
     const configs: RdKafkaConfig[] = [];
     const w = writer(scripted([() => undefined]), {

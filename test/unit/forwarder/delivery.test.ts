@@ -1,11 +1,12 @@
 import { createNoopMeter } from '@opentelemetry/api';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 
-import { SerializationError, SinkError } from '../../../src/errors/errors';
+import { RetriesExhaustedError, SerializationError, SinkError } from '../../../src/errors/errors';
 import type { OtelKafkaJaegerError } from '../../../src/errors/errors';
 import { deliverBatch } from '../../../src/forwarder/delivery';
 import type { DeliveryContext } from '../../../src/forwarder/delivery';
 import { ForwarderMetrics } from '../../../src/forwarder/forwarder-metrics';
+import { fixedDelay } from '../../../src/retry/fixed-delay';
 import { noRetry } from '../../../src/retry/no-retry';
 import { OTLP_JSON_CONTENT_TYPE, OTLP_PROTO_CONTENT_TYPE } from '../../../src/serializers/otlp-serializers';
 import type { SinkRecord } from '../../../src/sinks/sink';
@@ -158,6 +159,30 @@ describe('deliverBatch', () => {
     await deliverBatch(records, ctx);
     expect(accepted.map((r) => r.id).sort()).toEqual(['r0', 'r1', 'r3', 'r4']);
     expect(undeliverable.map((u) => u.record.id)).toEqual(['bad']);
+  });
+
+  it('hands over a batch whose retries ran out with the real attempt count and every error', async () => {
+    const failures = [1, 2, 3].map((n) => new SinkError(`HTTP 503 #${n}`, { retriable: true, httpStatus: 503 }));
+    let calls = 0;
+    const { ctx, sent, undeliverable } = context(() => Promise.reject(failures[calls++]!));
+    const blocked: number[] = [];
+    const block = (records: TestRecord[]): (() => void) => {
+      blocked.push(records.length);
+      return () => blocked.push(-1);
+    };
+    await deliverBatch([proto('a', 1), proto('b', 1)], { ...ctx, retry: fixedDelay(0, { maxAttempts: 3 }), block });
+    expect(sent).toHaveLength(3);
+    expect(blocked).toEqual([2, -1]);
+    expect(undeliverable.map((u) => [u.record.id, u.attempts])).toEqual([
+      ['a', 3],
+      ['b', 3],
+    ]);
+    const error = undeliverable[0]!.error as RetriesExhaustedError;
+    expect(error).toBeInstanceOf(RetriesExhaustedError);
+    expect(error.attempts).toBe(3);
+    expect(error.errors).toEqual(failures);
+    expect(error.cause).toBe(failures[2]);
+    expect(error.message).toBe('sink stub still failing after 3 attempts: HTTP 503 #3');
   });
 });
 
