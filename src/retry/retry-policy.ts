@@ -34,7 +34,7 @@ export interface RetryState {
   readonly attempt: number;
   /**
    * The error of the last attempt. The engine has already decided that it is to be retried (see
-   * {@link RetryOptions.retriable}); a policy reads it only for scheduling hints.
+   * {@link isRetriable}); a policy reads it only for scheduling hints.
    */
   readonly error: unknown;
   /** The delay the server asked for, when the error carries a usable one (see {@link SinkError.retryAfterMillis}). */
@@ -46,7 +46,7 @@ export interface RetryState {
  *
  * @remarks
  * Whether an error is worth retrying at all (classification) is not the policy's business but the error's: the
- * retry engine ({@link retry}, and every retry loop of this library) asks {@link isRetriable} first, and asks the
+ * retry engine (behind every retry loop of this library) asks {@link isRetriable} first, and asks the
  * policy only about failures it is going to retry. So a policy says how long to wait, how many attempts to make,
  * and when to give up.
  *
