@@ -56,7 +56,7 @@ export interface ResolvedConfig {
  *
  * @example
  * ```ts
- * import { resolveConfig } from 'otel-kafka-jaeger';
+ * import { resolveConfig } from 'otel-kafka-jaeger/config';
  *
  * const resolved = resolveConfig({ kafka: { brokers: ['127.0.0.1:9092'] } }, process.env);
  * console.log(resolved.kafka.topic); // 'otlp_spans' unless OTEL_KAFKA_TOPIC says otherwise

@@ -69,14 +69,17 @@ function builtInSink(type: SinkType, o: Record<string, unknown>, e: EnvReader): 
   } else if (code.compression === undefined) {
     fromEnv.compression = e.read(ENV.forwarderSinkCompression, oneOf(SINK_COMPRESSIONS));
   }
-  for (const key of Object.keys(fromEnv)) if (fromEnv[key] === undefined) delete fromEnv[key];
+  // code ?? environment, key by key: a key present with the value undefined (`url: process.env.X` with X unset)
+  // does not hide the environment's value.
+  const merged: Record<string, unknown> = { ...code };
+  for (const [key, value] of Object.entries(fromEnv)) if (merged[key] === undefined) merged[key] = value;
   switch (type) {
     case 'otlp-http':
-      return { type, ...resolveOtlpHttpSinkOptions({ ...fromEnv, ...code }, SINK) };
+      return { type, ...resolveOtlpHttpSinkOptions(merged, SINK) };
     case 'otlp-grpc':
-      return { type, ...resolveOtlpGrpcSinkOptions({ ...fromEnv, ...code }, SINK) };
+      return { type, ...resolveOtlpGrpcSinkOptions(merged, SINK) };
     case 'jaeger-thrift-http':
-      return { type, ...resolveJaegerThriftHttpSinkOptions({ ...fromEnv, ...code }, SINK) };
+      return { type, ...resolveJaegerThriftHttpSinkOptions(merged, SINK) };
   }
 }
 

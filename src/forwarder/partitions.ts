@@ -51,6 +51,8 @@ export class Partitions {
   recordsWanted(max: number): number {
     const average = this.#averageRecordBytes;
     if (average === undefined) return Math.min(max, FIRST_CALL_RECORDS);
+    // Only empty records so far: their size says nothing about the next ones.
+    if (!(average > 0)) return max;
     const free = this.#maxBufferedBytes - this.#bufferedBytes;
     return Math.max(1, Math.min(max, Math.ceil(free / average)));
   }

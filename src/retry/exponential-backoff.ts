@@ -85,8 +85,10 @@ export interface ExponentialBackoffOptions {
  *
  * @example
  * ```ts
- * const policy = exponentialBackoff({ initialDelayMillis: 200, maxDelayMillis: 10_000, maxAttempts: 8 });
- * await retry(() => send(batch), policy);
+ * const forwarder = new KafkaToJaegerForwarder({
+ *   kafka: { brokers: ['kafka:9092'] },
+ *   retry: exponentialBackoff({ initialDelayMillis: 200, maxDelayMillis: 10_000, maxAttempts: 8 }),
+ * });
  * ```
  */
 export function exponentialBackoff(options: ExponentialBackoffOptions = {}, fieldPrefix = 'retry'): RetryPolicy {

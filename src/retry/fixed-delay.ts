@@ -42,7 +42,10 @@ export interface FixedDelayOptions {
  *
  * @example
  * ```ts
- * await retry(() => connect(), fixedDelay(1_000, { maxAttempts: 3 }));
+ * const forwarder = new KafkaToJaegerForwarder({
+ *   kafka: { brokers: ['kafka:9092'] },
+ *   retry: fixedDelay(1_000, { maxAttempts: 3 }),
+ * });
  * ```
  */
 export function fixedDelay(delayMillis: number, options: FixedDelayOptions = {}, fieldPrefix = 'retry'): RetryPolicy {

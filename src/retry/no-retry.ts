@@ -5,7 +5,8 @@ import type { RetryDecision, RetryPolicy } from './retry-policy';
  *
  * @example
  * ```ts
- * await retry(() => send(batch), noRetry()); // one attempt only
+ * // One attempt per sink request: a failed batch is bisected or dead-lettered at once.
+ * const forwarder = new KafkaToJaegerForwarder({ kafka: { brokers: ['kafka:9092'] }, retry: noRetry() });
  * ```
  */
 export function noRetry(): RetryPolicy {

@@ -1,5 +1,5 @@
-// The one retry loop of the library: `retry()`, the forwarder's sink delivery, its dead-letter writer, its
-// 'block' mode and the CLI's start all run on it. Classification (is this failure worth another attempt?) is the
+// The one retry loop of the library: the forwarder's sink delivery, its dead-letter writer, its 'block' mode,
+// the committed-offsets read and the CLI's start all run on it (the exporter's spool drainer paces itself). Classification (is this failure worth another attempt?) is the
 // caller's, by default the error's own `retriable` flag; scheduling (how long to wait, when to give up) is the
 // policy's. The loop keeps a bounded number of errors, so that one retrying for days holds no more memory than
 // one retrying for seconds.
@@ -15,7 +15,7 @@ import { abortError, sleep } from './sleep';
 export const MAX_KEPT_ERRORS = 10;
 
 /**
- * What {@link RetryOptions.onRetry} is told before each wait.
+ * What {@link RetryRun.onRetry} is told before each wait.
  *
  * @example
  * ```ts
@@ -55,7 +55,7 @@ export interface RetryRun {
   persistMillis?: number;
   /**
    * Longest wait, whatever the policy says.
-   * @defaultValue 2147483647 (the longest `setTimeout`)
+   * @defaultValue none: the policy's delay, which is capped at 2147483647 ms (the longest `setTimeout`) anyway
    */
   maxDelayMillis?: number;
   /** Ends the run quietly, like an abort, when it turns true (checked before each wait and each attempt). */

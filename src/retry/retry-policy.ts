@@ -6,7 +6,7 @@ import { ConfigError, isRetriable } from '../errors/errors';
  * @example
  * ```ts
  * const decision = policy.nextDelay(1, err);
- * if (decision.retry) await sleep(decision.delayMillis);
+ * if (decision.retry) await new Promise((resolve) => setTimeout(resolve, decision.delayMillis));
  * ```
  */
 export type RetryDecision =

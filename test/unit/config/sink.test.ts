@@ -47,6 +47,25 @@ describe('forwarder.sink options', () => {
     expect(fromConfig.field.startsWith('forwarder.sink')).toBe(true);
   });
 
+  it('takes an option given as undefined from the environment (code ?? environment, key by key)', () => {
+    const r = resolveConfig(
+      {
+        kafka: { brokers },
+        forwarder: { sink: { type: 'otlp-http', url: undefined, headers: undefined, timeoutMillis: undefined } },
+      },
+      {
+        OTEL_KAFKA_FORWARDER_SINK_URL: 'http://collector:4318/v1/traces',
+        OTEL_KAFKA_FORWARDER_SINK_HEADERS: 'authorization=Bearer%20secret',
+        OTEL_KAFKA_FORWARDER_SINK_TIMEOUT: '2500',
+      },
+    );
+    expect(r.forwarder.sink).toMatchObject({
+      url: 'http://collector:4318/v1/traces',
+      headers: { authorization: 'Bearer secret' },
+      timeoutMillis: 2500,
+    });
+  });
+
   it('leaves an environment value the sink would refuse out, with a warning', () => {
     const warnings: string[] = [];
     const logger = { debug: () => {}, info: () => {}, warn: (m: string) => warnings.push(m), error: () => {} };
