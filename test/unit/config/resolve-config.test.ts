@@ -4,17 +4,7 @@ import { DEFAULTS } from '../../../src/config/defaults';
 import { resolveExporterConfig } from '../../../src/config/exporter';
 import { resolveKafkaConfig } from '../../../src/config/kafka';
 import { resolveRetryPolicy } from '../../../src/config/retry';
-import { recordingLogger } from '../helpers/config';
-
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { configError, recordingLogger } from '../helpers/config';
 
 const brokers = ['127.0.0.1:9092'];
 

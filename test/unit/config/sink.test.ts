@@ -2,24 +2,14 @@
 // sink's factory refuse the same options with the same error.
 import { resolveConfig } from '../../../src/config/resolve-config';
 import type { OtelKafkaJaegerConfig } from '../../../src/config/types';
-import { ConfigError } from '../../../src/errors/errors';
 import { createSink } from '../../../src/sinks/create-sink';
 import { jaegerThriftHttpSink } from '../../../src/sinks/jaeger-thrift-http-sink';
 import { otlpGrpcSink } from '../../../src/sinks/otlp-grpc-sink';
 import { otlpHttpSink } from '../../../src/sinks/otlp-http-sink';
 import type { Sink } from '../../../src/sinks/sink';
+import { configError } from '../helpers/config';
 
 const brokers = ['127.0.0.1:9092'];
-
-function caught(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 const FACTORIES = {
   'otlp-http': otlpHttpSink,
@@ -40,8 +30,8 @@ describe('forwarder.sink options', () => {
     ['jaeger-thrift-http', { endpointErrors: 'never' }],
   ] as const)('%s %o: resolveConfig throws what the factory throws', (type, options) => {
     const config = { kafka: { brokers }, forwarder: { sink: { type, ...options } } } as OtelKafkaJaegerConfig;
-    const fromConfig = caught(() => resolveConfig(config, {}));
-    const fromFactory = caught(() => (FACTORIES[type] as (o: unknown) => Sink)(options));
+    const fromConfig = configError(() => resolveConfig(config, {}));
+    const fromFactory = configError(() => (FACTORIES[type] as (o: unknown) => Sink)(options));
     expect(fromConfig.field).toBe(fromFactory.field);
     expect(fromConfig.message).toBe(fromFactory.message);
     expect(fromConfig.field.startsWith('forwarder.sink')).toBe(true);

@@ -1,15 +1,20 @@
 import { ConfigError } from '../../../src/errors/errors';
 import type { Logger } from '../../../src/logging/logger';
 
-/** The `field` of the ConfigError `fn` throws; fails when it throws something else or nothing. */
-export function fieldOf(fn: () => unknown): string {
+/** The ConfigError `fn` throws; fails when it throws something else or nothing. */
+export function configError(fn: () => unknown): ConfigError {
   try {
     fn();
   } catch (err) {
-    if (err instanceof ConfigError) return err.field;
+    if (err instanceof ConfigError) return err;
     throw err;
   }
   throw new Error('expected a ConfigError');
+}
+
+/** The `field` of the ConfigError `fn` throws; fails when it throws something else or nothing. */
+export function fieldOf(fn: () => unknown): string {
+  return configError(fn).field;
 }
 
 /** A logger that keeps the messages of its warnings. */

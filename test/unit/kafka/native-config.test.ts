@@ -1,15 +1,5 @@
-import { ConfigError } from '../../../src/errors/errors';
 import { assertProducerConfigAccepted } from '../../../src/kafka/native-config';
-
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { configError } from '../helpers/config';
 
 const base = { 'bootstrap.servers': '127.0.0.1:1', acks: -1, 'enable.idempotence': true };
 
@@ -21,19 +11,19 @@ describe('assertProducerConfigAccepted', () => {
 
   it('names the passthrough property librdkafka rejects', () => {
     const unknown = { 'linger.msec': 5 };
-    const err = errorOf(() => assertProducerConfigAccepted({ ...base, ...unknown }, unknown));
+    const err = configError(() => assertProducerConfigAccepted({ ...base, ...unknown }, unknown));
     expect(err.field).toBe("kafka.rdkafka['linger.msec']");
     expect(err.message).toMatch(/No such configuration property/);
 
     const invalid = { 'socket.keepalive.enable': 'sometimes', 'linger.ms': 5 };
-    expect(errorOf(() => assertProducerConfigAccepted({ ...base, ...invalid }, invalid)).field).toBe(
+    expect(configError(() => assertProducerConfigAccepted({ ...base, ...invalid }, invalid)).field).toBe(
       "kafka.rdkafka['socket.keepalive.enable']",
     );
   });
 
   it('never shows the value of a secret property', () => {
     const secret = { 'sasl.password': 'hunter2', 'sasl.passwordd': 'hunter2' };
-    const err = errorOf(() => assertProducerConfigAccepted({ ...base, ...secret }, secret));
+    const err = configError(() => assertProducerConfigAccepted({ ...base, ...secret }, secret));
     expect(err.field).toBe("kafka.rdkafka['sasl.passwordd']");
     expect(err.message).not.toContain('hunter2');
   });

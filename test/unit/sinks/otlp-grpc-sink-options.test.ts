@@ -1,21 +1,11 @@
 // resolveOtlpGrpcSinkOptions: the one check of the OTLP/gRPC sink's options, used by resolveConfig and by
 // otlpGrpcSink().
-import { ConfigError } from '../../../src/errors/errors';
 import {
   OTLP_GRPC_SINK_OPTION_NAMES,
   grpcTarget,
   resolveOtlpGrpcSinkOptions,
 } from '../../../src/sinks/otlp-grpc-sink-options';
-
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { configError } from '../helpers/config';
 
 describe('resolveOtlpGrpcSinkOptions', () => {
   it('applies every default to no options', () => {

@@ -1,17 +1,7 @@
 // resolveOtlpHttpSinkOptions: the one check of the OTLP/HTTP sink's options, used by resolveConfig and by
 // otlpHttpSink().
-import { ConfigError } from '../../../src/errors/errors';
 import { OTLP_HTTP_SINK_OPTION_NAMES, resolveOtlpHttpSinkOptions } from '../../../src/sinks/otlp-http-sink-options';
-
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { configError } from '../helpers/config';
 
 describe('resolveOtlpHttpSinkOptions', () => {
   it('applies every default to no options', () => {
